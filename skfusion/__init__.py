@@ -1,0 +1,24 @@
+"""skfusion: multimodal fusion for scikit-learn.
+
+One 2-D ``X`` whose columns fall into modalities (described by a ``modalities``
+dict), and estimators for every fusion strategy: early (feature-level),
+intermediate (``skfusion.nn``, needs the ``torch`` extra), late
+(decision-level), hybrid, and alignment into a shared space.
+
+``import skfusion`` imports neither torch nor matplotlib.
+"""
+
+__version__ = "0.1.0.dev0"
+
+from ._modalities import concat_modalities
+
+# Public estimators, one line per strategy module (keep sorted by floor, see ARCHITECTURE.md).
+# -- early --
+# -- late --
+# -- align --
+
+__all__ = [
+    "__version__",
+    "concat_modalities",
+    # -- exported names --
+]

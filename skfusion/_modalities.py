@@ -1,0 +1,354 @@
+"""The modality specification: the one place where a user's description of
+modalities becomes column indices and a missing-modality (presence) mask.
+
+Every estimator in skfusion calls :func:`validate_modal_data` in ``fit`` and at
+predict/transform time, then :func:`presence_mask` and :func:`take_columns`.
+Nothing else in the package interprets a ``modalities`` specification.
+
+Conventions
+-----------
+- ``modalities`` is a dict ``{name: columns}``; ``columns`` is what
+  :class:`~sklearn.compose.ColumnTransformer` accepts: an int or a list of
+  ints (negative ones count from the end), a slice, a boolean mask, a column
+  name or a list of names (DataFrame input), or a callable applied to the raw
+  input that returns one of those (e.g. ``make_column_selector``).
+- ``modalities=None`` is a single modality, :data:`ALL_COLUMNS`, holding every column.
+- A modality is *missing* in a row when all of its columns are NaN there.
+"""
+
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+__all__ = [
+    "ALL_COLUMNS",
+    "check_modality_names",
+    "resolve_modalities",
+    "validate_modal_data",
+    "presence_mask",
+    "take_columns",
+    "branch_columns",
+    "check_no_missing",
+    "concat_modalities",
+]
+
+#: Name of the single modality used when ``modalities=None``.
+ALL_COLUMNS = "all"
+
+
+def check_modality_names(modalities, *, param="modalities"):
+    """Validate the type of a specification and its modality names.
+
+    Returns the specification as a dict, ``{ALL_COLUMNS: slice(None)}`` for None.
+    """
+    if modalities is None:
+        return {ALL_COLUMNS: slice(None)}
+    if not isinstance(modalities, dict):
+        raise TypeError(
+            f"`{param}` must be a dict {{name: columns}} or None; "
+            f"got {type(modalities).__name__}."
+        )
+    if not modalities:
+        raise ValueError(f"`{param}` must name at least one modality; got an empty dict.")
+    for name in modalities:
+        if not isinstance(name, str):
+            raise TypeError(
+                f"Modality names must be strings; got {name!r} "
+                f"of type {type(name).__name__} in `{param}`."
+            )
+        if not name:
+            raise ValueError(f"Modality names must be non-empty strings in `{param}`.")
+        if "__" in name:
+            # `<name>__<param>` is how nested parameters are addressed.
+            raise ValueError(
+                f"Modality name {name!r} contains '__', which would clash with "
+                "nested parameter names (<name>__<param>); rename it."
+            )
+    return modalities
+
+
+def _column_names(X):
+    """Column names of a DataFrame-like input, or None for arrays."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not hasattr(X, "shape"):
+        return None
+    return list(columns)
+
+
+def _resolve_columns(name, columns, X, n_features, column_names):
+    """Turn one modality's selector into a 1-D int array of column positions."""
+    if callable(columns):
+        selector = columns
+        columns = selector(X)
+        if callable(columns):
+            raise TypeError(f"Modality {name!r}: the selector returned a callable.")
+        return _resolve_columns(name, columns, X, n_features, column_names)
+
+    if isinstance(columns, slice):
+        if columns.step not in (None, 1):
+            raise ValueError(f"Modality {name!r}: slices must have step 1 or None.")
+        if isinstance(columns.start, str) or isinstance(columns.stop, str):
+            start = _name_positions(name, [columns.start], column_names)[0] if columns.start is not None else 0
+            stop = _name_positions(name, [columns.stop], column_names)[0] + 1 if columns.stop is not None else n_features
+            return np.arange(start, stop, dtype=np.intp)
+        return np.arange(n_features, dtype=np.intp)[columns]
+
+    if isinstance(columns, (str, Integral, np.integer)) or np.isscalar(columns):
+        columns = [columns]
+    keys = np.asarray(list(columns) if not isinstance(columns, np.ndarray) else columns)
+    if keys.ndim != 1:
+        raise ValueError(f"Modality {name!r}: columns must be 1-D; got shape {keys.shape}.")
+    if keys.size == 0:
+        return np.empty(0, dtype=np.intp)
+    if keys.dtype.kind == "b":
+        if keys.shape[0] != n_features:
+            raise ValueError(
+                f"Modality {name!r}: boolean mask has {keys.shape[0]} entries "
+                f"but X has {n_features} columns."
+            )
+        return np.flatnonzero(keys).astype(np.intp)
+    if keys.dtype.kind in "iu":
+        out_of_range = (keys >= n_features) | (keys < -n_features)
+        if out_of_range.any():
+            raise ValueError(
+                f"Modality {name!r}: column index {keys[out_of_range][0]} is out of "
+                f"range for X with {n_features} columns."
+            )
+        return np.where(keys < 0, keys + n_features, keys).astype(np.intp)
+    if keys.dtype.kind in "UOS":
+        return _name_positions(name, keys.tolist(), column_names)
+    raise TypeError(
+        f"Modality {name!r}: columns must be ints, a slice, a boolean mask, column "
+        f"names or a callable; got an array of dtype {keys.dtype}."
+    )
+
+
+def _name_positions(name, keys, column_names):
+    if column_names is None:
+        raise ValueError(
+            f"Modality {name!r} selects columns by name (e.g. {keys[0]!r}), which "
+            "needs a DataFrame with string column names; X has none."
+        )
+    position = {column: i for i, column in enumerate(column_names)}
+    unknown = [key for key in keys if key not in position]
+    if unknown:
+        raise ValueError(
+            f"Modality {name!r}: unknown column name(s) {unknown[:5]!r}; "
+            f"X has {len(column_names)} columns."
+        )
+    return np.array([position[key] for key in keys], dtype=np.intp)
+
+
+def resolve_modalities(modalities, X, *, param="modalities"):
+    """Resolve a specification against ``X`` into ``{name: column positions}``.
+
+    Parameters
+    ----------
+    modalities : dict or None
+        The user's specification (see the module docstring).
+    X : array-like, sparse matrix or DataFrame
+        The raw input *before* validation, so that callables and column
+        names see the DataFrame.
+
+    Returns
+    -------
+    dict of str to ndarray of int
+        Column positions per modality, in the order the user gave them.
+    """
+    spec = check_modality_names(modalities, param=param)
+    n_features = X.shape[1]
+    column_names = _column_names(X)
+    resolved = {}
+    for name, columns in spec.items():
+        indices = _resolve_columns(name, columns, X, n_features, column_names)
+        if indices.size == 0:
+            raise ValueError(
+                f"Modality {name!r} selects no columns; got {columns!r} on "
+                f"{n_features} columns."
+            )
+        if np.unique(indices).size != indices.size:
+            raise ValueError(f"Modality {name!r} selects some columns more than once.")
+        resolved[name] = indices
+    return resolved
+
+
+def validate_modal_data(estimator, X, y="no_validation", *, reset=True, **check_params):
+    """``validate_data`` plus modality resolution, for ``fit`` and predict time.
+
+    With ``reset=True`` (in ``fit``) it sets ``n_features_in_``,
+    ``feature_names_in_`` and ``modalities_`` (name -> column positions) on
+    ``estimator``, resolving ``estimator.modalities``. With ``reset=False`` it
+    checks that ``X`` has the fitted number of columns (and, for DataFrames, the
+    same names in the same order) and leaves the resolution untouched.
+
+    NaN is allowed (it encodes missing modalities); inf is refused.
+    """
+    check_params.setdefault("ensure_all_finite", "allow-nan")
+    raw = X
+    if not reset:
+        check_is_fitted(estimator, "modalities_")
+    out = validate_data(estimator, X, y, reset=reset, **check_params)
+    if reset:
+        estimator.modalities_ = resolve_modalities(estimator.modalities, raw)
+    return out
+
+
+def _as_slice(indices):
+    """A contiguous run of indices as a slice, so that selecting it is a view."""
+    if indices.size and indices[-1] - indices[0] + 1 == indices.size and (
+        indices.size == 1 or np.all(np.diff(indices) == 1)
+    ):
+        return slice(int(indices[0]), int(indices[-1]) + 1)
+    return indices
+
+
+def take_columns(X, indices):
+    """Columns ``indices`` of a validated ``X`` (a view when they are contiguous)."""
+    key = _as_slice(np.asarray(indices))
+    if hasattr(X, "iloc"):
+        return X.iloc[:, key]
+    if sp.issparse(X):
+        return X[:, key]
+    return X[:, key]
+
+
+def branch_columns(modalities_, names):
+    """Column positions of a branch over several modalities, in modality order."""
+    unknown = [name for name in names if name not in modalities_]
+    if unknown:
+        raise ValueError(
+            f"Unknown modality {unknown[0]!r}; known modalities are {list(modalities_)}."
+        )
+    seen = dict.fromkeys(int(i) for name in names for i in modalities_[name])
+    return np.fromiter(seen, dtype=np.intp, count=len(seen))
+
+
+def _missing_rows(block):
+    """Rows whose columns are all NaN; checks column 0 first to stay cheap."""
+    if sp.issparse(block):
+        block = block.tocsr()
+        nan_count = np.asarray(
+            sp.csr_matrix(
+                (np.isnan(block.data).astype(np.int32), block.indices, block.indptr),
+                shape=block.shape,
+            ).sum(axis=1)
+        ).ravel()
+        return nan_count == block.shape[1]
+    first = block[:, 0]
+    candidates = np.isnan(first) if first.dtype.kind == "f" else _isnan_any(first)
+    missing = np.zeros(block.shape[0], dtype=bool)
+    if candidates.any():
+        rows = np.flatnonzero(candidates)
+        sub = block[rows]
+        missing[rows] = (np.isnan(sub) if sub.dtype.kind == "f" else _isnan_any(sub)).all(axis=1)
+    return missing
+
+
+def _isnan_any(values):
+    """NaN test that also works for object arrays (None and float('nan'))."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iub":
+        return np.zeros(values.shape, dtype=bool)
+    import pandas as pd  # only reached for object data, which comes from pandas
+
+    return np.asarray(pd.isna(values))
+
+
+def presence_mask(X, modalities_):
+    """Boolean ``(n_samples, n_modalities)`` array: True where a modality is present.
+
+    A modality is missing in a row when all of its columns are NaN there.
+    """
+    n_samples = X.shape[0]
+    mask = np.empty((n_samples, len(modalities_)), dtype=bool)
+    values = X.to_numpy() if hasattr(X, "to_numpy") else X
+    for j, indices in enumerate(modalities_.values()):
+        mask[:, j] = ~_missing_rows(take_columns(values, indices))
+    return mask
+
+
+def check_no_missing(mask, names, *, hint="missing='zero'"):
+    """Raise a ValueError naming the first missing modality and its row count."""
+    missing_counts = (~mask).sum(axis=0)
+    for name, count in zip(names, missing_counts):
+        if count:
+            raise ValueError(
+                f"Modality {name!r} is missing (all NaN) in {count} of "
+                f"{mask.shape[0]} rows; use {hint} to accept missing modalities."
+            )
+
+
+def concat_modalities(blocks, *, as_frame="auto"):
+    """Build one ``X`` and its ``modalities`` from separate per-modality blocks.
+
+    Parameters
+    ----------
+    blocks : dict of str to array-like or DataFrame
+        One 2-D block per modality, all with the same number of rows. A 1-D
+        block is treated as one column.
+    as_frame : bool or "auto", default="auto"
+        Return a pandas DataFrame. ``"auto"`` does so when any block is a
+        DataFrame. DataFrame blocks keep their column names; array blocks get
+        ``<name>_0 .. <name>_k``.
+
+    Returns
+    -------
+    X : ndarray or DataFrame of shape (n_samples, total width)
+    modalities : dict of str to list
+        Column names (DataFrame output) or column positions (array output).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion import concat_modalities
+    >>> X, modalities = concat_modalities({"tab": np.ones((3, 2)), "text": np.zeros((3, 4))})
+    >>> X.shape
+    (3, 6)
+    >>> modalities
+    {'tab': [0, 1], 'text': [2, 3, 4, 5]}
+    """
+    check_modality_names(blocks, param="blocks")
+    frames = {name: hasattr(block, "columns") for name, block in blocks.items()}
+    if as_frame == "auto":
+        as_frame = any(frames.values())
+    arrays, names = {}, {}
+    for name, block in blocks.items():
+        if frames[name]:
+            names[name] = [str(c) for c in block.columns]
+            arrays[name] = block
+            continue
+        block = np.asarray(block)
+        if block.ndim == 1:
+            block = block[:, None]
+        if block.ndim != 2:
+            raise ValueError(f"Block {name!r} must be 1-D or 2-D; got {block.ndim}-D.")
+        arrays[name] = block
+        names[name] = [f"{name}_{i}" for i in range(block.shape[1])]
+    n_rows = {name: block.shape[0] for name, block in arrays.items()}
+    if len(set(n_rows.values())) > 1:
+        raise ValueError(f"All blocks must have the same number of rows; got {n_rows}.")
+    if as_frame:
+        import pandas as pd
+
+        parts = []
+        for name, block in arrays.items():
+            if frames[name]:
+                part = block.reset_index(drop=True)
+                part.columns = names[name]
+            else:
+                part = pd.DataFrame(block, columns=names[name])
+            parts.append(part)
+        X = pd.concat(parts, axis=1)
+        if X.columns.duplicated().any():
+            dup = X.columns[X.columns.duplicated()][0]
+            raise ValueError(f"Column name {dup!r} appears in more than one block.")
+        return X, names
+    dense = [np.asarray(block) for block in arrays.values()]
+    X = np.concatenate(dense, axis=1)
+    modalities, start = {}, 0
+    for name, block in zip(arrays, dense):
+        modalities[name] = list(range(start, start + block.shape[1]))
+        start += block.shape[1]
+    return X, modalities

@@ -1,0 +1,275 @@
+"""The modality specification: selectors, validation, presence mask, concat."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.compose import make_column_selector
+
+from skfusion import concat_modalities
+from skfusion._modalities import (
+    ALL_COLUMNS,
+    branch_columns,
+    check_no_missing,
+    presence_mask,
+    resolve_modalities,
+    take_columns,
+    validate_modal_data,
+)
+
+pd = pytest.importorskip("pandas")
+
+
+class _Holder(BaseEstimator):
+    """The smallest estimator that owns a ``modalities`` parameter."""
+
+    def __init__(self, modalities=None):
+        self.modalities = modalities
+
+    def fit(self, X, y=None):
+        validate_modal_data(self, X)
+        return self
+
+
+@pytest.fixture
+def frame():
+    X = np.arange(30, dtype=float).reshape(5, 6)
+    return pd.DataFrame(X, columns=["age", "bmi", "emb_0", "emb_1", "emb_2", "note"])
+
+
+def _as_lists(resolved):
+    return {name: idx.tolist() for name, idx in resolved.items()}
+
+
+@pytest.mark.parametrize(
+    "columns, expected",
+    [
+        ([0, 2], [0, 2]),
+        ([3, 1], [3, 1]),  # the user's order is kept, as in ColumnTransformer
+        (slice(1, 4), [1, 2, 3]),
+        (slice(None), [0, 1, 2, 3, 4, 5]),
+        ([True, False, False, False, False, True], [0, 5]),
+        (np.array([True, False, True, False, False, False]), [0, 2]),
+        (-1, [5]),
+        ([-2, -1], [4, 5]),
+        (4, [4]),
+        (np.array([1, 2]), [1, 2]),
+        ((0, 1), [0, 1]),
+    ],
+)
+def test_array_selectors_resolve_to_positions(columns, expected):
+    X = np.zeros((3, 6))
+    assert _as_lists(resolve_modalities({"m": columns}, X)) == {"m": expected}
+
+
+@pytest.mark.parametrize(
+    "columns, expected",
+    [
+        (["bmi", "age"], [1, 0]),
+        ("note", [5]),
+        (slice("emb_0", "emb_2"), [2, 3, 4]),  # label slices include the stop, like .loc
+        (make_column_selector(pattern="^emb_"), [2, 3, 4]),
+        (lambda df: [c for c in df.columns if c.startswith("a")], [0]),
+        ([0, 1], [0, 1]),  # ints are positions on DataFrames too
+    ],
+)
+def test_dataframe_selectors_resolve_to_positions(frame, columns, expected):
+    assert _as_lists(resolve_modalities({"m": columns}, frame)) == {"m": expected}
+
+
+def test_none_is_one_modality_of_every_column():
+    resolved = resolve_modalities(None, np.zeros((2, 4)))
+    assert _as_lists(resolved) == {ALL_COLUMNS: [0, 1, 2, 3]}
+
+
+def test_overlapping_modalities_are_allowed_and_unused_columns_ignored():
+    resolved = resolve_modalities({"a": [0, 1], "ab": [1, 2]}, np.zeros((2, 5)))
+    assert _as_lists(resolved) == {"a": [0, 1], "ab": [1, 2]}
+
+
+@pytest.mark.parametrize(
+    "modalities, error, match",
+    [
+        ([0, 1], TypeError, "must be a dict"),
+        ({}, ValueError, "at least one modality"),
+        ({1: [0]}, TypeError, "must be strings; got 1"),
+        ({"": [0]}, ValueError, "non-empty"),
+        ({"text__emb": [0]}, ValueError, "'text__emb' contains '__'"),
+        ({"text": []}, ValueError, "Modality 'text' selects no columns"),
+        ({"text": [False] * 6}, ValueError, "Modality 'text' selects no columns"),
+        ({"text": [6]}, ValueError, "Modality 'text': column index 6 is out of range"),
+        ({"text": [-7]}, ValueError, "column index -7 is out of range"),
+        ({"text": [True, False]}, ValueError, "boolean mask has 2 entries but X has 6"),
+        ({"text": ["emb_0"]}, ValueError, "Modality 'text' selects columns by name"),
+        ({"text": [0, 0]}, ValueError, "more than once"),
+        ({"text": slice(0, 6, 2)}, ValueError, "step"),
+        ({"text": [0.5]}, TypeError, "dtype float64"),
+    ],
+)
+def test_invalid_specifications_name_the_fault(modalities, error, match):
+    with pytest.raises(error, match=match):
+        resolve_modalities(modalities, np.zeros((3, 6)))
+
+
+def test_unknown_column_name_is_reported(frame):
+    with pytest.raises(ValueError, match=r"Modality 'tab': unknown column name\(s\) \['weight'\]"):
+        resolve_modalities({"tab": ["age", "weight"]}, frame)
+
+
+def test_selector_matching_nothing_is_reported(frame):
+    with pytest.raises(ValueError, match="Modality 'img' selects no columns"):
+        resolve_modalities({"img": make_column_selector(pattern="^img_")}, frame)
+
+
+def test_validate_modal_data_sets_fitted_attributes(frame):
+    est = _Holder({"tab": ["age", "bmi"], "emb": make_column_selector(pattern="^emb_")})
+    X = validate_modal_data(est, frame)
+    assert isinstance(X, np.ndarray) and X.shape == (5, 6)
+    assert _as_lists(est.modalities_) == {"tab": [0, 1], "emb": [2, 3, 4]}
+    assert est.n_features_in_ == 6
+    assert list(est.feature_names_in_) == list(frame.columns)
+    assert est.modalities == {"tab": ["age", "bmi"], "emb": est.modalities["emb"]}
+
+
+def test_predict_time_checks_width_and_column_names(frame):
+    est = _Holder({"tab": ["age", "bmi"]})
+    validate_modal_data(est, frame)
+    with pytest.raises(ValueError, match="6 features"):
+        validate_modal_data(est, frame.iloc[:, :5].to_numpy(), reset=False)
+    reordered = frame[["bmi", "age", "emb_0", "emb_1", "emb_2", "note"]]
+    with pytest.raises(ValueError, match="feature names"):
+        validate_modal_data(est, reordered, reset=False)
+    renamed = frame.rename(columns={"note": "comment"})
+    with pytest.raises(ValueError, match="feature names"):
+        validate_modal_data(est, renamed, reset=False)
+
+
+def test_predict_time_before_fit_raises_not_fitted():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        validate_modal_data(_Holder(), np.zeros((2, 2)), reset=False)
+
+
+def test_inf_is_refused_but_nan_allowed():
+    est = _Holder()
+    X = np.array([[np.nan, 1.0], [2.0, 3.0]])
+    validate_modal_data(est, X)
+    with pytest.raises(ValueError, match="infinity"):
+        validate_modal_data(est, np.array([[np.inf, 1.0]]))
+
+
+def test_presence_mask_marks_only_wholly_nan_modalities_missing():
+    X = np.array(
+        [
+            [1.0, 2.0, 3.0, 4.0, 5.0],
+            [np.nan, np.nan, 3.0, 4.0, 5.0],  # 'a' missing
+            [np.nan, 2.0, np.nan, np.nan, 5.0],  # 'a' partly NaN: present; 'b' missing
+            [np.nan, np.nan, np.nan, np.nan, np.nan],  # everything missing
+        ]
+    )
+    modalities = {"a": np.array([0, 1]), "b": np.array([2, 3]), "c": np.array([4])}
+    expected = np.array(
+        [[True, True, True], [False, True, True], [True, False, True], [False, False, False]]
+    )
+    np.testing.assert_array_equal(presence_mask(X, modalities), expected)
+
+
+def test_presence_mask_on_non_contiguous_and_dataframe_input(frame):
+    X = frame.to_numpy().copy()
+    X[1, [0, 5]] = np.nan
+    modalities = {"ends": np.array([0, 5]), "mid": np.array([2, 3])}
+    expected = np.ones((5, 2), dtype=bool)
+    expected[1, 0] = False
+    np.testing.assert_array_equal(presence_mask(X, modalities), expected)
+    np.testing.assert_array_equal(presence_mask(pd.DataFrame(X), modalities), expected)
+
+
+def test_presence_mask_on_sparse_counts_explicit_nans_only():
+    dense = np.array([[np.nan, np.nan, 1.0], [0.0, 0.0, 1.0], [np.nan, 0.0, 1.0]])
+    X = sp.csr_matrix(dense)
+    X.eliminate_zeros()
+    modalities = {"a": np.array([0, 1]), "b": np.array([2])}
+    expected = np.array([[False, True], [True, True], [True, True]])
+    np.testing.assert_array_equal(presence_mask(X, modalities), expected)
+
+
+def test_presence_mask_on_object_dataframe():
+    df = pd.DataFrame({"city": ["a", None, "c"], "n": [1.0, np.nan, 3.0]})
+    mask = presence_mask(df, {"tab": np.array([0, 1])})
+    np.testing.assert_array_equal(mask[:, 0], [True, False, True])
+
+
+def test_take_columns_returns_views_for_contiguous_runs():
+    X = np.arange(12.0).reshape(3, 4)
+    block = take_columns(X, np.array([1, 2]))
+    assert np.shares_memory(block, X)
+    np.testing.assert_array_equal(block, X[:, 1:3])
+    np.testing.assert_array_equal(take_columns(X, np.array([3, 0])), X[:, [3, 0]])
+
+
+def test_branch_columns_unions_modalities_in_order():
+    modalities = {"a": np.array([0, 1]), "b": np.array([1, 4]), "c": np.array([2])}
+    assert branch_columns(modalities, ["b", "a"]).tolist() == [1, 4, 0]
+    with pytest.raises(ValueError, match="Unknown modality 'z'"):
+        branch_columns(modalities, ["z"])
+
+
+def test_check_no_missing_names_modality_and_row_count():
+    mask = np.array([[True, True], [True, False], [True, False]])
+    with pytest.raises(ValueError, match=r"Modality 'text' is missing \(all NaN\) in 2 of 3 rows"):
+        check_no_missing(mask, ["tab", "text"])
+    check_no_missing(mask[:1], ["tab", "text"])
+
+
+def test_concat_modalities_arrays():
+    X, modalities = concat_modalities({"tab": np.ones((4, 2)), "text": np.zeros((4, 3)), "y": np.arange(4)})
+    assert X.shape == (4, 6)
+    assert modalities == {"tab": [0, 1], "text": [2, 3, 4], "y": [5]}
+    np.testing.assert_array_equal(X[:, 5], np.arange(4))
+
+
+def test_concat_modalities_keeps_dataframe_names_and_names_arrays():
+    tab = pd.DataFrame({"age": [1.0, 2.0], "bmi": [3.0, 4.0]}, index=[10, 11])
+    X, modalities = concat_modalities({"tab": tab, "text": np.eye(2)})
+    assert list(X.columns) == ["age", "bmi", "text_0", "text_1"]
+    assert modalities == {"tab": ["age", "bmi"], "text": ["text_0", "text_1"]}
+    np.testing.assert_array_equal(X[["text_0", "text_1"]].to_numpy(), np.eye(2))
+    assert _as_lists(resolve_modalities(modalities, X)) == {"tab": [0, 1], "text": [2, 3]}
+
+
+def test_concat_modalities_refuses_mismatched_rows_and_bad_names():
+    with pytest.raises(ValueError, match="same number of rows"):
+        concat_modalities({"a": np.ones((3, 1)), "b": np.ones((4, 1))})
+    with pytest.raises(ValueError, match="'a__b' contains '__'"):
+        concat_modalities({"a__b": np.ones((3, 1))})
+    with pytest.raises(ValueError, match="more than one block"):
+        concat_modalities({"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2]})})
+
+
+def test_import_skfusion_imports_neither_torch_nor_matplotlib():
+    code = (
+        "import sys, skfusion, skfusion.datasets, skfusion.model_selection, "
+        "skfusion.inspection, skfusion.metrics;"
+        "bad = [m for m in ('torch', 'skorch', 'matplotlib') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_skfusion_nn_without_torch_says_what_to_install(tmp_path):
+    # A stub module named torch that fails to import stands in for a missing torch.
+    (tmp_path / "torch.py").write_text("raise ImportError('No module named torch')\n")
+    code = "import skfusion.nn"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": ""},
+    )
+    assert result.returncode != 0
+    assert 'pip install "skfusion[torch]"' in result.stderr
