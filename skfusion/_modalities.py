@@ -191,6 +191,9 @@ def validate_modal_data(estimator, X, y="no_validation", *, reset=True, **check_
         check_is_fitted(estimator, "modalities_")
     out = validate_data(estimator, X, y, reset=reset, **check_params)
     if reset:
+        if not hasattr(raw, "shape"):
+            # Lists and array-likes without `shape`: resolve against the validated array.
+            raw = out[0] if isinstance(out, tuple) else out
         estimator.modalities_ = resolve_modalities(estimator.modalities, raw)
     return out
 

@@ -1,0 +1,180 @@
+"""ContrastiveAlignment and the alignment losses (InfoNCE, MMD) in torch."""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from skfusion.metrics import mmd  # noqa: E402
+from skfusion.nn import ContrastiveAlignment  # noqa: E402
+from skfusion.nn._losses import info_nce_loss, mmd_loss  # noqa: E402
+
+
+def _first_half(X):
+    """First half of the columns, rounded up (the checks' data width varies)."""
+    n_features = np.asarray(X).shape[1]
+    return list(range((n_features + 1) // 2))
+
+
+def _second_half(X):
+    """Second half; shares the middle column when the width is odd, so one column still gives two modalities."""
+    n_features = np.asarray(X).shape[1]
+    return list(range(n_features // 2, n_features))
+
+
+_HALVES = {"first": _first_half, "second": _second_half}
+
+
+@parametrize_with_checks(
+    [ContrastiveAlignment(_HALVES, n_components=2, hidden_layer_sizes=(8,), max_epochs=2, batch_size=16)],
+    expected_failed_checks=lambda estimator: {
+        # allow_nan: a modality whose columns are all NaN in a row is missing there and is
+        # handled; this check puts NaN in a single column, which is refused with a ValueError.
+        "check_estimators_pickle": "NaN in one column of a present modality is refused",
+    },
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def _paired(n, seed, noise=0.1):
+    """Two modalities that are different non-linear views of one 4-d latent."""
+    rng = np.random.default_rng(seed)
+    mixing = np.random.default_rng(100)  # the same views for train and test draws
+    to_a, to_b = mixing.normal(size=(4, 10)), mixing.normal(size=(4, 8))
+    latent = rng.normal(size=(n, 4))
+    a = np.tanh(latent @ to_a) + noise * rng.normal(size=(n, 10))
+    b = latent @ to_b + noise * rng.normal(size=(n, 8))
+    return np.hstack([a, b]), {"a": range(10), "b": range(10, 18)}
+
+
+def test_retrieval_far_above_chance_after_training_and_near_chance_before():
+    X, modalities = _paired(400, seed=0)
+    X_test, _ = _paired(200, seed=1)
+    chance = 1 / 200
+    untrained = ContrastiveAlignment(modalities, max_epochs=0, random_state=0).fit(X)
+    trained = ContrastiveAlignment(modalities, max_epochs=40, batch_size=64, random_state=0).fit(X)
+    assert untrained.score(X_test) < 5 * chance
+    assert trained.score(X_test) > 50 * chance
+    assert trained.set_params(recall_k=5).score(X_test) > trained.set_params(recall_k=1).score(X_test)
+    assert trained.loss_curve_[-1] < trained.loss_curve_[0]
+
+
+def test_fixed_seed_is_reproducible_on_cpu():
+    X, modalities = _paired(150, seed=0)
+
+    def fit(seed):
+        return ContrastiveAlignment(modalities, max_epochs=3, batch_size=32, random_state=seed).fit(X)
+
+    np.testing.assert_array_equal(fit(7).transform(X), fit(7).transform(X))
+    assert not np.allclose(fit(7).transform(X), fit(8).transform(X))
+
+
+def test_global_torch_rng_is_left_alone():
+    X, modalities = _paired(60, seed=0)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    ContrastiveAlignment(modalities, max_epochs=1, random_state=0).fit(X)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_temperature_is_learned_only_when_asked():
+    X, modalities = _paired(200, seed=0)
+    learned = ContrastiveAlignment(modalities, max_epochs=5, lr=1e-2, random_state=0).fit(X)
+    fixed = ContrastiveAlignment(modalities, max_epochs=5, lr=1e-2, learn_temperature=False, random_state=0).fit(X)
+    assert fixed.temperature_ == pytest.approx(0.07)
+    assert learned.temperature_ != pytest.approx(0.07, rel=1e-4)
+    assert learned.temperature_ >= 0.01 - 1e-9  # CLIP's cap on 1 / temperature
+
+
+def test_outputs_and_missing_modalities():
+    X, modalities = _paired(120, seed=0)
+    model = ContrastiveAlignment(modalities, n_components=6, max_epochs=2, random_state=0).fit(X)
+    per_modality = model.set_params(output="concat").transform(X)
+    assert per_modality.shape == (120, 12)
+    np.testing.assert_allclose(np.linalg.norm(per_modality[:, :6], axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(model.set_params(output="b").transform(X), per_modality[:, 6:])
+
+    X_missing = X.copy()
+    X_missing[:10, 10:] = np.nan  # b missing
+    X_missing[10, :] = np.nan  # nothing present
+    mean = model.set_params(output="mean").transform(X_missing)
+    np.testing.assert_allclose(mean[:10], per_modality[:10, :6], rtol=1e-6)
+    assert np.isnan(mean[10]).all()
+    np.testing.assert_allclose(mean[11:], (per_modality[11:, :6] + per_modality[11:, 6:]) / 2, rtol=1e-5, atol=1e-7)
+    assert np.isnan(model.set_params(output="concat").transform(X_missing)[:10, 6:]).all()
+    # Training with missing modalities uses the rows where both are present.
+    ContrastiveAlignment(modalities, max_epochs=1, random_state=0).fit(X_missing)
+
+
+def test_three_modalities_train_on_all_pairs_and_score_any_pair():
+    X, _ = _paired(300, seed=0)
+    modalities = {"a": range(0, 5), "b": range(5, 10), "c": range(10, 18)}
+    model = ContrastiveAlignment(modalities, max_epochs=30, batch_size=64, random_state=0).fit(X)
+    for query, gallery in (("a", "c"), ("c", "b")):
+        model.set_params(query_modality=query, gallery_modality=gallery)
+        assert model.score(X) > 10 / 300
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"modalities": None}, "two or more modalities"),
+        ({"output": "image"}, "`output` must be"),
+        ({"query_modality": "image"}, "`query_modality`='image' is not a modality"),
+        ({"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes"),
+    ],
+)
+def test_bad_parameters_name_the_culprit(params, message):
+    X, modalities = _paired(20, seed=0)
+    with pytest.raises(ValueError, match=message):
+        ContrastiveAlignment(**{"modalities": modalities, "max_epochs": 1, **params}).fit(X)
+
+
+def test_info_nce_matches_a_hand_written_cross_entropy():
+    generator = torch.Generator().manual_seed(0)
+    za, zb = torch.randn(6, 3, generator=generator), torch.randn(6, 3, generator=generator)
+    a = za.numpy() / np.linalg.norm(za.numpy(), axis=1, keepdims=True)
+    b = zb.numpy() / np.linalg.norm(zb.numpy(), axis=1, keepdims=True)
+    logits = a @ b.T / 0.5
+
+    def cross_entropy(rows):
+        return np.mean([math.log(np.exp(row).sum()) - row[i] for i, row in enumerate(rows)])
+
+    expected = (cross_entropy(logits) + cross_entropy(logits.T)) / 2
+    assert float(info_nce_loss(za, zb, temperature=0.5)) == pytest.approx(expected, rel=1e-5)
+    assert float(info_nce_loss(zb, za, temperature=0.5)) == pytest.approx(expected, rel=1e-5)  # symmetric
+
+
+def test_info_nce_is_log_n_for_uninformative_embeddings_and_differentiable_in_temperature():
+    z = torch.ones(8, 4)
+    assert float(info_nce_loss(z, z)) == pytest.approx(math.log(8), rel=1e-6)
+    log_scale = torch.tensor(1.0, requires_grad=True)
+    za = torch.randn(5, 3, generator=torch.Generator().manual_seed(1))
+    info_nce_loss(za, za, temperature=torch.exp(-log_scale)).backward()
+    assert log_scale.grad is not None and float(log_scale.grad) < 0  # sharper helps matched pairs
+
+
+def test_info_nce_refuses_unpaired_shapes():
+    with pytest.raises(ValueError, match="paired 2-D tensors"):
+        info_nce_loss(torch.zeros(3, 2), torch.zeros(4, 2))
+
+
+@pytest.mark.parametrize("gamma", [0.3, None])
+def test_mmd_loss_agrees_with_the_numpy_estimate(rng, gamma):
+    A, B = rng.normal(size=(30, 3)), rng.normal(size=(25, 3)) + 0.5
+    loss = mmd_loss(torch.as_tensor(A), torch.as_tensor(B), gamma=gamma)
+    assert float(loss) == pytest.approx(mmd(A, B, gamma=gamma), rel=1e-8)
+
+
+def test_mmd_loss_has_gradients_and_needs_two_rows():
+    za = torch.randn(10, 2, requires_grad=True)
+    mmd_loss(za, torch.randn(12, 2) + 1.0).backward()
+    assert za.grad is not None and torch.isfinite(za.grad).all()
+    with pytest.raises(ValueError, match="at least 2 rows"):
+        mmd_loss(torch.zeros(1, 2), torch.zeros(3, 2))
