@@ -1,0 +1,541 @@
+"""The ``skfusion`` command line: ``skfusion compare`` (argument parsing, I/O, printing).
+
+``skfusion compare`` cross-validates fusion strategies on a CSV/Parquet file
+(or the bundled UCI Multiple Features digits) and prints the comparison table
+of :func:`skfusion.model_selection.compare_fusion`. User errors end with exit
+code 2 and a one-line message saying what to fix; never a traceback.
+"""
+
+import argparse
+import fnmatch
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+from ._modalities import presence_mask
+
+__all__ = ["main", "build_parser"]
+
+PROG = "skfusion"
+_GLOB_CHARACTERS = "*?["
+
+
+class UsageError(Exception):
+    """A mistake in the command line or the data that the user can fix."""
+
+
+# --------------------------------------------------------------------------- #
+# Parsing                                                                     #
+# --------------------------------------------------------------------------- #
+def _int_at_least(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _n_jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            "0 jobs cannot run anything; use 1, a larger number, or -1 for all cores"
+        )
+    return value
+
+
+def build_parser():
+    """The argument parser of the ``skfusion`` command."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Multimodal fusion for scikit-learn: compare fusion strategies on your data.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    compare = commands.add_parser(
+        "compare",
+        help="cross-validate fusion strategies and print the comparison table",
+        description=(
+            "Cross-validate fusion strategies (each modality alone, early, late, "
+            "intermediate, hybrid) on the same folds and print scores, fit time, "
+            "predict latency and the gain over the best single modality. Without "
+            "--data it runs on the bundled UCI Multiple Features digits."
+        ),
+    )
+    compare.add_argument(
+        "--data",
+        metavar="FILE",
+        help=(
+            "CSV or Parquet file, one row per sample; a modality may be missing in a row "
+            "(all its cells empty) (default: bundled mfeat digits)"
+        ),
+    )
+    compare.add_argument(
+        "--target", metavar="COLUMN", help="column of FILE to predict (required with --data)"
+    )
+    compare.add_argument(
+        "--modality",
+        metavar="NAME=SPEC",
+        action="append",
+        default=[],
+        help=(
+            "a modality: NAME=col1,col2 or NAME='emb_*' (globs allowed, comma lists "
+            "mixed); repeat for each modality. Without any, every column is its own modality"
+        ),
+    )
+    compare.add_argument(
+        "--strategies",
+        metavar="LIST",
+        default="default",
+        help="comma list of single, single:NAME, early, stacking, vote, intermediate, hybrid (default: all available)",
+    )
+    compare.add_argument(
+        "--cv",
+        type=_int_at_least(2),
+        default=5,
+        metavar="K",
+        help="number of cross-validation folds (default: 5)",
+    )
+    compare.add_argument(
+        "--scoring",
+        metavar="LIST",
+        help="comma list of scikit-learn scorer names (default: accuracy or r2)",
+    )
+    compare.add_argument(
+        "--task",
+        choices=["auto", "classification", "regression"],
+        default="auto",
+        help="default: read from the target",
+    )
+    compare.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=None,
+        metavar="N",
+        help="folds fitted in parallel (-1: all cores)",
+    )
+    compare.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="SEED",
+        help="seed for fold shuffling and networks (default: 0)",
+    )
+    compare.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
+    compare.add_argument(
+        "--plot", metavar="OUT.png", help="also plot score against fit time to OUT.png"
+    )
+    compare.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    return parser
+
+
+# --------------------------------------------------------------------------- #
+# Data                                                                        #
+# --------------------------------------------------------------------------- #
+def _one_line(exc):
+    return " ".join(str(exc).split())
+
+
+def _read_table(path):
+    if not os.path.exists(path):
+        raise UsageError(f"--data: file not found: {path}")
+    if os.path.isdir(path):
+        raise UsageError(f"--data: {path} is a directory; give a CSV or Parquet file")
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise UsageError(
+            f"--data: unsupported file type {suffix or '(none)'!r} for {path}; use .csv or .parquet"
+        )
+    try:
+        import pandas as pd
+    except ImportError:
+        raise UsageError(
+            '--data needs pandas; install it with `pip install "skfusion[pandas]"`'
+        ) from None
+    try:
+        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    except ImportError as exc:
+        raise UsageError(
+            f"--data: reading Parquet needs pyarrow ({_one_line(exc)}); `pip install pyarrow`"
+        ) from None
+    except Exception as exc:  # pandas raises many types for unreadable files
+        raise UsageError(
+            f"--data: cannot read {path}: {_one_line(exc) or type(exc).__name__}"
+        ) from None
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise UsageError(f"--data: {path} has no rows or no columns")
+    frame.columns = [str(column) for column in frame.columns]
+    if frame.columns.duplicated().any():
+        raise UsageError(
+            f"--data: column {frame.columns[frame.columns.duplicated()][0]!r} appears twice in {path}; rename it"
+        )
+    return frame
+
+
+def _column_list(columns, limit=8):
+    shown = ", ".join(columns[:limit])
+    return shown + (f", ... ({len(columns)} in all)" if len(columns) > limit else "")
+
+
+def _modality_columns(name, selection, columns, known):
+    """Columns selected by one SPEC: a comma list of names and globs, in order, no repeats."""
+    selected = {}
+    for item in (part.strip() for part in selection.split(",")):
+        if not item:
+            continue
+        if any(char in item for char in _GLOB_CHARACTERS):
+            # fnmatchcase: the same (case-sensitive) matching on every platform
+            matched = [column for column in columns if fnmatch.fnmatchcase(column, item)]
+            if not matched:
+                raise UsageError(
+                    f"--modality {name}: pattern {item!r} matches no column; "
+                    f"columns are {_column_list(columns)}"
+                )
+        elif item in known:
+            matched = [item]
+        else:
+            raise UsageError(
+                f"--modality {name}: unknown column {item!r}; columns are {_column_list(columns)}"
+            )
+        selected.update(dict.fromkeys(matched))
+    if not selected:
+        raise UsageError(
+            f"--modality {name}: the modality is empty; "
+            f"list its columns after '=', e.g. {name}=a,b"
+        )
+    return list(selected)
+
+
+def _parse_modalities(specs, columns):
+    """``--modality NAME=SPEC`` options as ``{name: [column names]}``."""
+    known = set(columns)
+    modalities = {}
+    for spec in specs:
+        name, sep, selection = spec.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(
+                f"--modality {spec!r}: expected NAME=SPEC, e.g. --modality image='img_*'"
+            )
+        if "__" in name:
+            raise UsageError(
+                f"--modality {spec!r}: modality names cannot contain '__'; rename {name!r}"
+            )
+        if name in modalities:
+            raise UsageError(f"--modality: {name!r} is given twice; give each modality once")
+        modalities[name] = _modality_columns(name, selection, columns, known)
+    return modalities
+
+
+def _feature_matrix(frame, used):
+    non_numeric = [column for column in used if frame[column].dtype.kind not in "biuf"]
+    if non_numeric:
+        column = non_numeric[0]
+        raise UsageError(
+            f"column {column!r} is not numeric (dtype {frame[column].dtype}); "
+            "encode it or leave it out of every --modality"
+        )
+    X = frame[used].to_numpy(dtype=float, na_value=np.nan)
+    if np.isinf(X).any():
+        column = used[int(np.flatnonzero(np.isinf(X).any(axis=0))[0])]
+        raise UsageError(f"column {column!r} holds infinite values; replace them first")
+    return X
+
+
+def _check_missing(X, spec, used):
+    """Whole missing modalities are fine (fusion handles them); scattered NaN are not."""
+    nan = np.isnan(X)
+    if not nan.any():
+        return
+    positions = {name: np.asarray(columns) for name, columns in spec.items()}
+    present = presence_mask(X, positions)
+    for j, (name, columns) in enumerate(positions.items()):
+        # rows where the modality is present yet some of its columns are NaN
+        holes = nan[:, columns] & present[:, [j]]
+        if holes.any():
+            column = int(np.flatnonzero(holes.any(axis=0))[0])
+            raise UsageError(
+                f"column {used[columns[column]]!r} (modality {name!r}) has "
+                f"{int(holes[:, column].sum())} missing values in rows where the rest of the "
+                "modality is present; impute them (a modality may only be missing as a whole)"
+            )
+
+
+def _used_columns(modalities):
+    """The columns in some modality, in order, and the modalities as positions among them."""
+    used = list(dict.fromkeys(column for selected in modalities.values() for column in selected))
+    position = {column: i for i, column in enumerate(used)}
+    spec = {
+        name: [position[column] for column in selected] for name, selected in modalities.items()
+    }
+    return used, spec
+
+
+def _load_file(args):
+    if args.target is None:
+        raise UsageError("--data needs --target COLUMN, the column to predict")
+    frame = _read_table(args.data)
+    columns = list(frame.columns)
+    if args.target not in columns:
+        raise UsageError(
+            f"--target: unknown column {args.target!r}; columns are {_column_list(columns)}"
+        )
+    features = [column for column in columns if column != args.target]
+    if not features:
+        raise UsageError(f"--data: {args.data} has no column besides the target {args.target!r}")
+    if args.modality:
+        modalities = _parse_modalities(args.modality, features + [args.target])
+        for name, selected in modalities.items():
+            if args.target in selected:
+                raise UsageError(
+                    f"--modality {name}: it selects the target column {args.target!r}; leave it out"
+                )
+    else:
+        modalities = {column: [column] for column in features}
+    used, spec = _used_columns(modalities)
+    X = _feature_matrix(frame, used)
+    _check_missing(X, spec, used)
+    target = frame[args.target]
+    if target.isna().any():
+        raise UsageError(
+            f"--target {args.target!r} has {int(target.isna().sum())} missing values; drop those rows first"
+        )
+    used_set = set(used)
+    unused = [column for column in features if column not in used_set]
+    return X, target.to_numpy(), spec, unused
+
+
+def _load_bundled(args):
+    if args.target is not None:
+        raise UsageError("--target needs --data FILE; the bundled digits' target is the digit")
+    from .datasets import load_mfeat
+
+    bunch = load_mfeat()
+    columns = [str(name) for name in bunch.feature_names]
+    X = np.asarray(bunch.data, dtype=float)
+    if not args.modality:
+        spec = {name: [int(c) for c in positions] for name, positions in bunch.modalities.items()}
+        return X, np.asarray(bunch.target), spec, []
+    used, spec = _used_columns(_parse_modalities(args.modality, columns))
+    position = {column: i for i, column in enumerate(columns)}
+    used_set = set(used)
+    unused = [column for column in columns if column not in used_set]
+    return X[:, [position[column] for column in used]], np.asarray(bunch.target), spec, unused
+
+
+# --------------------------------------------------------------------------- #
+# Checks before running                                                       #
+# --------------------------------------------------------------------------- #
+def _parse_strategies(text, spec):
+    from .model_selection import STRATEGY_NAMES, _torch_available
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise UsageError("--strategies: give at least one strategy name")
+    if names == ["default"]:
+        return "default"
+    known = ", ".join(STRATEGY_NAMES)
+    for name in names:
+        if name.startswith("single:"):
+            modality = name[len("single:") :]
+            if modality not in spec:
+                raise UsageError(
+                    f"--strategies: {name!r} names an unknown modality; modalities are {_column_list(list(spec))}"
+                )
+        elif name not in STRATEGY_NAMES:
+            raise UsageError(
+                f"--strategies: unknown strategy {name!r}; choose from default, {known}, single:NAME"
+            )
+        elif name == "intermediate" and not _torch_available():
+            raise UsageError(
+                "--strategies: 'intermediate' needs torch and skorch; `pip install \"skfusion[torch]\"` or leave it out"
+            )
+    if len(set(names)) < len(names):
+        raise UsageError("--strategies: a strategy is listed twice; list each once")
+    return names
+
+
+def _parse_scoring(text):
+    if text is None:
+        return None
+    from sklearn.metrics import get_scorer_names
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise UsageError("--scoring: give at least one scorer name, e.g. accuracy,f1_macro")
+    known = set(get_scorer_names())
+    for name in names:
+        if name not in known:
+            raise UsageError(
+                f"--scoring: unknown scorer {name!r}; see sklearn.metrics.get_scorer_names() for the names"
+            )
+    if len(set(names)) < len(names):
+        raise UsageError("--scoring: a scorer is listed twice; list each once")
+    return names[0] if len(names) == 1 else names
+
+
+def _check_target(y, task, cv):
+    from .model_selection import _infer_task
+
+    try:
+        task = _infer_task(y, task)
+    except ValueError as exc:
+        raise UsageError(f"--target: {_one_line(exc)}") from None
+    if task == "classification":
+        classes, counts = np.unique(y, return_counts=True)
+        if counts.min() < cv:
+            raise UsageError(
+                f"--cv {cv}: class {classes[counts.argmin()]!r} has only {counts.min()} rows; "
+                f"lower --cv to at most {counts.min()} or drop that class"
+            )
+    elif len(y) < cv:
+        raise UsageError(f"--cv {cv}: only {len(y)} rows; lower --cv")
+    return task
+
+
+def _check_outputs(args):
+    for option, path in (("--json", args.json), ("--plot", args.plot)):
+        if path is None:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise UsageError(
+                f"{option}: folder {folder} does not exist; create it or choose another path"
+            )
+        if os.path.isdir(path):
+            raise UsageError(f"{option}: {path} is a directory; give a file name")
+    if args.plot is not None:
+        try:
+            import matplotlib
+        except ImportError:
+            raise UsageError(
+                '--plot needs matplotlib; `pip install "skfusion[plot]"` or leave --plot out'
+            ) from None
+        matplotlib.use("Agg")  # no display needed: the figure goes to a file
+        from matplotlib.figure import Figure
+
+        suffix = os.path.splitext(args.plot)[1].lower().lstrip(".")
+        supported = Figure().canvas.get_supported_filetypes()
+        if suffix not in supported:
+            raise UsageError(
+                f"--plot: cannot write {suffix or 'a file without extension'!r}; use one of .{', .'.join(sorted(supported))}"
+            )
+
+
+# --------------------------------------------------------------------------- #
+# Progress                                                                    #
+# --------------------------------------------------------------------------- #
+class _Progress:
+    """compare_fusion's progress callback: a bar on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.start = time.perf_counter()
+        self.width = 0
+
+    def __call__(self, done, total, name):
+        elapsed = time.perf_counter() - self.start
+        if not self.tty:
+            message = (
+                f"done: {total} strategies in {elapsed:.1f}s"
+                if name is None
+                else f"[{done + 1}/{total}] {name} ({elapsed:.0f}s elapsed)"
+            )
+            print(message, file=self.stream, flush=True)
+            return
+        filled = round(24 * done / total)
+        label = "done" if name is None else name
+        line = f"[{'#' * filled}{'.' * (24 - filled)}] {done}/{total} {label}  {elapsed:.0f}s"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.width = len(line)
+        if name is None:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+# --------------------------------------------------------------------------- #
+# The command                                                                 #
+# --------------------------------------------------------------------------- #
+def _compare(args):
+    from .model_selection import compare_fusion
+
+    _check_outputs(args)
+    X, y, spec, unused = _load_file(args) if args.data is not None else _load_bundled(args)
+    strategies = _parse_strategies(args.strategies, spec)
+    scoring = _parse_scoring(args.scoring)
+    task = _check_target(y, args.task, args.cv)
+    if unused and not args.quiet:
+        print(
+            f"note: {len(unused)} column(s) are in no --modality and are not used: {_column_list(unused, 5)}",
+            file=sys.stderr,
+        )
+    result = compare_fusion(
+        X,
+        y,
+        spec,
+        strategies,
+        cv=args.cv,
+        scoring=scoring,
+        n_jobs=args.n_jobs,
+        task=task,
+        random_state=args.random_state,
+        progress=None if args.quiet else _Progress(sys.stderr),
+    )
+    print(result.to_string())
+    if args.json is not None:
+        payload = result.to_dict()
+        payload["data"] = args.data if args.data is not None else "bundled:mfeat"
+        payload["modalities"] = {name: len(columns) for name, columns in spec.items()}
+        with open(args.json, "w", encoding="utf-8") as stream:
+            json.dump(payload, stream, indent=2)
+    if args.plot is not None:
+        display = result.plot()
+        display.figure_.savefig(args.plot, dpi=120, bbox_inches="tight")
+    return 0
+
+
+def main(argv=None):
+    """Run the ``skfusion`` command; returns the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments without the program name; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a usage or data error (after a one-line message
+        on stderr).
+
+    Examples
+    --------
+    >>> from skfusion.cli import main
+    >>> main(["compare", "--data", "no-such-file.csv", "--target", "y"])
+    2
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        print(f"{PROG}: error: choose a command, e.g. `{PROG} compare`", file=sys.stderr)
+        return 2
+    try:
+        return _compare(args)
+    except UsageError as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,315 @@
+"""`skfusion compare` end to end in a subprocess, and every user error's exit
+code and one-line message."""
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skfusion import cli
+from skfusion.cli import main
+from skfusion.datasets import make_multimodal_classification
+
+pd = pytest.importorskip("pandas")
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _run(*args):
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "skfusion", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def table(tmp_path):
+    """A small CSV: modalities a (a1, a2) and b (b1, b2) carry the label, noise does not."""
+    X, y, _ = make_multimodal_classification(
+        n_samples=90,
+        widths={"a": 2, "b": 2, "noise": 1},
+        signal={"a": 1.5, "b": 1.5, "noise": 0.0},
+        random_state=0,
+    )
+    frame = pd.DataFrame(X, columns=["a1", "a2", "b1", "b2", "noise"])
+    frame["label"] = np.where(y == 1, "yes", "no")
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_compare_end_to_end_prints_the_table_and_writes_json_and_png(table, tmp_path):
+    path, _ = table
+    out_json, out_png = tmp_path / "result.json", tmp_path / "result.png"
+    pytest.importorskip("matplotlib")  # for --plot
+    options = "--modality a=a1,a2 --modality b=b* --strategies single,early --cv 3".split()
+    completed = _run(
+        "compare", "--data", str(path), "--target", "label", *options,
+        "--json", str(out_json), "--plot", str(out_png),
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    lines = completed.stdout.splitlines()
+    assert lines[0].split()[:3] == ["strategy", "kind", "accuracy"]
+    assert [line.split()[0] for line in lines[2:5]] == ["single:a", "single:b", "early"]
+    assert "Traceback" not in completed.stderr
+    # progress on a pipe: plain lines, one per strategy
+    assert "[1/3] single:a" in completed.stderr and "[3/3] early" in completed.stderr
+    # 'noise' is in no --modality: the user is told it is not used
+    assert "noise" in completed.stderr
+
+    payload = json.loads(out_json.read_text())
+    assert [entry["name"] for entry in payload["strategies"]] == ["single:a", "single:b", "early"]
+    assert payload["modalities"] == {"a": 2, "b": 2}
+    assert payload["n_splits"] == 3 and payload["n_samples"] == 90
+    assert payload["best"] in {"single:a", "single:b", "early"}
+    assert out_png.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_quiet_silences_progress_and_every_column_is_a_modality_by_default(table):
+    path, _ = table
+    completed = _run(
+        "compare",
+        "--data",
+        str(path),
+        "--target",
+        "label",
+        "--strategies",
+        "single",
+        "--cv",
+        "2",
+        "--quiet",
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    names = [line.split()[0] for line in completed.stdout.splitlines()[2:7]]
+    assert names == ["single:a1", "single:a2", "single:b1", "single:b2", "single:noise"]
+
+
+def test_python_m_skfusion_without_a_command_runs_compare_on_the_bundled_digits():
+    completed = _run("--strategies", "single:mor", "--cv", "2", "--quiet")
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines()[2].startswith("single:mor")
+    assert "2000 samples" in completed.stdout
+
+
+def test_a_user_error_in_the_real_command_is_one_line_and_exit_code_2(tmp_path):
+    completed = _run("compare", "--data", str(tmp_path / "missing.csv"), "--target", "y")
+    assert completed.returncode == 2
+    assert completed.stderr.strip().count("\n") == 0
+    assert "file not found" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_progress_bar_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = cli._Progress(stream)
+    progress(0, 2, "early")
+    progress(1, 2, "stacking")
+    progress(2, 2, None)
+    text = stream.getvalue()
+    assert text.count("\r") == 3 and text.endswith("\n")
+    assert "0/2 early" in text and "[" + "#" * 12 + "." * 12 + "] 1/2 stacking" in text
+    assert "[" + "#" * 24 + "] 2/2 done" in text
+
+
+def _write(tmp_path, frame, name="data.csv"):
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def _user_error(capsys, argv):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("skfusion compare: error: ") and err.count("\n") == 1, err
+    return err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--modality", "a=a1,zzz"], "unknown column 'zzz'"),
+        (["--modality", "a=emb_*"], "pattern 'emb_*' matches no column"),
+        (["--modality", "a="], "the modality is empty"),
+        (["--modality", "a"], "expected NAME=SPEC"),
+        (["--modality", "=a1"], "expected NAME=SPEC"),
+        (["--modality", "a=a1", "--modality", "a=a2"], "'a' is given twice"),
+        (["--modality", "a__x=a1"], "cannot contain '__'"),
+        (["--modality", "a=a1,label"], "selects the target column 'label'"),
+        (["--strategies", "bagging"], "unknown strategy 'bagging'"),
+        (["--strategies", "single:c"], "'single:c' names an unknown modality"),
+        (["--strategies", "early,early"], "listed twice"),
+        (["--strategies", ","], "at least one strategy"),
+        (["--scoring", "accuracy,precision_fancy"], "unknown scorer 'precision_fancy'"),
+        (["--cv", "50"], "lower --cv to at most"),
+        (["--plot", "out.unknown"], "cannot write 'unknown'"),
+    ],
+)
+def test_bad_options_exit_2_with_a_message(table, capsys, extra, message):
+    path, _ = table
+    err = _user_error(capsys, ["compare", "--data", str(path), "--target", "label", *extra])
+    assert message in err
+
+
+def test_bad_files_and_targets_exit_2_with_a_message(table, tmp_path, capsys):
+    path, frame = table
+    cases = [
+        (["--data", str(tmp_path / "none.csv"), "--target", "label"], "file not found"),
+        (["--data", str(tmp_path), "--target", "label"], "is a directory"),
+        (["--data", str(path)], "--data needs --target"),
+        (["--data", str(path), "--target", "Label"], "unknown column 'Label'"),
+        (["--target", "label"], "--target needs --data"),
+        (
+            ["--data", str(path), "--target", "label", "--json", str(tmp_path / "no" / "out.json")],
+            "does not exist",
+        ),
+    ]
+    text = tmp_path / "data.txt"
+    text.write_text("a,b\n1,2\n")
+    cases.append((["--data", str(text), "--target", "b"], "unsupported file type '.txt'"))
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    cases.append((["--data", str(empty), "--target", "b"], "cannot read"))
+    cases.append(
+        (
+            ["--data", _write(tmp_path, frame.assign(label="yes"), "one.csv"), "--target", "label"],
+            "has 1 class",
+        )
+    )
+    cases.append(
+        (
+            ["--data", _write(tmp_path, frame.assign(noise="x"), "text.csv"), "--target", "label"],
+            "column 'noise' is not numeric",
+        )
+    )
+    holes = frame.copy()
+    holes.loc[[3, 5], "b2"] = np.nan
+    cases.append(
+        (
+            ["--data", _write(tmp_path, holes, "holes.csv"), "--target", "label"]
+            + ["--modality", "b=b1,b2"],
+            "column 'b2' (modality 'b') has 2 missing values in rows where the rest",
+        )
+    )
+    unlabelled = frame.copy()
+    unlabelled.loc[0, "label"] = np.nan
+    cases.append(
+        (
+            ["--data", _write(tmp_path, unlabelled, "unlabelled.csv"), "--target", "label"],
+            "1 missing values",
+        )
+    )
+    cases.append(
+        (
+            ["--data", _write(tmp_path, frame[["label"]], "only.csv"), "--target", "label"],
+            "no column besides the target",
+        )
+    )
+    for argv, message in cases:
+        err = _user_error(capsys, ["compare", *argv])
+        assert message in err, (argv, err)
+
+
+def test_intermediate_without_torch_is_a_user_error(table, capsys, monkeypatch):
+    from skfusion import model_selection
+
+    monkeypatch.setattr(model_selection, "_torch_available", lambda: False)
+    path, _ = table
+    err = _user_error(
+        capsys,
+        ["compare", "--data", str(path), "--target", "label", "--strategies", "intermediate"],
+    )
+    assert "needs torch and skorch" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["compare", "--cv", "1"], "expected an integer >= 2"),
+        (["compare", "--cv", "five"], "expected an integer"),
+        (["compare", "--n-jobs", "0"], "0 jobs"),
+        (["compare", "--task", "ranking"], "invalid choice"),
+        (["compare", "--unknown"], "unrecognized arguments"),
+        (["explain"], "invalid choice"),
+    ],
+)
+def test_argparse_errors_exit_2(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_no_command_exits_2_with_a_hint(capsys):
+    assert main([]) == 2
+    assert "choose a command" in capsys.readouterr().err
+
+
+def test_parquet_input_and_a_continuous_target_give_a_regression_table(table, tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    _, frame = table
+    frame = frame.assign(label=2.0 * frame["a1"] - frame["b2"] + 0.1)
+    path = tmp_path / "data.parquet"
+    frame.to_parquet(path)
+    code = main(
+        [
+            "compare",
+            "--data",
+            str(path),
+            "--target",
+            "label",
+            "--modality",
+            "a=a*",
+            "--modality",
+            "b=b1,b2",
+            "--strategies",
+            "single,early",
+            "--cv",
+            "3",
+            "--quiet",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.splitlines()[0].split()[:3] == ["strategy", "kind", "r2"]
+    early = next(line for line in out.splitlines() if line.startswith("early"))
+    r2 = float(re.search(r"(-?\d+\.\d+) ±", early).group(1))
+    assert r2 > 0.99  # the target is linear in a1 and b2
+
+
+def test_whole_missing_modalities_are_accepted(table, tmp_path, capsys):
+    _, frame = table
+    frame = frame.copy()
+    frame.loc[::4, ["b1", "b2"]] = np.nan  # modality b missing in a quarter of the rows
+    path = _write(tmp_path, frame, "gaps.csv")
+    argv = ["compare", "--data", path, "--target", "label", "--modality", "a=a1,a2"]
+    argv += ["--modality", "b=b1,b2", "--strategies", "single,early,vote", "--cv", "3", "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[0] for line in out.splitlines()[2:6]] == [
+        "single:a",
+        "single:b",
+        "early",
+        "vote",
+    ]

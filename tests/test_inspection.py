@@ -1,0 +1,497 @@
+"""Modality ablation, grouped permutation importance, exact Shapley values and
+the displays, checked against independent computations and hand-worked games."""
+
+import subprocess
+import sys
+from itertools import permutations
+
+import numpy as np
+import pytest
+from joblib import parallel_config
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.dummy import DummyClassifier, DummyRegressor
+from sklearn.exceptions import FitFailedWarning
+from sklearn.inspection import permutation_importance
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import KFold, cross_val_score, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skfusion._modalities import resolve_modalities
+from skfusion.datasets import make_multimodal_classification
+from skfusion.inspection import (
+    FusionComparisonDisplay,
+    ModalityAblation,
+    ModalityImportanceDisplay,
+    modality_ablation,
+    modality_importance,
+    modality_shapley,
+)
+
+@pytest.fixture
+def agg():
+    """matplotlib without a display; figures closed after the test."""
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield plt
+    plt.close("all")
+
+
+@pytest.fixture
+def additive():
+    """y = 2 a0 + b0 with a two-column modality a, one-column b and a noise modality."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5))
+    y = 2 * X[:, 0] + X[:, 2] + 0.1 * rng.normal(size=120)
+    return X, y, {"a": [0, 1], "b": [2], "noise": [3, 4]}
+
+
+class SpecLinearRegression(RegressorMixin, BaseEstimator):
+    """A fusion-like estimator: a linear model on the columns of its modalities.
+
+    It refuses input whose width is not that of its modalities, so a test
+    fails if ablation hands it the wrong columns or a stale specification.
+    """
+
+    def __init__(self, modalities=None):
+        self.modalities = modalities
+
+    def fit(self, X, y):
+        self.modalities_ = resolve_modalities(self.modalities, X)
+        self.columns_ = np.concatenate(list(self.modalities_.values()))
+        if self.columns_.size != X.shape[1]:
+            raise ValueError(f"got {X.shape[1]} columns for modalities {self.modalities}")
+        self.model_ = LinearRegression().fit(X[:, self.columns_], y)
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X[:, self.columns_])
+
+
+class FixedRegressor(RegressorMixin, BaseEstimator):
+    """A 'fitted' model predicting x0 - x1 + x2 whatever it was fitted on."""
+
+    def fit(self, X, y):
+        self.is_fitted_ = True
+        return self
+
+    def predict(self, X):
+        X = np.asarray(X)
+        return X[:, 0] - X[:, 1] + X[:, 2]
+
+
+def _shapley_by_orderings(value, names):
+    """Shapley values as the mean marginal contribution over all orderings."""
+    phi = dict.fromkeys(names, 0.0)
+    orderings = list(permutations(names))
+    for ordering in orderings:
+        coalition = ()
+        for name in ordering:
+            joined = tuple(sorted(coalition + (name,), key=names.index))
+            phi[name] += value[joined] - value[coalition]
+            coalition = joined
+    return np.array([phi[name] / len(orderings) for name in names])
+
+
+# --------------------------------------------------------------------------- ablation
+def test_ablation_scores_every_subset_as_a_refit_on_its_columns(additive):
+    X, y, modalities = additive
+    ablation = modality_ablation(LinearRegression(), X, y, modalities, cv=4)
+    assert ablation.subsets == [
+        ("a",),
+        ("b",),
+        ("noise",),
+        ("a", "b"),
+        ("a", "noise"),
+        ("b", "noise"),
+        ("a", "b", "noise"),
+    ]
+    assert ablation.metrics == ["score"]
+    for i, subset in enumerate(ablation.subsets):
+        columns = [c for name in subset for c in modalities[name]]
+        expected = cross_val_score(LinearRegression(), X[:, columns], y, cv=KFold(4))
+        np.testing.assert_allclose(ablation.scores["score"][i], expected)
+    assert ablation.score(("b", "a")) > 0.99
+    assert ablation.score(("noise",)) < 0.05
+    # noise adds nothing to a + b: no synergy
+    assert (
+        abs(ablation.synergy[ablation.subsets.index(("a", "b", "noise"))] - ablation.synergy[3])
+        < 0.01
+    )
+
+
+def test_ablation_restricts_a_fusion_estimator_to_the_subset(additive):
+    X, y, modalities = additive
+    estimator = make_pipeline(StandardScaler(), SpecLinearRegression(modalities=modalities))
+    ablation = modality_ablation(estimator, X, y, modalities, cv=3, scoring="r2")
+    index = ablation.subsets.index(("a", "noise"))
+    expected = cross_val_score(LinearRegression(), X[:, [0, 1, 3, 4]], y, cv=KFold(3))
+    np.testing.assert_allclose(ablation.scores["r2"][index], expected)
+    # the user's estimator is untouched
+    assert estimator[-1].modalities == modalities
+
+
+def test_ablation_drops_per_modality_settings_of_left_out_modalities(additive):
+    from skfusion import FeatureFusion
+
+    X, y, modalities = additive
+    fusion = FeatureFusion(
+        modalities, transformers={"a": StandardScaler(), "noise": "drop"}, weights={"b": 2.0}
+    )
+    model = make_pipeline(fusion, LinearRegression())
+    with pytest.raises(ValueError, match="Every modality is dropped"):
+        modality_ablation(model, X, y, modalities, cv=3)  # 'noise' alone leaves nothing
+    with pytest.warns(FitFailedWarning, match="Fitting on noise failed"):
+        ablation = modality_ablation(model, X, y, modalities, cv=3, error_score=np.nan)
+    assert np.isnan(ablation.scores["score"][2]).all()
+    assert ablation.synergy[ablation.subsets.index(("a", "noise"))] == pytest.approx(0.0)
+    # least squares is invariant to the centring and scaling FeatureFusion applies
+    expected = cross_val_score(LinearRegression(), X[:, [0, 1]], y, cv=KFold(3))
+    np.testing.assert_allclose(ablation.scores["score"][0], expected, rtol=1e-9)
+    # 'noise' is dropped by its transformer: adding it changes nothing
+    assert ablation.score(("a", "b", "noise")) == pytest.approx(ablation.score(("a", "b")))
+
+
+def test_ablation_restricts_late_fusion_branches(additive):
+    from skfusion import StackingLateFusion
+
+    X, y, modalities = additive
+    fused = make_pipeline(
+        StandardScaler(), SpecLinearRegression(modalities={"a": [0, 1], "b": [2], "noise": [3, 4]})
+    )
+    stacking = StackingLateFusion(
+        [
+            ("a", LinearRegression()),
+            ("b", LinearRegression()),
+            ("noise", LinearRegression()),
+            ("fused", fused, ["a", "b", "noise"]),
+        ],
+        modalities=modalities,
+        cv=3,
+    )
+    ablation = modality_ablation(stacking, X, y, modalities, cv=3)
+    restricted = StackingLateFusion(
+        [
+            ("a", LinearRegression()),
+            (
+                "fused",
+                make_pipeline(StandardScaler(), SpecLinearRegression(modalities={"a": [0, 1]})),
+                ["a"],
+            ),
+        ],
+        modalities={"a": [0, 1]},
+        cv=3,
+    )
+    expected = cross_val_score(restricted, X[:, [0, 1]], y, cv=KFold(3))
+    np.testing.assert_allclose(ablation.scores["score"][0], expected, rtol=1e-10)
+    assert ablation.score(("a", "b")) > 0.99
+
+
+def test_ablation_above_six_modalities_scores_singles_leave_one_out_and_all():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(40, 7))
+    y = X[:, 0]
+    modalities = {f"m{i}": [i] for i in range(7)}
+    ablation = modality_ablation(LinearRegression(), X, y, modalities, cv=2)
+    names = list(modalities)
+    assert ablation.subsets[:7] == [(name,) for name in names]
+    assert ablation.subsets[7:14] == [tuple(n for n in names if n != name) for name in names]
+    assert ablation.subsets[14:] == [tuple(names)]
+    with pytest.raises(ValueError, match="not scored"):
+        ablation.score(("m0", "m1"))
+
+
+def test_ablation_with_several_metrics_and_its_outputs(additive):
+    X, y, modalities = additive
+    ablation = modality_ablation(
+        LinearRegression(), X, y, modalities, cv=3, scoring=["r2", "neg_mean_absolute_error"]
+    )
+    assert ablation.metrics == ["r2", "neg_mean_absolute_error"]
+    with parallel_config(backend="threading"):
+        parallel = modality_ablation(
+            LinearRegression(), X, y, modalities, cv=3, scoring="r2", n_jobs=2
+        )
+    np.testing.assert_allclose(parallel.scores["r2"], ablation.scores["r2"])
+    frame = ablation.to_frame()
+    assert list(frame.index[:2]) == ["a", "b"] and frame.loc["a + b", "n_modalities"] == 2
+    assert frame.loc["a + b", "r2_mean"] == pytest.approx(ablation.score(("a", "b")))
+    text = str(ablation)
+    assert text.splitlines()[0].split() == [
+        "modalities",
+        "r2",
+        "neg_mean_absolute_error",
+        "synergy",
+    ]
+    assert len(ablation.to_dict()["subsets"]) == 7
+    with pytest.raises(ValueError, match="Unknown modality 'c'"):
+        ablation.score(("c",))
+
+
+def test_synergy_is_subset_score_minus_best_member():
+    ablation = ModalityAblation(
+        [("a",), ("b",), ("a", "b")],
+        {
+            "accuracy": np.array([[0.5, 0.5], [0.5, 0.5], [0.9, 1.0]])
+        },  # XOR-like: only the pair works
+        modalities=["a", "b"],
+    )
+    np.testing.assert_allclose(ablation.synergy, [0.0, 0.0, 0.45])
+
+
+# --------------------------------------------------------------------------- importance
+def test_single_column_modalities_match_sklearn_permutation_importance(additive):
+    X, y, _ = additive
+    model = LinearRegression().fit(X, y)
+    modalities = {f"f{i}": [i] for i in range(X.shape[1])}
+    ours = modality_importance(model, X, y, modalities, n_repeats=4, random_state=3)
+    theirs = permutation_importance(model, X, y, n_repeats=4, random_state=3)
+    np.testing.assert_allclose(ours.importances, theirs.importances)
+    np.testing.assert_allclose(ours.importances_mean, theirs.importances_mean)
+    np.testing.assert_allclose(ours.importances_std, theirs.importances_std)
+    assert ours.baseline_score == pytest.approx(model.score(X, y))
+
+
+def test_a_modality_is_permuted_as_one_block():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    X[:, 1] = X[:, 0]  # the model reads x0 - x1, which is 0 while rows stay whole
+    y = X[:, 2]
+    model = FixedRegressor().fit(X, y)
+    result = modality_importance(
+        model, X, y, {"pair": [0, 1], "z": [2]}, n_repeats=3, random_state=0
+    )
+    np.testing.assert_array_equal(result.importances[0], 0.0)
+    assert result.importances_mean[1] > 1.0
+    assert result.modality_names.tolist() == ["pair", "z"]
+
+
+def test_noise_modality_has_no_importance(additive):
+    X, y, modalities = additive
+    model = SpecLinearRegression(modalities=modalities).fit(X, y)
+    result = modality_importance(
+        model, X, y, n_repeats=5, random_state=0
+    )  # modalities from modalities_
+    a, b, noise = result.importances_mean
+    assert a > 1.0 and b > 0.2
+    assert abs(noise) < 0.01
+
+
+def test_importance_on_a_dataframe_equals_the_array_result(additive):
+    pd = pytest.importorskip("pandas")
+    X, y, modalities = additive
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(5)])
+    model = LinearRegression().fit(frame, y)
+    named = {"a": ["c0", "c1"], "b": ["c2"], "noise": ["c3", "c4"]}
+    from_frame = modality_importance(model, frame, y, named, random_state=0)
+    from_array = modality_importance(LinearRegression().fit(X, y), X, y, modalities, random_state=0)
+    np.testing.assert_allclose(from_frame.importances, from_array.importances)
+
+
+def test_importance_with_several_metrics_returns_one_bunch_per_metric(additive):
+    X, y, modalities = additive
+    model = LinearRegression().fit(X, y)
+    # threads: exercises n_jobs (and the private copy of X) without starting processes
+    with parallel_config(backend="threading"):
+        result = modality_importance(
+            model,
+            X,
+            y,
+            modalities,
+            scoring=["r2", "neg_mean_squared_error"],
+            random_state=0,
+            n_jobs=2,
+        )
+    assert set(result) == {"r2", "neg_mean_squared_error"}
+    single = modality_importance(model, X, y, modalities, scoring="r2", random_state=0)
+    np.testing.assert_allclose(result["r2"].importances, single.importances)
+
+
+def test_importance_needs_modalities_or_a_fitted_spec(additive):
+    X, y, _ = additive
+    with pytest.raises(ValueError, match="Pass `modalities`"):
+        modality_importance(LinearRegression().fit(X, y), X, y)
+    with pytest.raises(ValueError, match="n_repeats"):
+        modality_importance(LinearRegression().fit(X, y), X, y, {"a": [0]}, n_repeats=0)
+
+
+# --------------------------------------------------------------------------- Shapley
+def test_shapley_of_a_hand_worked_game_without_refitting():
+    names = ["a", "b", "c"]
+    game = {
+        (): 0.0,
+        ("a",): 1.0,
+        ("b",): 2.0,
+        ("c",): 0.0,
+        ("a", "b"): 5.0,
+        ("a", "c"): 1.0,
+        ("b", "c"): 2.0,
+        ("a", "b", "c"): 5.0,
+    }
+    modalities = {"a": [0], "b": [1], "c": [2]}
+
+    def scorer(estimator, X, y):
+        if isinstance(estimator, DummyClassifier):
+            return game[()]
+        present = tuple(name for name in names if not np.isnan(X[:, modalities[name][0]]).all())
+        return game[present]
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    y = np.arange(20) % 2
+    model = LogisticRegression().fit(X, y)
+    result = modality_shapley(model, X, y, modalities, scoring=scorer, method="mask")
+    # a and b split their synergy of 2 equally; c adds nothing anywhere
+    np.testing.assert_allclose(result.shapley_values, [2.0, 3.0, 0.0])
+    np.testing.assert_allclose(result.shapley_values, _shapley_by_orderings(game, names))
+    assert result.full_score == 5.0 and result.empty_score == 0.0
+    assert result.subset_scores == game
+    assert result.method == "mask"
+
+
+def test_shapley_by_refitting_matches_cross_validated_subset_scores(additive):
+    X, y, modalities = additive
+    result = modality_shapley(LinearRegression(), X, y, modalities, cv=3)
+    assert result.method == "refit"
+    names = list(modalities)
+    value = {(): cross_val_score(DummyRegressor(), X, y, cv=KFold(3)).mean()}
+    for subset in result.subset_scores:
+        if subset:
+            columns = [c for name in subset for c in modalities[name]]
+            value[subset] = cross_val_score(
+                LinearRegression(), X[:, columns], y, cv=KFold(3)
+            ).mean()
+    np.testing.assert_allclose(
+        result.shapley_values, _shapley_by_orderings(value, names), atol=1e-12
+    )
+    # efficiency: the values share out the full model's gain over the mean
+    assert result.shapley_values.sum() == pytest.approx(
+        result.full_score - result.empty_score, abs=1e-12
+    )
+    assert abs(result.shapley_values[2]) < 0.02  # noise
+    assert result.shapley_values[0] > result.shapley_values[1] > 0.1
+
+
+def test_shapley_of_a_fitted_vote_blanks_modalities_without_refitting():
+    from skfusion import WeightedVoteFusion
+
+    X, y, modalities = make_multimodal_classification(
+        n_samples=400,
+        widths={"a": 3, "b": 3, "noise": 3},
+        signal={"a": 1.5, "b": 1.5, "noise": 0.0},
+        random_state=0,
+    )
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0, stratify=y)
+    vote = WeightedVoteFusion(LogisticRegression(), modalities=modalities, cv=3).fit(
+        X_train, y_train
+    )
+    result = modality_shapley(vote, X_test, y_test)
+    assert result.method == "mask"
+    assert result.shapley_values.sum() == pytest.approx(
+        result.full_score - result.empty_score, abs=1e-12
+    )
+    assert result.full_score == pytest.approx(vote.score(X_test, y_test))
+    blanked = X_test.copy()
+    blanked[:, modalities["b"] + modalities["noise"]] = np.nan
+    assert result.subset_scores[("a",)] == pytest.approx(vote.score(blanked, y_test))
+    assert result.empty_score == pytest.approx(np.bincount(y_test).max() / len(y_test))
+    assert abs(result.shapley_values[2]) < 0.03  # noise
+    assert min(result.shapley_values[:2]) > 0.05
+
+
+def test_shapley_refuses_what_it_cannot_do_exactly(additive):
+    X, y, modalities = additive
+    with pytest.raises(ValueError, match="one metric"):
+        modality_shapley(
+            LinearRegression(), X, y, modalities, scoring=["r2", "neg_mean_absolute_error"]
+        )
+    with pytest.raises(ValueError, match="`method`"):
+        modality_shapley(LinearRegression(), X, y, modalities, method="sample")
+    wide = {f"m{i}": [i] for i in range(7)}
+    with pytest.raises(ValueError, match="at most 6"):
+        modality_shapley(LinearRegression(), np.ones((10, 7)), np.arange(10.0), wide)
+
+
+# --------------------------------------------------------------------------- displays
+def test_fusion_comparison_display_from_results(agg):
+    plt = agg
+    from skfusion.model_selection import FusionComparison
+
+    records = [
+        {
+            "name": name,
+            "kind": kind,
+            "scores": {"accuracy": np.array(score), "f1": np.array(score)},
+            "fit_time": np.array(time),
+            "predict_ms_per_1k": np.array([1.0, 1.0]),
+        }
+        for name, kind, score, time in [
+            ("single:a", "single", [0.6, 0.7], [0.01, 0.01]),
+            ("early", "early", [0.8, 0.9], [0.02, 0.04]),
+            ("stacking", "late", [0.85, 0.95], [0.5, 0.7]),
+        ]
+    ]
+    result = FusionComparison(records, task="classification", n_samples=10, n_splits=2)
+    _, ax = plt.subplots()
+    display = FusionComparisonDisplay.from_results(result, ax=ax)
+    assert display.ax_ is ax and display.figure_ is ax.figure
+    assert [text.get_text() for text in display.texts_] == ["single:a", "early", "stacking"]
+    assert len(display.errorbars_) == 3
+    x, y_ = display.errorbars_[1].lines[0].get_data()
+    assert (x[0], y_[0]) == pytest.approx((0.03, 0.85))
+    assert ax.get_xscale() == "log"  # fit times span 60x
+    assert display.ax_.get_ylabel() == "accuracy"
+    assert FusionComparisonDisplay.from_results(result, metric="f1").ax_.get_ylabel() == "f1"
+    with pytest.raises(ValueError, match="Unknown metric"):
+        FusionComparisonDisplay.from_results(result, metric="auc")
+
+
+def test_fusion_comparison_display_from_estimators(additive, agg):
+    X, y, modalities = additive
+    display = FusionComparisonDisplay.from_estimators(
+        {"linear": LinearRegression(), "mean": DummyRegressor()}, X, y, modalities, cv=2
+    )
+    assert [text.get_text() for text in display.texts_] == ["linear", "mean"]
+    assert display.ax_.get_ylabel() == "r2"
+
+
+def test_modality_importance_display_from_importances_and_shapley(additive, agg):
+    X, y, modalities = additive
+    model = LinearRegression().fit(X, y)
+    importances = modality_importance(model, X, y, modalities, random_state=0)
+    display = ModalityImportanceDisplay.from_results(importances)
+    order = np.argsort(importances.importances_mean)
+    widths = [bar.get_width() for bar in display.bars_]
+    np.testing.assert_allclose(widths, importances.importances_mean[order])
+    assert [label.get_text() for label in display.ax_.get_yticklabels()][-1] == "a"
+    assert display.figure_ is display.ax_.figure
+
+    shapley = modality_shapley(LinearRegression(), X, y, modalities, cv=2)
+    display = ModalityImportanceDisplay.from_results(shapley, sort=False)
+    assert "Shapley" in display.ax_.get_xlabel()
+    assert [label.get_text() for label in display.ax_.get_yticklabels()] == ["noise", "b", "a"]
+
+    several = modality_importance(
+        model, X, y, modalities, scoring=["r2", "neg_mean_absolute_error"], random_state=0
+    )
+    with pytest.raises(ValueError, match="several metrics"):
+        ModalityImportanceDisplay.from_results(several)
+
+
+def test_modality_importance_display_from_estimator(additive, agg):
+    X, y, modalities = additive
+    model = LinearRegression().fit(X, y)
+    display = ModalityImportanceDisplay.from_estimator(
+        model, X, y, modalities, n_repeats=2, random_state=0
+    )
+    assert len(display.bars_) == 3
+    with pytest.raises(ValueError, match="`method`"):
+        ModalityImportanceDisplay.from_estimator(model, X, y, modalities, method="lime")
+
+
+def test_importing_the_modules_imports_neither_matplotlib_nor_torch():
+    code = (
+        "import sys, skfusion.inspection, skfusion.model_selection, skfusion.cli; "
+        "assert 'matplotlib' not in sys.modules and 'torch' not in sys.modules, sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

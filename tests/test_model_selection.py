@@ -1,0 +1,323 @@
+"""compare_fusion: the same folds for every strategy, scores as cross_validate
+computes them, costs, gains over the best single modality, and its result."""
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import FitFailedWarning
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skfusion import model_selection
+from skfusion.datasets import make_multimodal_classification, make_multimodal_regression
+from skfusion.model_selection import STRATEGY_NAMES, FusionComparison, compare_fusion
+
+HAS_TORCH = all(importlib.util.find_spec(name) is not None for name in ("torch", "skorch"))
+
+
+@pytest.fixture
+def classification():
+    X, y, modalities = make_multimodal_classification(
+        n_samples=150,
+        widths={"a": 3, "b": 3, "noise": 2},
+        signal={"a": 1.5, "b": 1.5, "noise": 0.0},
+        random_state=0,
+    )
+    return X, y, modalities
+
+
+def test_scores_are_cross_validate_scores_on_the_same_folds(classification):
+    X, y, modalities = classification
+    estimator = make_pipeline(StandardScaler(), LogisticRegression())
+    result = compare_fusion(X, y, modalities, {"logreg": estimator}, cv=4)
+    expected = cross_val_score(estimator, X, y, cv=StratifiedKFold(4))
+    np.testing.assert_allclose(result.records[0]["scores"]["accuracy"], expected)
+    assert result.records[0]["kind"] == "custom"
+    assert result.n_splits == 4 and result.n_samples == 150
+
+
+def test_every_strategy_sees_the_same_shuffled_folds(classification):
+    X, y, modalities = classification
+    rng = np.random.RandomState(3)  # a RandomState would give new folds on each split() call
+    strategies = {"first": LogisticRegression(), "second": LogisticRegression()}
+    result = compare_fusion(X, y, modalities, strategies, cv=3, random_state=rng)
+    np.testing.assert_array_equal(
+        result.records[0]["scores"]["accuracy"], result.records[1]["scores"]["accuracy"]
+    )
+
+    seeded = compare_fusion(
+        X, y, modalities, {"logreg": LogisticRegression()}, cv=3, random_state=7
+    )
+    expected = cross_val_score(
+        LogisticRegression(), X, y, cv=StratifiedKFold(3, shuffle=True, random_state=7)
+    )
+    np.testing.assert_allclose(seeded.records[0]["scores"]["accuracy"], expected)
+
+
+def test_single_modality_strategy_is_a_linear_model_on_that_modality_alone(classification):
+    X, y, modalities = classification
+    result = compare_fusion(X, y, modalities, ["single:a"], cv=3)
+    reference = cross_val_score(
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)),
+        X[:, modalities["a"]],
+        y,
+        cv=3,
+    )
+    np.testing.assert_allclose(result.records[0]["scores"]["accuracy"], reference)
+    assert result.records[0]["kind"] == "single"
+
+
+def test_gain_is_over_the_best_single_modality(classification):
+    X, y, modalities = classification
+    result = compare_fusion(
+        X, y, modalities, ["single", ("all columns", LogisticRegression())], cv=3
+    )
+    assert result.names == ["single:a", "single:b", "single:noise", "all columns"]
+    means = {
+        name: record["scores"]["accuracy"].mean()
+        for name, record in zip(result.names, result.records)
+    }
+    best_single = max(["single:a", "single:b", "single:noise"], key=means.get)
+    assert result.best_single_ == best_single
+    for name in result.names:
+        assert result.gain_[name] == pytest.approx(means[name] - means[best_single])
+    assert result.best_ == max(means, key=means.get)
+    # both modalities carry independent signal: using both beats either alone
+    assert result.gain_["all columns"] > 0
+    # the noise modality is at chance level
+    assert means["single:noise"] < 0.65
+
+
+def test_several_metrics_keep_their_order_and_the_first_ranks(classification):
+    X, y, modalities = classification
+    result = compare_fusion(
+        X,
+        y,
+        modalities,
+        {"prior": DummyClassifier(), "logreg": LogisticRegression()},
+        cv=3,
+        scoring=["roc_auc", "accuracy"],
+    )
+    assert result.metrics == ["roc_auc", "accuracy"]
+    assert result.primary_metric == "roc_auc"
+    np.testing.assert_allclose(result.records[0]["scores"]["roc_auc"], 0.5)
+    assert result.best_ == "logreg"
+    frame = result.to_frame()
+    assert list(frame.columns) == [
+        "kind",
+        "roc_auc_mean",
+        "roc_auc_std",
+        "accuracy_mean",
+        "accuracy_std",
+        "fit_time_mean",
+        "fit_time_std",
+        "predict_ms_per_1k_mean",
+        "predict_ms_per_1k_std",
+        "gain",
+    ]
+    assert frame.loc["prior", "roc_auc_mean"] == pytest.approx(0.5)
+
+
+def test_regression_defaults_to_r2():
+    X, y, modalities = make_multimodal_regression(
+        n_samples=120, widths={"a": 3, "b": 2}, random_state=0
+    )
+    result = compare_fusion(X, y, modalities, {"ridge": Ridge()}, cv=3)
+    assert result.task == "regression" and result.metrics == ["r2"]
+    expected = cross_val_score(Ridge(), X, y, cv=KFold(3), scoring="r2")
+    np.testing.assert_allclose(result.records[0]["scores"]["r2"], expected)
+
+
+def test_callable_scoring_is_named_score(classification):
+    X, y, modalities = classification
+    scorer = lambda estimator, X, y: float(np.mean(estimator.predict(X) == y))  # noqa: E731
+    result = compare_fusion(
+        X, y, modalities, {"logreg": LogisticRegression()}, cv=3, scoring=scorer
+    )
+    expected = cross_val_score(LogisticRegression(), X, y, cv=3)
+    assert result.metrics == ["score"]
+    np.testing.assert_allclose(result.records[0]["scores"]["score"], expected)
+
+
+def test_predict_latency_is_score_time_per_thousand_test_rows(classification, monkeypatch):
+    X, y, modalities = classification
+
+    def fixed_times(*args, **kwargs):
+        results = cross_validate(*args, **kwargs)
+        results["fit_time"] = np.array([1.0, 2.0, 3.0])
+        results["score_time"] = np.array([0.5, 0.5, 0.5])
+        return results
+
+    monkeypatch.setattr(model_selection, "cross_validate", fixed_times)
+    result = compare_fusion(X, y, modalities, {"logreg": LogisticRegression()}, cv=3)
+    # 150 rows in 3 folds: 50 test rows each; 0.5 s / 50 rows = 10 s per 1,000 rows
+    np.testing.assert_allclose(result.records[0]["predict_ms_per_1k"], 10_000.0)
+    frame = result.to_frame()
+    assert frame.loc["logreg", "fit_time_mean"] == pytest.approx(2.0)
+    assert frame.loc["logreg", "fit_time_std"] == pytest.approx(np.std([1.0, 2.0, 3.0]))
+
+
+def test_progress_is_reported_before_each_strategy_and_at_the_end(classification):
+    X, y, modalities = classification
+    calls = []
+    compare_fusion(
+        X,
+        y,
+        modalities,
+        {"one": LogisticRegression(), "two": DummyClassifier()},
+        cv=2,
+        progress=lambda *args: calls.append(args),
+    )
+    assert calls == [(0, 2, "one"), (1, 2, "two"), (2, 2, None)]
+
+
+def test_verbose_prints_progress_lines_on_stderr(classification, capsys):
+    X, y, modalities = classification
+    compare_fusion(X, y, modalities, {"one": DummyClassifier()}, cv=2, verbose=1)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "1/1 one" in captured.err
+
+
+def test_table_json_and_repr(classification):
+    X, y, modalities = classification
+    result = compare_fusion(X, y, modalities, ["single:a", ("prior", DummyClassifier())], cv=3)
+    text = str(result)
+    lines = text.splitlines()
+    assert lines[0].split()[:3] == ["strategy", "kind", "accuracy"]
+    assert any(line.startswith("single:a *") for line in lines)  # the best is starred
+    assert "best single modality (single:a)" in text
+    payload = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert payload["best"] == "single:a" and payload["best_single"] == "single:a"
+    assert [entry["name"] for entry in payload["strategies"]] == ["single:a", "prior"]
+    assert len(payload["strategies"][1]["scores"]["accuracy"]["folds"]) == 3
+    assert payload["strategies"][0]["gain"] == 0.0
+    assert "single:a" in repr(result)
+
+
+def test_gain_is_undefined_without_a_single_modality(classification):
+    X, y, modalities = classification
+    result = compare_fusion(X, y, modalities, {"logreg": LogisticRegression()}, cv=2)
+    assert result.best_single_ is None and np.isnan(result.gain_["logreg"])
+    assert result.to_dict()["strategies"][0]["gain"] is None
+    assert "best single modality" not in str(result)
+
+
+def test_modalities_by_column_name_on_a_dataframe():
+    X, y, modalities = make_multimodal_classification(
+        n_samples=90, widths={"a": 2, "b": 2}, as_frame=True, random_state=1
+    )
+    assert isinstance(modalities["a"][0], str)
+    result = compare_fusion(X, y, modalities, ["single:b"], cv=3)
+    reference = compare_fusion(
+        X.to_numpy(), y.to_numpy(), {"a": [0, 1], "b": [2, 3]}, ["single:b"], cv=3
+    )
+    np.testing.assert_allclose(
+        result.records[0]["scores"]["accuracy"], reference.records[0]["scores"]["accuracy"]
+    )
+
+
+@pytest.mark.parametrize(
+    "strategies, error, message",
+    [
+        (["bagging"], ValueError, "Unknown strategy 'bagging'"),
+        (["single:c"], ValueError, "unknown modality 'c'"),
+        ([("x", LogisticRegression()), ("x", Ridge())], ValueError, "unique"),
+        ([], TypeError, "non-empty"),
+        ([42], TypeError, "built-in name"),
+        ({"x": "not an estimator"}, TypeError, "estimator with `fit`"),
+    ],
+)
+def test_bad_strategies_are_refused(classification, strategies, error, message):
+    X, y, modalities = classification
+    with pytest.raises(error, match=message):
+        compare_fusion(X, y, modalities, strategies, cv=2)
+
+
+def test_bad_targets_and_cv_are_refused(classification):
+    X, y, modalities = classification
+    with pytest.raises(ValueError, match="1 class"):
+        compare_fusion(
+            X,
+            np.zeros(len(y)),
+            modalities,
+            {"m": LogisticRegression()},
+            cv=2,
+            task="classification",
+        )
+    with pytest.raises(ValueError, match="multilabel"):
+        compare_fusion(X, np.c_[y, y], modalities, {"m": LogisticRegression()}, cv=2)
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        compare_fusion(X, y, modalities, {"m": LogisticRegression()}, cv=1)
+    with pytest.raises(ValueError, match="`task`"):
+        compare_fusion(X, y, modalities, {"m": LogisticRegression()}, task="ranking")
+
+
+def test_default_strategies_run_and_fusion_beats_single_modalities(classification):
+    X, y, modalities = classification
+    result = compare_fusion(X, y, modalities, cv=3, random_state=0)
+    expected = ["single:a", "single:b", "single:noise", "early", "stacking", "vote"]
+    expected += ["intermediate"] if HAS_TORCH else []
+    assert result.names == expected + ["hybrid"]
+    kinds = dict(zip(result.names, (record["kind"] for record in result.records)))
+    assert kinds["early"] == "early" and kinds["stacking"] == kinds["vote"] == "late"
+    assert kinds["hybrid"] == "hybrid"
+    frame = result.to_frame()
+    assert np.isfinite(frame["accuracy_mean"]).all()
+    # a and b carry independent halves of the signal
+    for name in ("early", "stacking", "vote", "hybrid"):
+        assert result.gain_[name] > 0, name
+
+
+def test_default_strategies_for_regression():
+    X, y, modalities = make_multimodal_regression(
+        n_samples=120, widths={"a": 3, "b": 3}, random_state=0
+    )
+    result = compare_fusion(
+        X, y, modalities, ["single", "early", "stacking", "vote", "hybrid"], cv=3
+    )
+    assert result.metrics == ["r2"]
+    assert result.gain_["early"] > 0 and result.gain_["stacking"] > 0
+
+
+def test_a_strategy_failing_every_fold_keeps_its_row_with_error_score(classification):
+    X, y, modalities = classification
+    X = X.copy()
+    X[:, 0] = np.nan  # LogisticRegression refuses NaN, the prior ignores X
+    strategies = {"prior": DummyClassifier(), "logreg": LogisticRegression()}
+    with pytest.raises(ValueError, match="NaN"):
+        compare_fusion(X, y, modalities, strategies, cv=2)
+    with pytest.warns(FitFailedWarning, match="'logreg' failed on every fold"):
+        result = compare_fusion(X, y, modalities, strategies, cv=2, error_score=np.nan)
+    assert result.names == ["prior", "logreg"] and result.best_ == "prior"
+    assert np.isnan(result.records[1]["scores"]["accuracy"]).all()
+    assert np.isnan(result.records[1]["fit_time"]).all()
+    logreg_line = str(result).splitlines()[3]
+    assert logreg_line.split()[:3] == ["logreg", "custom", "failed"]
+    assert (
+        json.loads(json.dumps(result.to_dict(), allow_nan=False))["strategies"][1]["gain"] is None
+    )
+
+
+def test_default_strategies_accept_missing_modalities():
+    X, y, modalities = make_multimodal_classification(
+        n_samples=150, widths={"a": 3, "b": 3}, signal=1.5, missing_rate=0.2, random_state=0
+    )
+    assert np.isnan(X).any()
+    result = compare_fusion(X, y, modalities, ["single", "early", "stacking", "vote"], cv=3)
+    assert np.isfinite(result.to_frame()["accuracy_mean"]).all()
+    assert result.gain_["stacking"] > 0
+
+
+def test_strategy_names_constant_lists_the_builtins():
+    assert STRATEGY_NAMES == ("single", "early", "stacking", "vote", "intermediate", "hybrid")
+
+
+def test_result_needs_a_strategy():
+    with pytest.raises(ValueError, match="at least one strategy"):
+        FusionComparison([], task="classification", n_samples=10, n_splits=2)
