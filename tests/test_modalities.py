@@ -134,6 +134,7 @@ def test_validate_modal_data_sets_fitted_attributes(frame):
     assert est.modalities == {"tab": ["age", "bmi"], "emb": est.modalities["emb"]}
 
 
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
 def test_predict_time_checks_width_and_column_names(frame):
     est = _Holder({"tab": ["age", "bmi"]})
     validate_modal_data(est, frame)
