@@ -36,13 +36,13 @@ def load_mfeat(*, as_frame=False, return_X_y=False):
     Zernike moments) and ``mor`` (6 morphological features), 649 columns in
     that order. The data ship with skfusion; nothing is downloaded.
 
-    =================   ==============
+    ==================  ==============
     Classes                         10
     Samples per class              200
     Samples total                 2000
     Modalities (views)               6
     Features                       649
-    =================   ==============
+    ==================  ==============
 
     Parameters
     ----------
