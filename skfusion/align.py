@@ -10,10 +10,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import linalg
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
+from ._fitting import fit_context
 from ._modalities import presence_mask, take_columns, validate_modal_data
 
 __all__ = ["MultiviewCCA"]
@@ -146,7 +147,7 @@ class MultiviewCCA(TransformerMixin, BaseEstimator):
         self.output = output
         self.scale = scale
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the canonical weights on the rows where every modality is present.
 

@@ -13,7 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, Ridge
 from sklearn.metrics import accuracy_score, r2_score
@@ -23,6 +23,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+from ._fitting import fit_context
 from ._modalities import check_no_missing, presence_mask, take_columns, validate_modal_data
 
 __all__ = ["CooperativeFusion"]
@@ -172,7 +173,7 @@ class CooperativeFusion(BaseEstimator):
         self.max_iter = max_iter
         self.tol = tol
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the per-modality coefficients.
 

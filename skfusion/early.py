@@ -10,13 +10,14 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils._indexing import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._block_scaling import block_statistics, write_centred_scaled
+from ._fitting import fit_context
 from ._interaction import (
     WIDTH_FORMULAS,
     count_sketch_matrix,
@@ -250,7 +251,7 @@ class FeatureFusion(NamedTransformersMixin, TransformerMixin, BaseEstimator):
         self._n_features_out = start + (len(used) if self.add_indicator else 0)
         return X, mask, blocks
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Fit the per-modality transformers and the block statistics.
 
@@ -270,7 +271,7 @@ class FeatureFusion(NamedTransformersMixin, TransformerMixin, BaseEstimator):
         self._fit(X, y)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=False)
+    @fit_context(prefer_skip_nested_validation=False)
     def fit_transform(self, X, y=None):
         """Fit, then return the fused features of ``X`` (inner transformers run once).
 
@@ -623,7 +624,7 @@ class InteractionFusion(TransformerMixin, BaseEstimator):
             )
         return total
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the projections (and count sketches) of the modalities in ``pairs``.
 

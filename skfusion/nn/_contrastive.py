@@ -5,12 +5,13 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
+from .._fitting import fit_context
 from .._modalities import presence_mask, take_columns, validate_modal_data
 from ..metrics import recall_at_k
 from ._losses import info_nce_loss
@@ -201,7 +202,7 @@ class ContrastiveAlignment(TransformerMixin, BaseEstimator):
         self.device = device
         self.verbose = verbose
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the projection heads.
 

@@ -1,0 +1,36 @@
+"""``fit_context``: scikit-learn's ``_fit_context`` plus an all-or-nothing fit.
+
+A ``fit`` that raises half-way would otherwise leave some fitted attributes
+behind, so ``check_is_fitted`` passes and ``predict`` fails later with an
+``AttributeError`` (or, on a refit, mixes the old model with new state). Every
+skfusion estimator decorates ``fit`` with :func:`fit_context`, which restores
+the estimator's attributes to what they were before the failed call.
+"""
+
+import functools
+
+from sklearn.base import _fit_context
+
+
+def fit_context(*, prefer_skip_nested_validation):
+    """Validate parameters as ``_fit_context`` does; undo a fit that raises."""
+    validate = _fit_context(prefer_skip_nested_validation=prefer_skip_nested_validation)
+
+    def decorator(fit_method):
+        validated_fit = validate(fit_method)
+
+        @functools.wraps(fit_method)
+        def wrapper(estimator, *args, **kwargs):
+            # A shallow copy suffices: fit assigns new attributes rather than
+            # mutating the ones a previous fit left.
+            state = estimator.__dict__.copy()
+            try:
+                return validated_fit(estimator, *args, **kwargs)
+            except BaseException:
+                estimator.__dict__.clear()
+                estimator.__dict__.update(state)
+                raise
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,271 @@
+"""Saving and loading fitted skfusion models, safely.
+
+:func:`dump` and :func:`load` are thin wrappers over :mod:`skops.io` (the
+``skops`` extra: ``pip install "skfusion[skops]"``); :func:`trusted_types`
+lists the types skfusion's own estimators are made of, so that ``load`` can
+refuse anything else.
+
+Security
+--------
+**Never load a pickle (``pickle.load``, ``joblib.load``, ``torch.load`` with
+``weights_only=False``) that comes from a source you do not trust.** Unpickling
+is not reading data: a pickle is a small program that the loader runs, and it
+can call any function in any importable module (``os.system``,
+``subprocess.run``, ...) with arguments of its author's choosing, *while it is
+being loaded*, before you can inspect the object. A model file shared on a hub,
+sent by a colleague or read from a bucket someone else can write to must be
+treated like an executable.
+
+``skops.io`` stores a model as data (a JSON schema plus numpy arrays) and, when
+loading, builds only objects whose types are in an explicit list of trusted
+types. :func:`load` trusts scikit-learn's and numpy's types that skops trusts by
+default plus :func:`trusted_types` (skfusion's estimators and the helper types
+they hold). A file that needs any other type is refused with
+``skops.io.exceptions.UntrustedTypesFoundException`` *before* any object is
+built. Use :func:`untrusted_types` to see which types a file needs, review
+them, and pass the ones you accept as ``load(file, trusted=[...])``; a branch
+estimator from another library (e.g. XGBoost) is the usual reason.
+
+Pickle and joblib remain fine for files you wrote yourself (caches, checkpoints
+on your own disk): fitted skfusion estimators round-trip through both with
+bit-identical predictions.
+
+Models from :mod:`skfusion.nn` hold torch modules and tensors, which skops does
+not store as plain data: :func:`load` refuses such files (torch's rebuild
+functions are not trusted, and should not be, since a torch storage is itself
+a pickle). Keep fitted networks in pickle/joblib files inside a boundary you
+control, or share only their weights (the ``state_dict()`` of ``net_.module_``
+or ``module_``, read back with ``torch.load(..., weights_only=True)``) together
+with the code that rebuilds the estimator.
+
+Examples
+--------
+>>> from skfusion.persistence import trusted_types
+>>> "skfusion.late._stacking.StackingLateFusion" in trusted_types()
+True
+"""
+
+from pathlib import Path
+
+__all__ = ["trusted_types", "dump", "load", "untrusted_types"]
+
+# Types that fitted skfusion estimators hold besides estimators, arrays and
+# containers, and that skops does not trust by default. Kept explicit (not
+# "everything under skfusion") so the trusted surface is reviewable;
+# tests/test_persistence.py fails when a fitted estimator needs a type missing here.
+_HELPER_TYPES = (
+    "skfusion.late._branches.Branch",  # a branch: name, estimator, modalities, columns
+    "sklearn.utils._bunch.Bunch",  # named_estimators_
+)
+
+
+def _type_name(cls):
+    """The dotted name skops uses for a type: ``<module>.<name>``."""
+    return f"{cls.__module__}.{cls.__name__}"
+
+
+def _estimator_types():
+    """skfusion's public estimator classes (top-level ``skfusion`` namespace).
+
+    Read from ``skfusion.__all__`` so that a new estimator is trusted once it
+    is exported; ``skfusion.nn`` is not imported (see the module's Security
+    section on torch models).
+    """
+    import skfusion
+    from sklearn.base import BaseEstimator
+
+    types = []
+    for name in skfusion.__all__:
+        obj = getattr(skfusion, name, None)
+        if isinstance(obj, type) and issubclass(obj, BaseEstimator):
+            types.append(_type_name(obj))
+    return types
+
+
+def trusted_types():
+    """Types that a saved skfusion model may need and that skops does not trust by default.
+
+    The list holds skfusion's public estimator classes and the helper types
+    their fitted state contains. :func:`load` trusts them in addition to the
+    scikit-learn, numpy and scipy types that :mod:`skops.io` trusts by
+    default. Nothing here needs skops.
+
+    Returns
+    -------
+    types : list of str
+        Dotted type names (``"<module>.<class>"``), sorted, as
+        ``skops.io.load(..., trusted=...)`` expects them.
+
+    See Also
+    --------
+    load : Load a model, trusting these types.
+    untrusted_types : Types a file needs beyond these.
+
+    Notes
+    -----
+    Trusting a type lets skops create instances of it and set their
+    attributes; the attribute values are themselves checked, so trusting
+    skfusion's classes does not make an arbitrary function callable. The list
+    is deliberately explicit so it can be reviewed.
+
+    Examples
+    --------
+    >>> from skfusion.persistence import trusted_types
+    >>> types = trusted_types()
+    >>> "skfusion.late._voting.WeightedVoteFusion" in types
+    True
+    >>> all(name.count(".") >= 1 for name in types)
+    True
+    """
+    return sorted(set(_estimator_types()) | set(_HELPER_TYPES))
+
+
+def _skops_io():
+    try:
+        import skops.io
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "skfusion.persistence needs skops; install it with "
+            '`pip install "skfusion[skops]"` (or `pip install skops`).'
+        ) from exc
+    return skops.io
+
+
+def _check_trusted(trusted):
+    if trusted is None:
+        return []
+    if isinstance(trusted, str) or not all(isinstance(name, str) for name in trusted):
+        raise TypeError(
+            "`trusted` must be a list of dotted type names (str), e.g. "
+            "['xgboost.sklearn.XGBClassifier']; got "
+            f"{trusted!r}."
+        )
+    return list(trusted)
+
+
+def dump(estimator, file):
+    """Save a (fitted) estimator with :func:`skops.io.dump`, without pickle.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The object to save, usually a fitted skfusion estimator.
+    file : str, path-like or file object
+        Where to write (conventionally with the ``.skops`` suffix). A file
+        object must be opened in binary write mode.
+
+    See Also
+    --------
+    load : Load it back.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfusion import WeightedVoteFusion
+    >>> from skfusion.datasets import make_multimodal_classification
+    >>> from skfusion.persistence import dump, load
+    >>> X, y, modalities = make_multimodal_classification(
+    ...     n_samples=60, widths={"a": 2, "b": 3}, random_state=0)
+    >>> vote = WeightedVoteFusion(LogisticRegression(), modalities=modalities, cv=3)
+    >>> vote = vote.fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = pathlib.Path(folder) / "vote.skops"
+    ...     dump(vote, path)
+    ...     restored = load(path)
+    >>> bool((restored.predict_proba(X) == vote.predict_proba(X)).all())
+    True
+    """
+    sio = _skops_io()
+    if isinstance(file, (str, Path)):
+        file = Path(file)
+    sio.dump(estimator, file)
+
+
+def untrusted_types(file):
+    """Types a skops file needs that neither skops nor :func:`trusted_types` trust.
+
+    Review them before passing them to ``load(file, trusted=...)``: each is
+    code that loading will run (its constructor and ``__setstate__``).
+
+    Parameters
+    ----------
+    file : str, path-like or bytes
+        A file written by :func:`dump` (or :func:`skops.io.dump`), or its
+        content.
+
+    Returns
+    -------
+    types : list of str
+        Sorted dotted type names; empty when :func:`load` will accept the file.
+
+    See Also
+    --------
+    load : Load a file, trusting more types.
+
+    Examples
+    --------
+    >>> import skops.io
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skfusion.persistence import untrusted_types
+    >>> untrusted_types(skops.io.dumps(StandardScaler()))
+    []
+    """
+    sio = _skops_io()
+    if isinstance(file, (bytes, bytearray)):
+        found = sio.get_untrusted_types(data=bytes(file))
+    else:
+        found = sio.get_untrusted_types(file=file)
+    trusted = set(trusted_types())
+    return sorted(name for name in found if name not in trusted)
+
+
+def load(file, trusted=None):
+    """Load an estimator saved by :func:`dump`, building only trusted types.
+
+    Parameters
+    ----------
+    file : str, path-like or file object
+        The file to read (a file object in binary mode).
+    trusted : list of str, default=None
+        Dotted names of types to trust *in addition to* skops' defaults and
+        :func:`trusted_types`, e.g. the class of a branch estimator from
+        another library. Inspect a file's needs with :func:`untrusted_types`.
+
+    Returns
+    -------
+    estimator : object
+        The loaded estimator.
+
+    Raises
+    ------
+    skops.io.exceptions.UntrustedTypesFoundException
+        When the file needs a type that is not trusted; nothing from the file
+        has been built then.
+
+    See Also
+    --------
+    dump : Save an estimator.
+    trusted_types : What is trusted beyond skops' defaults.
+
+    Examples
+    --------
+    >>> import io
+    >>> import skops.io
+    >>> from skops.io.exceptions import UntrustedTypesFoundException
+    >>> from fractions import Fraction
+    >>> from skfusion.persistence import load
+    >>> data = skops.io.dumps(Fraction(1, 3))  # a type nobody said to trust
+    >>> try:
+    ...     load(io.BytesIO(data))
+    ... except UntrustedTypesFoundException as exc:
+    ...     print("refused")
+    refused
+    >>> load(io.BytesIO(data), trusted=["fractions.Fraction"])
+    Fraction(1, 3)
+    """
+    sio = _skops_io()
+    extra = _check_trusted(trusted)
+    if isinstance(file, str):
+        file = Path(file)
+    return sio.load(file, trusted=trusted_types() + extra)
