@@ -1,4 +1,4 @@
-"""Shared test set-up: one BLAS/OpenMP thread per test process.
+"""Shared test set-up (tests and doctests): one BLAS/OpenMP thread per process.
 
 On 2-core machines BLAS threads multiplied by scikit-learn's own threads (and
 by pytest-xdist workers) oversubscribe the cores badly, so every test process

@@ -1,0 +1,808 @@
+"""Intermediate fusion estimators: per-modality encoders, a fusion operator, a head.
+
+The public classes are plain scikit-learn estimators with flat parameters; at
+``fit`` they build a skorch net (:class:`~skfusion.nn._training.FusionNet`,
+kept as ``net_``) around a :class:`~skfusion.nn._modules.FusionNetwork` and
+train it on tensors moved to the device once.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder, StandardScaler
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+from skorch.callbacks import EarlyStopping
+from skorch.utils import noop
+
+from .._modalities import presence_mask, validate_modal_data
+from ..late._base import NoModalityPresentWarning
+from ._modules import ACTIVATIONS, FUSIONS, FusionNetwork
+from ._training import (
+    FusionNet,
+    HoldOutSplit,
+    StopOnNonFiniteLoss,
+    TensorBatches,
+    TensorData,
+    ValidAccuracy,
+)
+
+__all__ = ["IntermediateFusionClassifier", "IntermediateFusionRegressor"]
+
+# Beyond this width the TFN outer product (and the head's first layer) gets huge.
+_MAX_TENSOR_FUSION_WIDTH = 100_000
+
+
+def _resolve_device(device):
+    """``"auto"`` -> CUDA when available; an explicit CUDA request without CUDA is an error."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"`device` must be 'cpu', 'cuda', 'cuda:<index>' or 'auto'; got {device!r}."
+        ) from exc
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"`device={device!r}` but torch sees no CUDA device; use device='auto' "
+            "(CUDA when available, else CPU) or device='cpu'."
+        )
+    if parsed.type not in ("cpu", "cuda"):
+        raise ValueError(f"`device` must be a CPU or CUDA device; got {device!r}.")
+    return str(parsed)
+
+
+def _check_hidden_sizes(sizes, name):
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"`{name}` must be a tuple of ints; got {sizes!r}.")
+    sizes = tuple(sizes)
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
+            raise ValueError(f"`{name}` must hold positive ints; got {sizes!r}.")
+    return tuple(int(size) for size in sizes)
+
+
+def _pad_batch(batch, batch_size):
+    """Pad a short batch to ``batch_size`` rows (zeros, every modality present).
+
+    BLAS and cuBLAS choose kernels by matrix shape, so in float32 a row's output
+    could change in its last bits with the number of rows beside it; with every
+    batch the same shape, a row's prediction does not depend on the other rows
+    of X (nor on row order or subsetting).
+    """
+    n_rows = batch["x"].shape[0]
+    if n_rows == batch_size:
+        return batch
+    x = batch["x"].new_zeros((batch_size, batch["x"].shape[1]))
+    present = batch["present"].new_ones((batch_size, batch["present"].shape[1]))
+    x[:n_rows] = batch["x"]
+    present[:n_rows] = batch["present"]
+    return {"x": x, "present": present}
+
+
+class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """What the classifier and the regressor share. Not for direct use."""
+
+    _parameter_constraints: dict = {
+        "modalities": [dict, None],
+        "fusion": [StrOptions(set(FUSIONS))],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "encoder_hidden_sizes": ["array-like"],
+        "head_hidden_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "normalization": [StrOptions({"batch", "layer"}), None],
+        "rank": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "modality_dropout": [Interval(Real, 0, 1, closed="left")],
+        "standardize": ["boolean"],
+        "alignment": [StrOptions({"mmd", "contrastive"}), None],
+        "alignment_weight": [Interval(Real, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "amp": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        modalities=None,
+        *,
+        fusion="concat",
+        latent_dim=32,
+        encoder_hidden_sizes=(64,),
+        head_hidden_sizes=(64,),
+        activation="relu",
+        dropout=0.0,
+        normalization=None,
+        rank=4,
+        n_heads=1,
+        modality_dropout=0.0,
+        standardize=True,
+        alignment=None,
+        alignment_weight=0.1,
+        lr=1e-3,
+        weight_decay=1e-2,
+        batch_size=128,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        amp=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.modalities = modalities
+        self.fusion = fusion
+        self.latent_dim = latent_dim
+        self.encoder_hidden_sizes = encoder_hidden_sizes
+        self.head_hidden_sizes = head_hidden_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.normalization = normalization
+        self.rank = rank
+        self.n_heads = n_heads
+        self.modality_dropout = modality_dropout
+        self.standardize = standardize
+        self.alignment = alignment
+        self.alignment_weight = alignment_weight
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.device = device
+        self.amp = amp
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------ tags
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # A modality missing in a row (all NaN there) is what this estimator handles.
+        tags.input_tags.allow_nan = True
+        # The network computes, and transform returns, float32.
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        # Bit-identical refits on CPU; CUDA kernels are not all deterministic.
+        tags.non_deterministic = self.device != "cpu" and torch.cuda.is_available()
+        return tags
+
+    # ------------------------------------------------------------ fit
+
+    def _check_architecture(self, n_modalities):
+        """Checks that need the data (number of modalities) or combine parameters."""
+        encoder_hidden = _check_hidden_sizes(self.encoder_hidden_sizes, "encoder_hidden_sizes")
+        head_hidden = _check_hidden_sizes(self.head_hidden_sizes, "head_hidden_sizes")
+        if self.fusion == "attention" and self.latent_dim % self.n_heads:
+            raise ValueError(
+                f"fusion='attention' splits `latent_dim` across heads, so it must be a "
+                f"multiple of `n_heads`; got latent_dim={self.latent_dim}, "
+                f"n_heads={self.n_heads}."
+            )
+        if self.fusion == "tensor":
+            width = (self.latent_dim + 1) ** n_modalities
+            if width > _MAX_TENSOR_FUSION_WIDTH:
+                raise ValueError(
+                    f"fusion='tensor' builds a (latent_dim + 1) ** n_modalities = "
+                    f"{self.latent_dim + 1} ** {n_modalities} = {width}-wide representation "
+                    f"(limit {_MAX_TENSOR_FUSION_WIDTH}); lower `latent_dim` or use "
+                    "fusion='lowrank', its low-rank counterpart."
+                )
+        if self.alignment is not None:
+            try:
+                from . import _losses  # noqa: F401
+            except ImportError as exc:  # pragma: no cover - the module ships with skfusion
+                raise ImportError(
+                    f"alignment={self.alignment!r} needs skfusion.nn._losses."
+                ) from exc
+        return encoder_hidden, head_hidden
+
+    def _present_rows(self, X):
+        """Presence mask of validated X, and a row mask of rows with any modality."""
+        present = presence_mask(X, self.modalities_)
+        return present, present.any(axis=1)
+
+    def _network_input(self, X):
+        """Standardised float32 X with NaN (missing modalities and cells) set to 0."""
+        if self.scaler_ is not None:
+            out = self.scaler_.transform(X).astype(np.float32, copy=False)
+        else:
+            out = np.array(X, dtype=np.float32)  # a copy: NaN is replaced in place
+        np.nan_to_num(out, copy=False, nan=0.0)
+        return out
+
+    def _to_device(self, X, present, y=None, device="cpu"):
+        x = torch.from_numpy(np.ascontiguousarray(self._network_input(X))).to(device)
+        mask = torch.from_numpy(np.ascontiguousarray(present)).to(device)
+        y = None if y is None else torch.from_numpy(y).to(device)
+        return TensorData(x, mask, y)
+
+    def _fit_network(self, X, y_net, n_outputs, criterion, criterion_kwargs, stratify):
+        encoder_hidden, head_hidden = self._check_architecture(len(self.modalities_))
+        present, any_present = self._present_rows(X)
+        if not any_present.all():
+            raise ValueError(
+                f"{np.count_nonzero(~any_present)} of {X.shape[0]} training rows have "
+                f"every modality ({', '.join(map(repr, self.modalities_))}) missing "
+                "(all NaN); they carry no information: drop them before fit."
+            )
+        device = _resolve_device(self.device)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        self.scaler_ = StandardScaler().fit(X) if self.standardize else None
+
+        callbacks = [("stop_on_nonfinite_loss", StopOnNonFiniteLoss())]
+        train_split = None
+        if self.early_stopping:
+            train_split = HoldOutSplit(self._validation_rows(X.shape[0], stratify, seed))
+            if stratify is not None:
+                callbacks.append(("valid_acc", ValidAccuracy()))
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.n_iter_no_change, load_best=True,
+                sink=print if self.verbose else noop,
+            )))
+
+        net = FusionNet(
+            FusionNetwork,
+            module__columns=[indices.tolist() for indices in self.modalities_.values()],
+            module__n_outputs=n_outputs,
+            module__latent_dim=self.latent_dim,
+            module__fusion=self.fusion,
+            module__encoder_hidden_sizes=encoder_hidden,
+            module__head_hidden_sizes=head_hidden,
+            module__activation=self.activation,
+            module__dropout=self.dropout,
+            module__normalization=self.normalization,
+            module__modality_dropout=self.modality_dropout,
+            module__rank=self.rank,
+            module__n_heads=self.n_heads,
+            criterion=criterion,
+            **{f"criterion__{key}": value for key, value in criterion_kwargs.items()},
+            optimizer=torch.optim.AdamW,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            verbose=int(self.verbose),
+            device=device,
+            amp=self.amp,
+            alignment=self.alignment,
+            alignment_weight=self.alignment_weight,
+            drop_single_batch=self.normalization == "batch",
+        )
+        data = self._to_device(X, present, y_net, device)
+        devices = [torch.device(device)] if device.startswith("cuda") else []
+        # Seed inside a forked RNG state: reproducible, and the caller's global
+        # torch RNG is left as it was.
+        with torch.random.fork_rng(devices=devices, device_type="cuda"):
+            torch.manual_seed(seed)
+            net.fit(data, None)
+        self.net_ = net
+        self.device_ = device
+        return self
+
+    def _validation_rows(self, n_samples, stratify, seed):
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        if n_samples < 2 or n_valid >= n_samples:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction="
+                f"{self.validation_fraction} of n_samples={n_samples} rows, leaving none to "
+                "train on; "
+                "use more rows, a smaller validation_fraction or early_stopping=False."
+            )
+        rows = np.arange(n_samples)
+        try:
+            _, valid = train_test_split(rows, test_size=n_valid, stratify=stratify,
+                                        random_state=seed)
+        except ValueError:
+            # Some class is too rare to appear on both sides: hold out at random.
+            _, valid = train_test_split(rows, test_size=n_valid, random_state=seed)
+        return np.sort(valid)
+
+    def __sklearn_is_fitted__(self):
+        # Only a completed fit sets `net_`; a fit that failed part way (e.g. on a
+        # non-finite loss) leaves an estimator that says it is not fitted.
+        return "net_" in self.__dict__
+
+    # ------------------------------------------------------------ inference
+
+    def _forward(self, X, method):
+        """``module.<method>`` over validated X in batches, on the net's device.
+
+        Rows with no modality present get NaN (with a warning): the network
+        has nothing to compute from.
+        """
+        check_is_fitted(self)
+        X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        present, any_present = self._present_rows(X)
+        if not any_present.all():
+            warnings.warn(
+                f"{np.count_nonzero(~any_present)} of {X.shape[0]} rows have every "
+                "modality missing (all NaN).",
+                NoModalityPresentWarning,
+            )
+        net = self.net_
+        module = net.module_.eval()
+        # forward through __call__ so that the module's hooks run, as users expect.
+        compute = module if method == "forward" else getattr(module, method)
+        rows = any_present if not any_present.all() else slice(None)
+        data = self._to_device(X[rows], present[rows], device=net.device)
+        outputs = []
+        with torch.no_grad(), net._autocast():
+            for batch, _ in TensorBatches(data, self.batch_size):
+                n_rows = batch["x"].shape[0]
+                out = compute(**_pad_batch(batch, self.batch_size))
+                outputs.append(out[:n_rows].float().cpu())
+        result = np.full((X.shape[0], self._method_width(method)), np.nan, dtype=np.float32)
+        if outputs:
+            result[rows] = torch.cat(outputs).numpy()
+        return result, any_present
+
+    def _method_width(self, method):
+        module = self.net_.module_
+        if method == "transform":
+            return module.fusion.out_dim
+        if method == "attention_weights":
+            return len(self.modalities_)
+        return module.head[-1].out_features
+
+    @property
+    def _n_features_out(self):
+        """Width of :meth:`transform`'s output, for ``get_feature_names_out``."""
+        return self.net_.module_.fusion.out_dim
+
+    def transform(self, X):
+        """Return the fused representation: the input of the head.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Samples; a modality whose columns are all NaN in a row is missing there.
+
+        Returns
+        -------
+        X_fused : ndarray of shape (n_samples, n_fused), dtype float32
+            ``n_fused`` depends on ``fusion``: ``n_modalities * latent_dim``
+            (``"concat"``), ``(latent_dim + 1) ** n_modalities`` (``"tensor"``),
+            ``latent_dim`` otherwise. Rows with no modality present are NaN.
+        """
+        return self._forward(X, "transform")[0]
+
+    def attention_weights(self, X):
+        """Return the per-row attention of ``fusion="attention"`` on each modality.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Samples; a modality whose columns are all NaN in a row is missing there.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_modalities)
+            Weights of the pooling attention, averaged over heads, in the order
+            of ``modalities_``: zero for missing modalities, summing to one over
+            the present ones. Rows with no modality present are NaN.
+        """
+        check_is_fitted(self)
+        if self.fusion != "attention":
+            raise ValueError(
+                f"attention_weights needs fusion='attention'; this model was fitted "
+                f"with fusion={self.fusion!r}."
+            )
+        weights = self._forward(X, "attention_weights")[0].astype(np.float64)
+        # The softmax ran in float32; renormalise so that rows sum to one in float64.
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # skorch maps a CUDA-trained net to the CPU when no GPU is there (with a
+        # DeviceWarning); follow it so that predictions run where the weights are.
+        if "net_" in self.__dict__:
+            self.device_ = str(self.net_.device)
+
+
+_DOC_PARAMETERS = """
+    modalities : dict of str to column selector, default=None
+        Columns of each modality (see :func:`skfusion.concat_modalities`);
+        ``None`` is one modality holding every column. A modality whose
+        columns are all NaN in a row is missing there.
+    fusion : {"concat", "sum", "gated", "attention", "tensor", "lowrank"}, default="concat"
+        How the modality latents are combined:
+
+        - ``"concat"``: concatenation (``n_modalities * latent_dim`` wide);
+        - ``"sum"``: sum over present modalities;
+        - ``"gated"``: gated multimodal unit (softmax gates per dimension
+          over the present modalities);
+        - ``"attention"``: multi-head self-attention over modality tokens,
+          then attention pooling (see :meth:`attention_weights`);
+        - ``"tensor"``: Tensor Fusion Network outer product of ``[z_m, 1]``,
+          ``(latent_dim + 1) ** n_modalities`` wide (for small widths);
+        - ``"lowrank"``: Low-rank Multimodal Fusion of rank ``rank``.
+    latent_dim : int, default=32
+        Width of each modality's latent vector (the encoders' output).
+    encoder_hidden_sizes : tuple of int, default=(64,)
+        Hidden layer widths of each modality's encoder MLP.
+    head_hidden_sizes : tuple of int, default=(64,)
+        Hidden layer widths of the head MLP on the fused representation.
+    activation : {"relu", "gelu", "tanh", "elu", "leaky_relu"}, default="relu"
+        Activation of the hidden layers.
+    dropout : float in [0, 1), default=0.0
+        Dropout after each hidden activation.
+    normalization : {"batch", "layer"} or None, default=None
+        Normalisation after each hidden linear layer.
+    rank : int, default=4
+        Rank of ``fusion="lowrank"``.
+    n_heads : int, default=1
+        Attention heads of ``fusion="attention"``; must divide ``latent_dim``.
+    modality_dropout : float in [0, 1), default=0.0
+        In training, probability of dropping each present modality of each
+        row (never all of a row's modalities), which teaches the network to
+        predict from the modalities that remain. A dropped modality is masked
+        exactly like a missing one.
+    standardize : bool, default=True
+        Standardise every column (mean and standard deviation over the rows
+        where it is not NaN) before the network.
+    alignment : {"mmd", "contrastive"} or None, default=None
+        Add ``alignment_weight`` times an alignment loss between the latents of
+        every pair of modalities: maximum mean discrepancy between the latents
+        of rows where each is present (``"mmd"``), or symmetric InfoNCE between
+        the paired latents of rows where both are present (``"contrastive"``).
+    alignment_weight : float >= 0, default=0.1
+        Weight of the alignment term.
+    lr : float, default=1e-3
+        Learning rate of AdamW.
+    weight_decay : float, default=1e-2
+        Decoupled weight decay of AdamW.
+    batch_size : int, default=128
+        Rows per mini-batch (training and inference).
+    max_epochs : int, default=100
+        Passes over the training rows.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (stratified for
+        classification) and stop when the validation loss has not improved for
+        ``n_iter_no_change`` epochs, restoring the best epoch's weights.
+    validation_fraction : float in (0, 1), default=0.1
+        Held-out fraction when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    device : {"auto", "cpu", "cuda"} or str, default="auto"
+        Where to train: ``"auto"`` picks CUDA when torch sees it; ``"cuda:1"``
+        and the like are accepted.
+    amp : bool, default=False
+        Mixed precision (float16 autocast with gradient scaling) on CUDA; no
+        effect on CPU.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, batch order, dropout, modality dropout and
+        the validation split; with an int, results on CPU are identical run to
+        run.
+    verbose : int, default=0
+        ``> 0`` prints skorch's per-epoch table (losses, duration)."""
+
+_DOC_ATTRIBUTES = """
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the torch module and
+        ``net_.history`` the per-epoch history.
+    scaler_ : StandardScaler or None
+        Fitted input standardisation (``None`` when ``standardize=False``).
+    device_ : str
+        Device the network lives on.
+    modalities_ : dict of str to ndarray of int
+        Column positions of each modality.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit. Defined only when ``X`` has string
+        column names."""
+
+_DOC_NOTES = """
+    The network gets ``X`` standardised, with NaN replaced by 0 (the column
+    mean), and a presence mask. Each modality's encoder output is multiplied
+    by its presence bit, so a missing modality and one dropped by
+    ``modality_dropout`` reach the fusion operator identically; ``"gated"``
+    and ``"attention"`` also exclude them from their softmax.
+
+    Fusion operators: gated multimodal unit (Arevalo, Solorio, Montes-y-Gómez
+    and González, "Gated multimodal units for information fusion", ICLR
+    workshop 2017); Tensor Fusion Network (Zadeh, Chen, Poria, Cambria and
+    Morency, EMNLP 2017); Low-rank Multimodal Fusion (Liu, Shen, Lakshminarasimhan,
+    Liang, Zadeh and Morency, ACL 2018); attention over modality tokens as in
+    multimodal transformers (Vaswani et al., NeurIPS 2017, for the attention).
+
+    The estimator has flat parameters and builds the skorch net in ``fit``
+    rather than subclassing skorch's ``NeuralNet``: ``NeuralNet`` keeps nested
+    ``module__*`` parameters, accepts arbitrary keyword arguments and does work
+    in ``__init__``, which would break ``clone`` and grid search over
+    ``fusion`` or ``latent_dim``. Batches are sliced from tensors already on the
+    device instead of going through a ``DataLoader``."""
+
+
+class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
+    __doc__ = f"""Intermediate-fusion neural network classifier (torch, via skorch).
+
+    One MLP encoder per modality maps its columns to a ``latent_dim`` vector;
+    a fusion operator combines the vectors of the modalities present in a row;
+    a head MLP outputs class logits, trained with (optionally class-weighted)
+    cross-entropy and AdamW. Trains on a GPU when one is available.
+
+    Parameters
+    ----------{_DOC_PARAMETERS}
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the cross-entropy loss, as in scikit-learn.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.{_DOC_ATTRIBUTES}
+
+    See Also
+    --------
+    IntermediateFusionRegressor : The regression counterpart.
+    skfusion.FeatureFusion : Early fusion (concatenate, then one model).
+    skfusion.StackingLateFusion : Late fusion (one model per modality, then stack).
+
+    Notes
+    -----{_DOC_NOTES}
+
+    Examples
+    --------
+    >>> from skfusion.datasets import make_multimodal_classification
+    >>> from skfusion.nn import IntermediateFusionClassifier
+    >>> X, y, modalities = make_multimodal_classification(
+    ...     n_samples=200, widths={{"image": 4, "text": 3}}, random_state=0)
+    >>> clf = IntermediateFusionClassifier(
+    ...     modalities, fusion="attention", max_epochs=30, device="cpu",
+    ...     random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    >>> clf.attention_weights(X[:2]).sum(axis=1)
+    array([1., 1.])
+    >>> bool(clf.score(X, y) > 0.8)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseIntermediateFusion._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        modalities=None,
+        *,
+        fusion="concat",
+        latent_dim=32,
+        encoder_hidden_sizes=(64,),
+        head_hidden_sizes=(64,),
+        activation="relu",
+        dropout=0.0,
+        normalization=None,
+        rank=4,
+        n_heads=1,
+        modality_dropout=0.0,
+        standardize=True,
+        alignment=None,
+        alignment_weight=0.1,
+        class_weight=None,
+        lr=1e-3,
+        weight_decay=1e-2,
+        batch_size=128,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        amp=False,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            modalities, fusion=fusion, latent_dim=latent_dim,
+            encoder_hidden_sizes=encoder_hidden_sizes, head_hidden_sizes=head_hidden_sizes,
+            activation=activation, dropout=dropout, normalization=normalization, rank=rank,
+            n_heads=n_heads, modality_dropout=modality_dropout, standardize=standardize,
+            alignment=alignment, alignment_weight=alignment_weight, lr=lr,
+            weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, device=device, amp=amp,
+            random_state=random_state, verbose=verbose,
+        )
+        self.class_weight = class_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training samples; a modality whose columns are all NaN in a row is
+            missing there. Every row needs at least one modality.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        self.__dict__.pop("net_", None)  # a failed refit must not leave the old net
+        X, y = validate_modal_data(self, X, y, dtype=[np.float64, np.float32])
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        encoder = LabelEncoder().fit(y)
+        classes = encoder.classes_
+        if classes.size < 2:
+            raise ValueError(
+                f"IntermediateFusionClassifier needs at least 2 classes in y; got 1 "
+                f"class ({classes[0]!r})."
+            )
+        y_encoded = encoder.transform(y).astype(np.int64)
+        criterion_kwargs = {}
+        if self.class_weight is not None:
+            weights = compute_class_weight(self.class_weight, classes=classes, y=y)
+            criterion_kwargs["weight"] = torch.as_tensor(weights, dtype=torch.float32)
+        self.classes_ = classes
+        self.class_prior_ = np.bincount(y_encoded, minlength=classes.size) / y.size
+        return self._fit_network(X, y_encoded, classes.size, torch.nn.CrossEntropyLoss,
+                                 criterion_kwargs, stratify=y_encoded)
+
+    def predict_proba(self, X):
+        """Return class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Samples; a modality whose columns are all NaN in a row is missing there.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Softmax of the network's logits, columns in the order of
+            ``classes_``. Rows with no modality present get ``class_prior_``
+            (with a :class:`~skfusion.NoModalityPresentWarning`).
+        """
+        logits, any_present = self._forward(X, "forward")
+        proba = np.empty(logits.shape, dtype=np.float64)
+        proba[~any_present] = self.class_prior_
+        scores = logits[any_present].astype(np.float64)
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        proba[any_present] = scores / scores.sum(axis=1, keepdims=True)
+        return proba
+
+    def predict(self, X):
+        """Return the most probable class.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Samples; a modality whose columns are all NaN in a row is missing there.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class IntermediateFusionRegressor(RegressorMixin, _BaseIntermediateFusion):
+    __doc__ = f"""Intermediate-fusion neural network regressor (torch, via skorch).
+
+    One MLP encoder per modality maps its columns to a ``latent_dim`` vector;
+    a fusion operator combines the vectors of the modalities present in a row;
+    a head MLP outputs every target, trained with mean squared error (on
+    standardised targets) and AdamW. Trains on a GPU when one is available.
+
+    Parameters
+    ----------{_DOC_PARAMETERS}
+
+    Attributes
+    ----------
+    target_mean_ : ndarray of shape (n_targets,)
+        Mean of each training target; the network learns standardised
+        targets and predictions are mapped back.
+    target_scale_ : ndarray of shape (n_targets,)
+        Standard deviation of each training target (1 where it is 0).{_DOC_ATTRIBUTES}
+
+    See Also
+    --------
+    IntermediateFusionClassifier : The classification counterpart.
+    skfusion.FeatureFusion : Early fusion (concatenate, then one model).
+
+    Notes
+    -----{_DOC_NOTES}
+
+    Examples
+    --------
+    >>> from skfusion.datasets import make_multimodal_regression
+    >>> from skfusion.nn import IntermediateFusionRegressor
+    >>> X, y, modalities = make_multimodal_regression(
+    ...     n_samples=200, widths={{"image": 4, "text": 3}}, noise=0.1, random_state=0)
+    >>> reg = IntermediateFusionRegressor(
+    ...     modalities, fusion="lowrank", max_epochs=40, device="cpu",
+    ...     random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    >>> bool(reg.score(X, y) > 0.8)
+    True
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Fit the network.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Training samples; a modality whose columns are all NaN in a row is
+            missing there. Every row needs at least one modality.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+
+        Returns
+        -------
+        self : object
+            The fitted regressor.
+        """
+        self.__dict__.pop("net_", None)  # a failed refit must not leave the old net
+        X, y = validate_modal_data(self, X, y, dtype=[np.float64, np.float32],
+                                   multi_output=True, y_numeric=True)
+        self._y_is_1d = y.ndim == 1
+        y2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        self.target_mean_ = y2d.mean(axis=0)
+        scale = y2d.std(axis=0)
+        self.target_scale_ = np.where(scale > 0, scale, 1.0)
+        y_net = ((y2d - self.target_mean_) / self.target_scale_).astype(np.float32)
+        return self._fit_network(X, y_net, y2d.shape[1], torch.nn.MSELoss, {}, stratify=None)
+
+    def predict(self, X):
+        """Predict the targets.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Samples; a modality whose columns are all NaN in a row is missing there.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predictions; rows with no modality present get ``target_mean_``
+            (with a :class:`~skfusion.NoModalityPresentWarning`).
+        """
+        out, any_present = self._forward(X, "forward")
+        y_pred = out.astype(np.float64) * self.target_scale_ + self.target_mean_
+        y_pred[~any_present] = self.target_mean_
+        return y_pred.ravel() if self._y_is_1d else y_pred
