@@ -11,14 +11,26 @@ intermediate (``skfusion.nn``, needs the ``torch`` extra), late
 __version__ = "0.1.0.dev0"
 
 from ._modalities import concat_modalities
+from .exceptions import NoModalityPresentWarning
 
 # Public estimators, one line per strategy module (keep sorted by floor, see ARCHITECTURE.md).
 # -- early --
+from .early import FeatureFusion, InteractionFusion
 # -- late --
+from .late import StackingLateFusion, WeightedVoteFusion
 # -- align --
+from .align import MultiviewCCA
+from .cooperative import CooperativeFusion
 
 __all__ = [
     "__version__",
     "concat_modalities",
     # -- exported names --
+    "FeatureFusion",
+    "InteractionFusion",
+    "CooperativeFusion",
+    "MultiviewCCA",
+    "NoModalityPresentWarning",
+    "StackingLateFusion",
+    "WeightedVoteFusion",
 ]

@@ -1,4 +1,5 @@
-"""``fit_context``: scikit-learn's ``_fit_context`` plus an all-or-nothing fit.
+"""``fit_context``: scikit-learn's ``_fit_context`` plus an all-or-nothing fit;
+``fitting``: errors of an inner estimator's fit that say which one failed.
 
 A ``fit`` that raises half-way would otherwise leave some fitted attributes
 behind, so ``check_is_fitted`` passes and ``predict`` fails later with an
@@ -8,6 +9,7 @@ the estimator's attributes to what they were before the failed call.
 """
 
 import functools
+from contextlib import contextmanager
 
 from sklearn.base import _fit_context
 
@@ -34,3 +36,25 @@ def fit_context(*, prefer_skip_nested_validation):
         return wrapper
 
     return decorator
+
+
+@contextmanager
+def fitting(where):
+    """Re-raise an error from inside with ``"Fitting the {where} failed: "`` in front.
+
+    The error keeps its type (so callers can still catch it) and chains the
+    original. ``where`` names the inner estimator, e.g. ``"branch 'text'"``.
+    """
+    try:
+        yield
+    except Exception as exc:
+        message = f"Fitting the {where} failed"
+        try:
+            renamed = type(exc)(f"{message}: {exc}")
+        except Exception:  # an exception type with an unusual constructor
+            renamed = None
+        if renamed is None:
+            if hasattr(exc, "add_note"):  # Python >= 3.11
+                exc.add_note(message)
+            raise
+        raise renamed from exc

@@ -31,6 +31,7 @@ __all__ = [
     "take_columns",
     "branch_columns",
     "check_no_missing",
+    "check_present_somewhere",
     "concat_modalities",
 ]
 
@@ -280,6 +281,22 @@ def check_no_missing(mask, names, *, hint="missing='zero'"):
             raise ValueError(
                 f"Modality {name!r} is missing (all NaN) in {count} of "
                 f"{mask.shape[0]} rows; use {hint} to accept missing modalities."
+            )
+
+
+def check_present_somewhere(mask, names, *, reason="every modality must be present in some row"):
+    """Raise a ValueError naming the first modality missing in every row of ``mask``.
+
+    A modality never seen in training cannot be fitted (an encoder left at its
+    random initialisation, a projection of nothing), so fitting must stop.
+    ``reason`` ends the message and says what the caller needed, e.g.
+    ``"MultiviewCCA needs at least 2 rows where every modality is present"``.
+    """
+    never_present = ~mask.any(axis=0)
+    for name, absent in zip(names, never_present):
+        if absent:
+            raise ValueError(
+                f"Modality {name!r} is missing (all NaN) in all {mask.shape[0]} rows; {reason}."
             )
 
 

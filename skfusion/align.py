@@ -15,7 +15,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._fitting import fit_context
-from ._modalities import presence_mask, take_columns, validate_modal_data
+from ._modalities import (
+    check_present_somewhere,
+    presence_mask,
+    take_columns,
+    validate_modal_data,
+)
 
 __all__ = ["MultiviewCCA"]
 
@@ -170,13 +175,13 @@ class MultiviewCCA(TransformerMixin, BaseEstimator):
                 f"{len(names)} ({names[0]!r}). Pass e.g. {{'a': [...], 'b': [...]}}."
             )
         regularization = self._resolve_regularization(names)
-        complete = presence_mask(X, self.modalities_).all(axis=1)
+        mask = presence_mask(X, self.modalities_)
+        needs = "MultiviewCCA needs at least 2 samples where every modality is present"
+        check_present_somewhere(mask, names, reason=needs)
+        complete = mask.all(axis=1)
         n_complete = int(complete.sum())
         if n_complete < 2:
-            raise ValueError(
-                "MultiviewCCA needs at least 2 samples where every modality is present; got "
-                f"{n_complete} sample(s)."
-            )
+            raise ValueError(f"{needs}; got {n_complete} sample(s).")
         rows = X[complete] if n_complete < X.shape[0] else X
 
         self._centre, self._scale, self.shrinkage_ = {}, {}, {}
@@ -211,6 +216,10 @@ class MultiviewCCA(TransformerMixin, BaseEstimator):
             std = _safe_scale(z.std(axis=0))
             self.weights_[name] = (basis @ b) / std
             projections.append(z / std)
+        signs = _component_signs(list(self.weights_.values()))
+        for name in names:
+            self.weights_[name] *= signs
+        # A common flip of every modality leaves the correlations unchanged.
         self.canonical_correlations_ = _mean_pairwise_correlation(projections)
         return self
 
@@ -333,7 +342,10 @@ def _spectrum(name, block):
 
 
 def _leading_right_singular_vectors(Y, n_components):
-    """Top right singular vectors of ``Y`` as rows, from the smaller Gram matrix, sign-fixed."""
+    """Top right singular vectors of ``Y`` as rows, from the smaller Gram matrix.
+
+    Their signs are arbitrary; :func:`_component_signs` fixes them afterwards.
+    """
     n_samples, n_columns = Y.shape
     if n_columns <= n_samples:
         gram = Y.T @ Y
@@ -345,9 +357,20 @@ def _leading_right_singular_vectors(Y, n_components):
         values, left = linalg.eigh(Y @ Y.T, subset_by_index=subset, check_finite=False)
         values, left = values[::-1], left[:, ::-1]
         vectors = (Y.T @ left) / np.sqrt(np.maximum(values, np.finfo(np.float64).tiny))
-    # Deterministic signs: the largest entry of each vector is positive (as svd_flip does).
-    signs = np.sign(vectors[np.argmax(np.abs(vectors), axis=0), np.arange(vectors.shape[1])])
-    return (vectors * np.where(signs == 0, 1.0, signs)).T
+    return vectors.T
+
+
+def _component_signs(weights):
+    """Per component, the sign that makes the largest weight over all modalities positive.
+
+    Fixed on the weights of the original columns, as ``svd_flip`` does: the
+    singular vectors live in each modality's eigenbasis, whose signs LAPACK
+    chooses arbitrarily (they change e.g. with the memory layout of X), so a
+    rule applied there would not give the same components for the same data.
+    """
+    stacked = np.vstack(weights)
+    largest = stacked[np.argmax(np.abs(stacked), axis=0), np.arange(stacked.shape[1])]
+    return np.where(largest < 0, -1.0, 1.0)
 
 
 def _shrinkage(spec, squared, block):

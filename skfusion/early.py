@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._block_scaling import block_statistics, write_centred_scaled
-from ._fitting import fit_context
+from ._fitting import fit_context, fitting
 from ._interaction import (
     WIDTH_FORMULAS,
     count_sketch_matrix,
@@ -241,7 +241,8 @@ class FeatureFusion(NamedTransformersMixin, TransformerMixin, BaseEstimator):
             if not isinstance(specs[name], str):
                 transformer = clone(specs[name])
                 y_rows = y if (y is None or rows is None) else _safe_indexing(y, rows)
-                block = _as_2d_output(transformer.fit_transform(block, y_rows))
+                with fitting(f"transformer of modality {name!r}"):
+                    block = _as_2d_output(transformer.fit_transform(block, y_rows))
                 self.transformers_[name] = transformer
                 blocks[name] = block
             mean, norm = block_statistics(block, self.block_scaling)

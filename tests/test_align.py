@@ -158,6 +158,33 @@ def test_partly_missing_modality_is_refused_naming_it(rng):
         fitted.transform(X[:4])
 
 
+def test_modality_missing_in_every_row_is_named(rng):
+    X, modalities = _two_views(rng)
+    X[:, 5:] = np.nan
+    with pytest.raises(ValueError, match=r"Modality 'b' is missing \(all NaN\) in all 300 rows"):
+        MultiviewCCA(modalities).fit(X)
+
+
+@pytest.mark.parametrize("regularization", [0.0, "ledoit_wolf"])
+def test_components_do_not_depend_on_the_memory_layout_of_X(rng, regularization):
+    # With this seed, fixing signs in each modality's eigenbasis flipped components
+    # between C- and Fortran-ordered X (LAPACK's eigenvector signs follow the layout).
+    X, modalities = _two_views(rng)
+    params = dict(n_components=3, regularization=regularization, output="concat")
+    expected = MultiviewCCA(modalities, **params).fit(X).transform(X)
+    for layout in (np.asfortranarray(X), np.repeat(X, 2, axis=1)[:, ::2]):
+        got = MultiviewCCA(modalities, **params).fit(layout).transform(X)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_largest_weight_of_each_component_over_modalities_is_positive(rng):
+    X, modalities = _two_views(rng)
+    mcca = MultiviewCCA(modalities, n_components=3).fit(X)
+    stacked = np.vstack([mcca.weights_["a"], mcca.weights_["b"]])
+    largest = stacked[np.argmax(np.abs(stacked), axis=0), np.arange(3)]
+    assert np.all(largest > 0)
+
+
 @pytest.mark.parametrize(
     "params, message",
     [

@@ -22,43 +22,9 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::skfusion.NoModalityPresentWarning"),
 ]
 
-# Known bugs in other modules, recorded in /tmp/brief/BUGS_reliability.md:
-# {(test name, entry id): reason}. The test is xfail(strict) for that entry.
-KNOWN_BUGS = {
-    ("test_modality_missing_in_every_row_is_named", "MultiviewCCA"): (
-        "MultiviewCCA.fit says 'needs at least 2 rows where every modality is "
-        "present; got 0' without naming the modality that is missing everywhere"
-    ),
-    ("test_non_contiguous_input", "MultiviewCCA"): (
-        "the sign of a component depends on the memory layout of X (Fortran-ordered X "
-        "flips component 2): signs are fixed in the per-modality eigenbasis, whose own "
-        "signs are arbitrary"
-    ),
-    ("test_modality_missing_in_every_row_is_named", "IntermediateFusionClassifier"): (
-        "fits silently with a modality that is never present (its encoder stays untrained "
-        "and is used at predict when the modality appears)"
-    ),
-    ("test_modality_missing_in_every_row_is_named", "IntermediateFusionRegressor"): (
-        "fits silently with a modality that is never present"
-    ),
-    ("test_modality_missing_in_every_row_is_named", "ContrastiveAlignment"): (
-        "fits silently with a modality that is never present (nothing to align it with)"
-    ),
-}
-
-
-def _params(test_name):
-    """The catalogue as pytest params, with recorded bugs marked xfail(strict)."""
-    params = []
-    for entry in ENTRIES:
-        reason = KNOWN_BUGS.get((test_name, entry.id))
-        marks = [pytest.mark.xfail(strict=True, reason=f"bug: {reason}")] if reason else []
-        params.append(pytest.param(entry, id=entry.id, marks=marks))
-    return params
-
-
 def each_estimator(test):
-    return pytest.mark.parametrize("entry", _params(test.__name__))(test)
+    """Run ``test`` once per entry of the catalogue."""
+    return pytest.mark.parametrize("entry", ENTRIES, ids=[entry.id for entry in ENTRIES])(test)
 
 
 # ------------------------------------------------------------------ helpers

@@ -155,9 +155,6 @@ def test_diverging_network_stops_with_a_clear_error(kind):
         net.fit(X, y)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: ContrastiveAlignment._train has no non-finite loss check; a NaN loss leaves "
-    "NaN weights and fit returns a broken model"))
 def test_contrastive_alignment_with_nan_loss_stops_with_a_clear_error(monkeypatch):
     nn = _nn()
     import torch
@@ -171,13 +168,10 @@ def test_contrastive_alignment_with_nan_loss_stops_with_a_clear_error(monkeypatc
     X, _, modalities = make_data("transform")
     aligner = nn.ContrastiveAlignment(modalities, n_components=2, hidden_layer_sizes=(8,),
                                       max_epochs=2, batch_size=32, random_state=0)
-    with pytest.raises((FloatingPointError, ValueError), match="loss"):
+    with pytest.raises(FloatingPointError, match=r"contrastive loss became nan at epoch 1.*`lr`"):
         aligner.fit(X)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: IntermediateFusionRegressor standardises y with a std that overflows to inf; "
-    "fit succeeds and predict returns -inf"))
 def test_regression_network_with_overflowing_target_is_not_broken():
     """A target whose variance overflows: a clear error, not NaN predictions."""
     nn = _nn()
@@ -203,9 +197,6 @@ class ExplodingTransformer(TransformerMixin, BaseEstimator):
 
 
 @pytest.mark.skipif(not hasattr(skfusion, "FeatureFusion"), reason="no FeatureFusion")
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: FeatureFusion.fit lets a per-modality transformer's exception through "
-    "unchanged, without naming the modality"))
 def test_per_modality_transformer_raising_in_fit_names_its_modality():
     X, _, modalities = make_data("transform")
     fusion = skfusion.FeatureFusion(modalities, transformers={"b": ExplodingTransformer()})
@@ -242,30 +233,12 @@ INTERRUPTIONS = {
     "ContrastiveAlignment": lambda entry, m, X: ({}, _nan_cell(X)),
 }
 
-_HALF_FITTED = (
-    "fit sets modalities_ and other fitted attributes before the step that fails, so "
-    "check_is_fitted passes afterwards and predict dies with an AttributeError"
-)
-# {entry id: reason} for recorded bugs (see /tmp/brief/BUGS_reliability.md).
-KNOWN_BUGS = {
-    entry_id: _HALF_FITTED
-    for entry_id in [
-        "StackingLateFusion-clf", "StackingLateFusion-reg", "WeightedVoteFusion-clf",
-        "WeightedVoteFusion-reg",
-    ]
-}
-
-
 def _interruption_params():
-    params = []
-    for entry in ENTRIES:
-        name = entry.estimator_class.__name__
-        if name not in INTERRUPTIONS:
-            continue
-        reason = KNOWN_BUGS.get(entry.id)
-        marks = [pytest.mark.xfail(strict=True, reason=f"bug: {reason}")] if reason else []
-        params.append(pytest.param(entry, INTERRUPTIONS[name], id=entry.id, marks=marks))
-    return params
+    return [
+        pytest.param(entry, INTERRUPTIONS[entry.estimator_class.__name__], id=entry.id)
+        for entry in ENTRIES
+        if entry.estimator_class.__name__ in INTERRUPTIONS
+    ]
 
 
 def test_every_estimator_has_an_interruption():

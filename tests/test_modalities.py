@@ -14,6 +14,7 @@ from skfusion._modalities import (
     ALL_COLUMNS,
     branch_columns,
     check_no_missing,
+    check_present_somewhere,
     presence_mask,
     resolve_modalities,
     take_columns,
@@ -224,6 +225,16 @@ def test_check_no_missing_names_modality_and_row_count():
     with pytest.raises(ValueError, match=r"Modality 'text' is missing \(all NaN\) in 2 of 3 rows"):
         check_no_missing(mask, ["tab", "text"])
     check_no_missing(mask[:1], ["tab", "text"])
+
+
+def test_check_present_somewhere_names_the_modality_missing_in_every_row():
+    mask = np.array([[True, False, False], [False, False, True], [True, False, True]])
+    with pytest.raises(
+        ValueError, match=r"^Modality 'text' is missing \(all NaN\) in all 3 rows; fit needs it\.$"
+    ):
+        check_present_somewhere(mask, ["tab", "text", "img"], reason="fit needs it")
+    # present in one row each is enough, even if never together
+    check_present_somewhere(mask[:, [0, 2]], ["tab", "img"])
 
 
 def test_concat_modalities_arrays():

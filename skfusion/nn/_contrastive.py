@@ -12,7 +12,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
 from .._fitting import fit_context
-from .._modalities import presence_mask, take_columns, validate_modal_data
+from .._modalities import check_present_somewhere, presence_mask, take_columns, validate_modal_data
 from ..metrics import recall_at_k
 from ._losses import info_nce_loss
 
@@ -221,6 +221,7 @@ class ContrastiveAlignment(TransformerMixin, BaseEstimator):
         names = list(self.modalities_)
         self._check_params(names)
         mask = presence_mask(X, self.modalities_)
+        check_present_somewhere(mask, names, reason="its projection head cannot be trained")
         self._centre, self._scale = {}, {}
         for j, (name, columns) in enumerate(self.modalities_.items()):
             block = _present_block(name, X, columns, mask[:, j])
@@ -294,6 +295,13 @@ class ContrastiveAlignment(TransformerMixin, BaseEstimator):
                 if not terms:
                     continue
                 loss = torch.stack(terms).mean()
+                if not torch.isfinite(loss):
+                    # one NaN step would leave NaN weights and a model that embeds nothing
+                    raise FloatingPointError(
+                        f"The contrastive loss became {float(loss)} at epoch {epoch + 1}; "
+                        f"training stopped. Lower `lr` (now {self.lr}) or check X for "
+                        "extreme values."
+                    )
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()

@@ -17,7 +17,6 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     RegressorMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder, StandardScaler
@@ -29,8 +28,9 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import EarlyStopping
 from skorch.utils import noop
 
-from .._modalities import presence_mask, validate_modal_data
-from ..late._base import NoModalityPresentWarning
+from .._fitting import fit_context
+from .._modalities import check_present_somewhere, presence_mask, validate_modal_data
+from ..exceptions import NoModalityPresentWarning
 from ._modules import ACTIVATIONS, FUSIONS, FusionNetwork
 from ._training import (
     FusionNet,
@@ -234,7 +234,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             out = self.scaler_.transform(X).astype(np.float32, copy=False)
         else:
             out = np.array(X, dtype=np.float32)  # a copy: NaN is replaced in place
-        np.nan_to_num(out, copy=False, nan=0.0)
+        np.putmask(out, np.isnan(out), 0.0)  # in place; nan_to_num also scans for inf
         return out
 
     def _to_device(self, X, present, y=None, device="cpu"):
@@ -252,9 +252,12 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                 f"every modality ({', '.join(map(repr, self.modalities_))}) missing "
                 "(all NaN); they carry no information: drop them before fit."
             )
+        check_present_somewhere(
+            present, list(self.modalities_), reason="its encoder cannot be trained"
+        )
         device = _resolve_device(self.device)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        self.scaler_ = StandardScaler().fit(X) if self.standardize else None
+        self.scaler_ = _fit_scaler(X) if self.standardize else None
 
         callbacks = [("stop_on_nonfinite_loss", StopOnNonFiniteLoss())]
         train_split = None
@@ -635,7 +638,7 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
         )
         self.class_weight = class_weight
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the network.
 
@@ -760,7 +763,7 @@ class IntermediateFusionRegressor(RegressorMixin, _BaseIntermediateFusion):
         tags.target_tags.multi_output = True
         return tags
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
         """Fit the network.
 
@@ -782,9 +785,7 @@ class IntermediateFusionRegressor(RegressorMixin, _BaseIntermediateFusion):
                                    multi_output=True, y_numeric=True)
         self._y_is_1d = y.ndim == 1
         y2d = y.reshape(-1, 1) if y.ndim == 1 else y
-        self.target_mean_ = y2d.mean(axis=0)
-        scale = y2d.std(axis=0)
-        self.target_scale_ = np.where(scale > 0, scale, 1.0)
+        self.target_mean_, self.target_scale_ = _target_scaling(y2d)
         y_net = ((y2d - self.target_mean_) / self.target_scale_).astype(np.float32)
         return self._fit_network(X, y_net, y2d.shape[1], torch.nn.MSELoss, {}, stratify=None)
 
@@ -806,3 +807,30 @@ class IntermediateFusionRegressor(RegressorMixin, _BaseIntermediateFusion):
         y_pred = out.astype(np.float64) * self.target_scale_ + self.target_mean_
         y_pred[~any_present] = self.target_mean_
         return y_pred.ravel() if self._y_is_1d else y_pred
+
+
+def _fit_scaler(X, chunk_rows=65_536):
+    """StandardScaler fitted in row chunks: ``fit`` on all of X at once makes
+    transient copies about twice the size of X."""
+    scaler = StandardScaler()
+    for start in range(0, X.shape[0], chunk_rows):
+        scaler.partial_fit(X[start : start + chunk_rows])
+    return scaler
+
+
+def _target_scaling(y2d):
+    """Mean and standard deviation of each target, finite for any finite y.
+
+    The spread is computed on y divided by its largest magnitude, since the
+    squares of a target near 1e200 overflow float64 and would give an infinite
+    scale (and infinite predictions).
+    """
+    mean = y2d.mean(axis=0)
+    magnitude = np.abs(y2d).max(axis=0)
+    magnitude = np.where(magnitude > 0, magnitude, 1.0)
+    scale = (y2d / magnitude).std(axis=0) * magnitude
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
+        raise ValueError(
+            "The mean or spread of the target y overflows float64; rescale y before fit."
+        )
+    return mean, np.where(scale > 0, scale, 1.0)

@@ -8,33 +8,21 @@ import pytest
 
 pytest.importorskip("torch")
 
+from _selectors import HALVES  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from skfusion.nn import IntermediateFusionClassifier, IntermediateFusionRegressor  # noqa: E402
 
-
-def _left(X):
-    """First half of the columns, rounded up (the checks' data width varies)."""
-    return list(range((X.shape[1] + 1) // 2))
-
-
-def _right(X):
-    """Second half; shares the middle column when the width is odd, so that
-    one-column data still has two modalities."""
-    return list(range(X.shape[1] // 2, X.shape[1]))
-
-
-_HALVES = {"left": _left, "right": _right}
 # Enough epochs (at a brisk learning rate) for the checks' accuracy and R^2
 # thresholds on their small data, few enough to stay fast.
 _FAST = dict(max_epochs=25, lr=1e-2, batch_size=128, device="cpu", random_state=0)
 
 ESTIMATORS = [
     IntermediateFusionClassifier(**_FAST),
-    IntermediateFusionClassifier(_HALVES, fusion="attention", n_heads=2, latent_dim=8,
+    IntermediateFusionClassifier(HALVES, fusion="attention", n_heads=2, latent_dim=8,
                                  modality_dropout=0.2, **_FAST),
     IntermediateFusionRegressor(**_FAST),
-    IntermediateFusionRegressor(_HALVES, fusion="lowrank", rank=2, early_stopping=True,
+    IntermediateFusionRegressor(HALVES, fusion="lowrank", rank=2, early_stopping=True,
                                 validation_fraction=0.2, **_FAST),
 ]
 

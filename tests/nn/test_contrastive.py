@@ -7,6 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from _selectors import HALVES  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from skfusion.metrics import mmd  # noqa: E402
@@ -14,23 +15,8 @@ from skfusion.nn import ContrastiveAlignment  # noqa: E402
 from skfusion.nn._losses import info_nce_loss, mmd_loss  # noqa: E402
 
 
-def _first_half(X):
-    """First half of the columns, rounded up (the checks' data width varies)."""
-    n_features = np.asarray(X).shape[1]
-    return list(range((n_features + 1) // 2))
-
-
-def _second_half(X):
-    """Second half; shares the middle column when the width is odd, so one column still gives two modalities."""
-    n_features = np.asarray(X).shape[1]
-    return list(range(n_features // 2, n_features))
-
-
-_HALVES = {"first": _first_half, "second": _second_half}
-
-
 @parametrize_with_checks(
-    [ContrastiveAlignment(_HALVES, n_components=2, hidden_layer_sizes=(8,), max_epochs=2, batch_size=16)],
+    [ContrastiveAlignment(HALVES, n_components=2, hidden_layer_sizes=(8,), max_epochs=2, batch_size=16)],
     expected_failed_checks=lambda estimator: {
         # allow_nan: a modality whose columns are all NaN in a row is missing there and is
         # handled; this check puts NaN in a single column, which is refused with a ValueError.

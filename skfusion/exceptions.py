@@ -1,0 +1,30 @@
+"""Warnings and errors of skfusion."""
+
+__all__ = ["NoModalityPresentWarning"]
+
+
+class NoModalityPresentWarning(UserWarning):
+    """Some rows have no branch present, so they get the training prior or mean.
+
+    Issued at predict time by :class:`~skfusion.StackingLateFusion` and
+    :class:`~skfusion.WeightedVoteFusion` for rows where every branch misses
+    one of its modalities (for the vote, also rows whose present branches all
+    have weight 0), and by the networks of :mod:`skfusion.nn` for rows with
+    every modality missing. The message says how many rows.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfusion import NoModalityPresentWarning, WeightedVoteFusion
+    >>> X, y = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 2.0], [2.0, 0.0]]), [0, 1, 0, 1]
+    >>> vote = WeightedVoteFusion(
+    ...     LogisticRegression(), modalities={"a": [0], "b": [1]}, weights=None
+    ... ).fit(X, y)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     proba = vote.predict_proba(np.full((1, 2), np.nan))
+    >>> caught[0].category is NoModalityPresentWarning, proba
+    (True, array([[0.5, 0.5]]))
+    """

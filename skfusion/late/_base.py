@@ -1,0 +1,372 @@
+"""What both late-fusion estimators share: the ``estimators`` parameter
+(nested parameters, ``"drop"``), an estimator type that follows the branches,
+input and target validation, and the fit/predict plumbing around
+:mod:`skfusion.late._branches`.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, is_classifier
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import check_cv
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import Bunch
+from sklearn.utils._tags import ClassifierTags, RegressorTags
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from .._modalities import check_modality_names, presence_mask, validate_modal_data
+from ..exceptions import NoModalityPresentWarning
+from ._branches import (
+    DROP,
+    branch_presence,
+    branch_task,
+    branches_accept_sparse,
+    check_estimators_spec,
+    cv_partition,
+    fit_branches,
+    is_dropped,
+    iter_branch_specs,
+    parse_branches,
+    predict_branches,
+    prefit_branches,
+)
+
+@dataclass
+class _FitData:
+    """The validated training data, as every branch and the combiner need it."""
+
+    X: object  # what branches read (the DataFrame itself, or the validated array)
+    X_valid: object  # validated array (presence, passthrough)
+    y: np.ndarray  # targets as the branches see them (original labels)
+    y_encoded: np.ndarray  # class indices (classification) or y (regression)
+    sample_weight: object
+    presence: np.ndarray  # (n_samples, n_branches), active branches only
+    branch_params: list  # fit params per active branch
+    final_params: dict  # fit params of a final estimator
+    split_params: dict  # e.g. groups, for the CV splitter (metadata routing only)
+    task: str
+
+
+class _BaseLateFusion(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
+    """Base class of the late-fusion estimators. Not for direct use."""
+
+    # ------------------------------------------------------------ parameters
+
+    def _modality_names(self):
+        return list(check_modality_names(self.modalities))
+
+    def _named_specs(self):
+        """(name, estimator) of every branch, from the parameters (before fit)."""
+        return [
+            (name, estimator)
+            for name, estimator, _ in iter_branch_specs(self.estimators, self._modality_names())
+        ]
+
+    @property
+    def named_estimators(self):
+        """Branch estimators (unfitted, or ``"drop"``) by branch name.
+
+        Returns
+        -------
+        :class:`~sklearn.utils.Bunch`
+        """
+        return Bunch(**dict(self._named_specs()))
+
+    def get_params(self, deep=True):
+        """Get parameters, including ``<branch>`` and ``<branch>__<param>``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the branch estimators and their parameters.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        out = super().get_params(deep=deep)
+        if not deep or not isinstance(self.estimators, list):
+            return out
+        for item in self.estimators:
+            try:
+                name, estimator = item[0], item[1]
+            except (TypeError, IndexError, KeyError):
+                return out  # malformed; fit will say so
+            out[name] = estimator
+            if hasattr(estimator, "get_params") and not isinstance(estimator, type):
+                for key, value in estimator.get_params(deep=True).items():
+                    out[f"{name}__{key}"] = value
+        return out
+
+    def set_params(self, **params):
+        """Set parameters, including a whole branch (an estimator or ``"drop"``).
+
+        Parameters
+        ----------
+        **params : dict
+            Constructor parameters, ``<branch>=estimator_or_drop`` or
+            ``<branch>__<param>=value``.
+
+        Returns
+        -------
+        self : object
+        """
+        if "estimators" in params:
+            self.estimators = params.pop("estimators")
+        if isinstance(self.estimators, list):
+            names = [item[0] for item in self.estimators if isinstance(item, (tuple, list))]
+            replaced = {key: params.pop(key) for key in list(params) if key in names}
+            if replaced:
+                self.estimators = [
+                    (
+                        (item[0], replaced[item[0]], *item[2:])
+                        if isinstance(item, (tuple, list)) and item[0] in replaced
+                        else item
+                    )
+                    for item in self.estimators
+                ]
+        return super().set_params(**params)
+
+    # ------------------------------------------------------------ tags
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # A modality missing in a row (all NaN there) is what these estimators handle.
+        tags.input_tags.allow_nan = True
+        try:
+            named = [(n, e) for n, e in self._named_specs() if not _is_drop(e)]
+            task = branch_task(named, strict=False)
+            tags.input_tags.sparse = bool(named) and branches_accept_sparse(named)
+        except Exception:  # malformed `estimators`: fit raises the clear error
+            task = None
+        # The estimator type follows the branches, as Pipeline follows its last step.
+        if task == "classifier":
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags(multi_label=False)
+            tags.target_tags.required = True
+        elif task == "regressor":
+            tags.estimator_type = "regressor"
+            tags.regressor_tags = RegressorTags()
+            tags.target_tags.required = True
+        return tags
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        Every branch's ``fit`` receives the metadata of ``fit`` (e.g.
+        ``sample_weight``), restricted to that branch's rows; the CV splitter
+        receives what it requests (e.g. ``groups`` for ``GroupKFold``).
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        router = MetadataRouter(owner=self)
+        for name, estimator in self._named_specs():
+            if not _is_drop(estimator):
+                router.add(
+                    **{name: estimator},
+                    method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+                )
+        if not (isinstance(self.cv, str) and self.cv == "prefit"):
+            router.add(
+                splitter=check_cv(self.cv, classifier=is_classifier(self)),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+        return router
+
+    # ------------------------------------------------------------ fit plumbing
+
+    def _validate_fit_data(self, X, y, sample_weight, fit_params):
+        """Validate X, y and metadata; set modalities_, classes_ and the priors."""
+        check_estimators_spec(self.estimators, reserved=self.get_params(deep=False))
+        named = [(n, e) for n, e in self._named_specs() if not _is_drop(e)]
+        if not named:
+            raise ValueError("All branches are 'drop'; at least one must be an estimator.")
+        task = branch_task(named)
+        X_valid, y = validate_modal_data(
+            self,
+            X,
+            y,
+            reset=True,
+            dtype=None,
+            accept_sparse=["csr", "csc"],
+            y_numeric=task == "regressor",
+        )
+        branches = parse_branches(
+            self.estimators, self.modalities_, reserved=self.get_params(deep=False)
+        )
+        self._all_branches = branches
+        self._branches = [b for b in branches if not is_dropped(b)]
+        self.branch_modalities_ = {b.name: list(b.modalities) for b in self._branches}
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X_valid)
+        y_encoded = self._encode_target(y, task, sample_weight)
+        branch_params, final_params, split_params = self._route_fit_params(
+            sample_weight, fit_params
+        )
+        presence = branch_presence(
+            presence_mask(X_valid, self.modalities_), self.modalities_, self._branches
+        )
+        X_branch = X if hasattr(X, "iloc") else X_valid
+        return _FitData(
+            X_branch,
+            X_valid,
+            y,
+            y_encoded,
+            sample_weight,
+            presence,
+            branch_params,
+            final_params,
+            split_params,
+            task,
+        )
+
+    def _encode_target(self, y, task, sample_weight):
+        if task == "regressor":
+            y = y.astype(np.float64, copy=False)
+            self.target_mean_ = float(np.average(y, weights=sample_weight))
+            return y
+        check_classification_targets(y)
+        y_type = type_of_target(y, input_name="y")
+        if y_type not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{type(self).__name__} supports binary and multiclass targets; got "
+                f"a {y_type} target."
+            )
+        encoder = LabelEncoder().fit(y)
+        self.classes_ = encoder.classes_
+        if self.classes_.size < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_[0]!r}); classification needs "
+                "samples of at least 2 classes (got one class)."
+            )
+        y_encoded = encoder.transform(y)
+        counts = np.bincount(y_encoded, weights=sample_weight, minlength=self.classes_.size)
+        self.class_prior_ = counts / counts.sum()
+        return y_encoded
+
+    def _route_fit_params(self, sample_weight, fit_params):
+        """Per-branch and final-estimator fit parameters, as sklearn's Stacking routes them."""
+        names = [b.name for b in self._branches]
+        if _routing_enabled():
+            if sample_weight is not None:
+                fit_params = {**fit_params, "sample_weight": sample_weight}
+            routed = process_routing(self, "fit", **fit_params)
+            final = routed["final_estimator"]["fit"] if "final_estimator" in routed else {}
+            split = routed["splitter"]["split"] if "splitter" in routed else {}
+            return [dict(routed[name]["fit"]) for name in names], dict(final), dict(split)
+        _raise_for_params(fit_params, self, "fit")
+        params = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return [dict(params) for _ in names], dict(params), {}
+
+    def _fit_branches(self, data, methods, *, out_of_fold):
+        """Fit (or, for cv='prefit', check) the active branches; set estimators_."""
+        classes = getattr(self, "classes_", None) if data.task == "classifier" else None
+        if isinstance(self.cv, str) and self.cv == "prefit":
+            if not isinstance(self.estimators, list) and len(self._branches) > 1:
+                raise ValueError(
+                    "cv='prefit' needs one fitted estimator per branch, given as a list "
+                    f"of (name, estimator) tuples; got one estimator for "
+                    f"{len(self._branches)} modalities."
+                )
+            fitted = prefit_branches(
+                self._branches, data.X, data.presence, methods=methods, classes=classes
+            )
+        else:
+            splits = None
+            if out_of_fold:
+                cv = check_cv(self.cv, data.y_encoded, classifier=data.task == "classifier")
+                splits = cv_partition(cv, data.X_valid, data.y_encoded, **data.split_params)
+            fitted = fit_branches(
+                self._branches,
+                data.X,
+                data.y,
+                data.presence,
+                splits=splits,
+                methods=methods,
+                classes=classes,
+                task=data.task,
+                fit_params=data.branch_params,
+                n_jobs=self.n_jobs,
+                memory=self.memory,
+                verbose=self.verbose,
+            )
+        self.estimators_ = [item.estimator for item in fitted]
+        self.named_estimators_ = Bunch()
+        fitted_by_name = {item.branch.name: item.estimator for item in fitted}
+        for branch in self._all_branches:
+            self.named_estimators_[branch.name] = fitted_by_name.get(branch.name, DROP)
+        return fitted
+
+    # ------------------------------------------------------------ predict plumbing
+
+    def _branch_outputs(self, X, methods):
+        """Validate X; each branch's outputs on its present rows, and the presence."""
+        check_is_fitted(self)
+        X_valid = validate_modal_data(
+            self, X, reset=False, dtype=None, accept_sparse=["csr", "csc"]
+        )
+        presence = branch_presence(
+            presence_mask(X_valid, self.modalities_), self.modalities_, self._branches
+        )
+        outputs = predict_branches(
+            self._branches,
+            self.estimators_,
+            X if hasattr(X, "iloc") else X_valid,
+            presence,
+            methods=methods,
+            classes=getattr(self, "classes_", None),
+        )
+        return X_valid, presence, outputs
+
+    def _warn_fallback(self, n_rows, n_total, extra=""):
+        if n_rows:
+            what = "class prior" if hasattr(self, "classes_") else "target mean"
+            warnings.warn(
+                f"{n_rows} of {n_total} rows have no branch present (every branch "
+                f"misses one of its modalities there{extra}); they get the training "
+                f"{what}.",
+                NoModalityPresentWarning,
+                stacklevel=3,
+            )
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy (classification) or R² (regression) of ``predict(X)``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Input samples.
+        y : array-like of shape (n_samples,)
+            True targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+        """
+        if is_classifier(self):
+            return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+        return r2_score(y, self.predict(X), sample_weight=sample_weight)
+
+
+def _is_drop(estimator):
+    return isinstance(estimator, str) and estimator == DROP
+
+
+def _is_classification(estimator):
+    """available_if check: classification, from the fitted state or the branches."""
+    return hasattr(estimator, "classes_") or is_classifier(estimator)

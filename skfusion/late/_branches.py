@@ -1,0 +1,698 @@
+"""Branches of a late-fusion estimator: which columns and rows each one sees,
+and how all of them are fitted at once.
+
+A *branch* is one sub-estimator over one or more modalities. Both late-fusion
+estimators (:class:`~skfusion.StackingLateFusion` and
+:class:`~skfusion.WeightedVoteFusion`) use this module to
+
+- parse the ``estimators`` specification into branches (:func:`parse_branches`),
+- find the rows where a branch is present (all its modalities observed,
+  :func:`branch_presence`),
+- fit every branch on its own rows: out-of-fold predictions over the shared CV
+  splits plus one refit on all its rows, as ONE flat joblib call over the
+  (branch x fold) fits and the refits (:func:`fit_branches`), optionally cached
+  with :class:`joblib.Memory`,
+- ask each fitted branch about the rows where it is present, with its outputs
+  aligned to the ensemble's classes (:func:`predict_branches`).
+"""
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import joblib
+import numpy as np
+from joblib import effective_n_jobs
+from joblib.parallel import get_active_backend
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing
+from sklearn.utils._tags import get_tags
+from sklearn.utils.metadata_routing import _routing_enabled
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_memory
+from threadpoolctl import ThreadpoolController
+
+from .._fitting import fitting
+from .._modalities import branch_columns, take_columns
+
+__all__ = [
+    "Branch",
+    "check_estimators_spec",
+    "parse_branches",
+    "branch_task",
+    "branch_presence",
+    "cv_partition",
+    "fit_branches",
+    "predict_branches",
+    "prefit_branches",
+]
+
+DROP = "drop"
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One branch: a name, its (unfitted) estimator and the modalities it reads."""
+
+    name: str
+    estimator: object
+    modalities: tuple
+    columns: np.ndarray
+
+    def describe(self):
+        """``"branch 'a' (modalities ['a'])"``, for error messages."""
+        return f"branch {self.name!r} (modalities {list(self.modalities)})"
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def iter_branch_specs(estimators, modality_names):
+    """Yield ``(name, estimator, modality names or None)`` without validating.
+
+    A single estimator gives one branch per modality; a 2-tuple names its
+    modality by its name (``None`` here), a 3-tuple lists its modalities.
+    """
+    if not isinstance(estimators, (list, tuple)):
+        for modality in modality_names:
+            yield modality, estimators, (modality,)
+        return
+    for item in estimators:
+        if len(item) == 2:
+            yield item[0], item[1], None
+        else:
+            yield item[0], item[1], item[2]
+
+
+def check_estimators_spec(estimators, *, reserved=()):
+    """Check the shape of ``estimators`` (entries, names) before anything reads it."""
+    if isinstance(estimators, (list, tuple)):
+        _check_items(estimators, reserved)
+    elif not hasattr(estimators, "fit"):
+        raise TypeError(
+            f"`estimators` must be a list of tuples or an estimator; got {estimators!r}."
+        )
+
+
+def _check_items(estimators, reserved):
+    if isinstance(estimators, tuple) or not estimators:
+        raise ValueError(
+            "`estimators` must be a non-empty list of (name, estimator) or "
+            "(name, estimator, [modality, ...]) tuples, or one estimator to clone "
+            f"for every modality; got {estimators!r}."
+        )
+    names = []
+    for item in estimators:
+        if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+            raise ValueError(
+                "Each entry of `estimators` must be a (name, estimator) or "
+                f"(name, estimator, [modality, ...]) tuple; got {item!r}."
+            )
+        if not isinstance(item[0], str):
+            raise TypeError(f"Branch names must be strings; got {item[0]!r}.")
+        names.append(item[0])
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise ValueError(f"Branch names must be unique; {duplicated} appear more than once.")
+    clashing = sorted(set(names) & set(reserved))
+    if clashing:
+        raise ValueError(f"Branch names {clashing} clash with constructor parameters; rename them.")
+    with_dunder = [name for name in names if "__" in name]
+    if with_dunder:
+        raise ValueError(
+            f"Branch names must not contain '__' (used for <name>__<param>); got {with_dunder}."
+        )
+
+
+def _branch_modalities(name, modalities, known):
+    if modalities is None:
+        if name not in known:
+            raise ValueError(
+                f"Branch {name!r} is given as (name, estimator), so its name must be a "
+                f"modality; known modalities are {list(known)}. Give its modalities as "
+                f"a third element: ({name!r}, estimator, [modality, ...])."
+            )
+        return (name,)
+    if isinstance(modalities, str):
+        modalities = [modalities]
+    modalities = tuple(modalities)
+    if not modalities:
+        raise ValueError(f"Branch {name!r} lists no modality.")
+    unknown = [m for m in modalities if m not in known]
+    if unknown:
+        raise ValueError(
+            f"Branch {name!r} reads unknown modality {unknown[0]!r}; known "
+            f"modalities are {list(known)}."
+        )
+    return modalities
+
+
+def parse_branches(estimators, modalities_, *, reserved=()):
+    """Validate ``estimators`` against the resolved modalities.
+
+    Returns
+    -------
+    list of Branch
+        Every branch in order, including dropped ones (``estimator="drop"``).
+    """
+    check_estimators_spec(estimators, reserved=reserved)
+    branches = []
+    for name, estimator, modalities in iter_branch_specs(estimators, list(modalities_)):
+        if not (isinstance(estimator, str) and estimator == DROP) and not hasattr(estimator, "fit"):
+            raise TypeError(
+                f"Branch {name!r} must be an estimator with `fit` or 'drop'; got {estimator!r}."
+            )
+        modalities = _branch_modalities(name, modalities, modalities_)
+        columns = branch_columns(modalities_, list(modalities))
+        branches.append(Branch(name, estimator, modalities, columns))
+    if all(is_dropped(branch) for branch in branches):
+        raise ValueError("All branches are 'drop'; at least one must be an estimator.")
+    return branches
+
+
+def is_dropped(branch):
+    return isinstance(branch.estimator, str) and branch.estimator == DROP
+
+
+def branch_task(estimators, *, strict=True):
+    """``"classifier"`` or ``"regressor"``: the type shared by all estimators.
+
+    With ``strict=False`` (for tags, before ``fit`` validates), return None
+    instead of raising when the type is mixed or unknown.
+    """
+    kinds = {}
+    for name, estimator in estimators:
+        if is_classifier(estimator):
+            kinds.setdefault("classifier", []).append(name)
+        elif is_regressor(estimator):
+            kinds.setdefault("regressor", []).append(name)
+        else:
+            kinds.setdefault("other", []).append(name)
+    if set(kinds) in ({"classifier"}, {"regressor"}):
+        return next(iter(kinds))
+    if not strict:
+        return None
+    if "other" in kinds:
+        raise ValueError(
+            f"Branches {kinds['other']} are neither classifiers nor regressors; "
+            "every branch must be a classifier (classification) or every branch a "
+            "regressor (regression)."
+        )
+    raise ValueError(
+        "Branches mix classifiers and regressors: classifiers "
+        f"{kinds['classifier']}, regressors {kinds['regressor']}. Use classifiers "
+        "for classification or regressors for regression, not both."
+    )
+
+
+def branches_accept_sparse(estimators):
+    """Tag helper: True when every branch estimator accepts sparse input."""
+    return all(get_tags(estimator).input_tags.sparse for _, estimator in estimators)
+
+
+# ------------------------------------------------------------------ rows
+
+
+def branch_presence(presence, modalities_, branches):
+    """Boolean ``(n_samples, n_branches)``: True where all of a branch's modalities are present."""
+    position = {name: j for j, name in enumerate(modalities_)}
+    out = np.empty((presence.shape[0], len(branches)), dtype=bool)
+    for k, branch in enumerate(branches):
+        out[:, k] = presence[:, [position[m] for m in branch.modalities]].all(axis=1)
+    return out
+
+
+def cv_partition(cv, X, y, groups=None):
+    """The CV splits as a list, checked to partition the rows (as cross_val_predict needs)."""
+    splits = [(np.asarray(train), np.asarray(test)) for train, test in cv.split(X, y, groups)]
+    n_samples = y.shape[0]
+    tested = np.concatenate([test for _, test in splits]) if splits else np.empty(0, int)
+    if tested.size != n_samples or np.unique(tested).size != n_samples:
+        raise ValueError(
+            "`cv` must partition the rows (every row in exactly one test fold) to give "
+            f"out-of-fold predictions; its {len(splits)} test folds cover "
+            f"{np.unique(tested).size} of {n_samples} rows."
+        )
+    return splits
+
+
+def _local_splits(splits, present):
+    """The splits restricted to a branch's present rows, in that branch's row positions."""
+    position = np.cumsum(present) - 1
+    local = []
+    for train, test in splits:
+        local.append((position[train[present[train]]], position[test[present[test]]]))
+    return local
+
+
+def _check_branch_rows(branch, n_rows, n_total, y_b, local_splits, task):
+    hint = "; drop it, or give it more rows where its modalities are present"
+    if n_rows < 2:
+        raise ValueError(
+            f"The {branch.describe()} has {n_rows} of {n_total} rows where all its "
+            f"modalities are present (n_samples={n_rows}); it needs at least 2{hint}."
+        )
+    if task == "classifier" and np.unique(y_b).size < 2:
+        raise ValueError(
+            f"The {branch.describe()} sees only one class in the {n_rows} rows where "
+            f"its modalities are present; it needs samples of at least 2 classes{hint}."
+        )
+    for fold, (train, _) in enumerate(local_splits):
+        if train.size == 0:
+            raise ValueError(
+                f"The {branch.describe()} has no training row in CV fold {fold} "
+                f"({n_rows} rows where its modalities are present){hint}, or use fewer folds."
+            )
+
+
+def subset_params(params, rows, n_samples):
+    """Sample-aligned values of ``params`` restricted to ``rows``; others unchanged."""
+    out = {}
+    for key, value in params.items():
+        if (
+            value is not None
+            and not isinstance(value, str)
+            and hasattr(value, "__len__")
+            and (len(value) == n_samples)
+        ):
+            out[key] = _safe_indexing(value, rows)
+        else:
+            out[key] = value
+    return out
+
+
+# ------------------------------------------------------------------ workers
+
+# threadpoolctl limits are process-wide: with a threading backend, nested
+# enter/exit of threadpool_limits from concurrent workers could restore the
+# wrong value. The first worker in a process limits, the last one restores.
+_limit_lock = threading.Lock()
+_limit_state = {"depth": 0, "limiter": None, "controller": None}
+
+
+def _controller():
+    """This process's ThreadpoolController, inspected once (a fresh inspection costs
+    milliseconds, a job of a branch fit on small data only tens of them)."""
+    if _limit_state["controller"] is None:
+        _limit_state["controller"] = ThreadpoolController()
+    return _limit_state["controller"]
+
+
+@contextmanager
+def _single_blas_thread(active):
+    """One BLAS/OpenMP thread in this process while any worker runs (when ``active``)."""
+    if not active:
+        yield
+        return
+    with _limit_lock:
+        if _limit_state["depth"] == 0:
+            _limit_state["limiter"] = _controller().limit(limits=1)
+        _limit_state["depth"] += 1
+    try:
+        yield
+    finally:
+        with _limit_lock:
+            _limit_state["depth"] -= 1
+            if _limit_state["depth"] == 0:
+                _limit_state["limiter"].restore_original_limits()
+                _limit_state["limiter"] = None
+
+
+def _uses_threads():
+    """Whether the active joblib backend runs jobs in threads of this process."""
+    backend, _ = get_active_backend()
+    return bool(getattr(backend, "uses_threads", False))
+
+
+def _sample_weight_params(estimator, params):
+    """Without metadata routing, a Pipeline's sample weights go to its final step.
+
+    A scaler followed by a model is the usual branch, and ``Pipeline.fit``
+    refuses a bare ``sample_weight``.
+    """
+    if isinstance(estimator, Pipeline) and estimator.steps:
+        params = dict(params)
+        last = estimator.steps[-1][0]
+        params[f"{last}__sample_weight"] = params.pop("sample_weight")
+        return params, type(estimator.steps[-1][1]).__name__
+    return params, type(estimator).__name__
+
+
+def fit_estimator(estimator, X, y, params, where):
+    """``estimator.fit`` with errors that name ``where`` (a branch, the final estimator)."""
+    with fitting(where):
+        if not _routing_enabled() and "sample_weight" in params:
+            params, consumer = _sample_weight_params(estimator, params)
+            try:
+                estimator.fit(X, y, **params)
+            except TypeError as exc:
+                if "unexpected keyword argument 'sample_weight'" in str(exc):
+                    raise TypeError(f"{consumer} does not support sample weights") from exc
+                raise
+        else:
+            estimator.fit(X, y, **params)
+    return estimator
+
+
+def aligned_output(estimator, X, method, classes, where):
+    """``estimator.<method>(X)`` with class columns in the ensemble's order.
+
+    Probabilities of classes a branch never saw are 0. ``predict`` of a
+    classifier gives the class index as a float.
+    """
+    output = getattr(estimator, method)(X)
+    if classes is None:  # regression
+        output = np.asarray(output, dtype=np.float64)
+        return output.ravel() if output.ndim == 2 and output.shape[1] == 1 else output
+    if method == "predict":
+        output = np.asarray(output)
+        index = np.searchsorted(classes, output)
+        index = np.clip(index, 0, len(classes) - 1)
+        if not np.array_equal(classes[index], output):
+            raise ValueError(f"The {where} predicted labels not seen in training.")
+        return index.astype(np.float64)
+    output = np.asarray(output, dtype=np.float64)
+    seen = np.asarray(estimator.classes_)
+    if seen.shape == classes.shape and np.array_equal(seen, classes):
+        return output
+    index = np.clip(np.searchsorted(classes, seen), 0, len(classes) - 1)
+    unknown = seen[classes[index] != seen]
+    if unknown.size:
+        raise ValueError(
+            f"The {where} knows classes {unknown.tolist()} that are not in y "
+            f"(classes {classes.tolist()})."
+        )
+    if method == "predict_proba":
+        aligned = np.zeros((output.shape[0], classes.shape[0]))
+        aligned[:, index] = output
+        return aligned
+    raise ValueError(
+        f"The {where} saw only classes {seen.tolist()} of {classes.tolist()} in its "
+        f"training rows, so its {method} cannot be aligned with the other classes; "
+        "use stack_method='predict_proba', fewer folds, or more rows."
+    )
+
+
+def _fit_task(estimator, X, y, params, train, test, method, classes, where, limit):
+    """One job of the flat Parallel call: a fold fit + its predictions, or a refit."""
+    with _single_blas_thread(limit):
+        if train is None:  # refit on all of the branch's rows
+            return fit_estimator(estimator, X, y, params, where)
+        n_samples = y.shape[0]
+        fit_estimator(
+            estimator,
+            _safe_indexing(X, train),
+            y[train],
+            subset_params(params, train, n_samples),
+            where,
+        )
+        return aligned_output(estimator, _safe_indexing(X, test), method, classes, where)
+
+
+# ------------------------------------------------------------------ caching
+
+
+def _stored_branch_output(kind, key, value=None):
+    """Identity: wrapped by joblib.Memory (``value`` ignored), it stores and loads by key."""
+    return value
+
+
+class _BranchCache:
+    """Per-branch results in a joblib.Memory, keyed by hashes we compute once.
+
+    The (branch x fold) fits are scheduled in one flat Parallel call, so the
+    unit of caching (one branch's out-of-fold predictions, one branch's refit)
+    is not one function call: we look up before the call and store after it.
+    """
+
+    def __init__(self, memory):
+        memory = check_memory(memory)
+        self.enabled = getattr(memory, "location", None) is not None
+        if self.enabled:
+            self._func = memory.cache(_stored_branch_output, ignore=["value"])
+
+    def load(self, kind, key):
+        if not self.enabled or not self._func.check_call_in_cache(kind, key):
+            return None
+        return self._func(kind, key)  # None if the entry vanished meanwhile
+
+    def store(self, kind, key, value):
+        if self.enabled and value is not None:
+            self._func(kind, key, value=value)
+
+
+def _fit_key(data_key, branch):
+    """Cache key of a branch fit: the data (hashed once per fit), its columns and its parameters.
+
+    A branch's rows (where its modalities are present) and its metadata follow
+    from the data, so they need no hashing of their own.
+    """
+    return joblib.hash((data_key, branch.columns, clone(branch.estimator)))
+
+
+# ------------------------------------------------------------------ fitting
+
+
+@dataclass
+class FittedBranch:
+    """A branch after fit: its refit estimator and its out-of-fold predictions."""
+
+    branch: Branch
+    estimator: object
+    rows: np.ndarray  # training rows where the branch is present
+    oof: np.ndarray = None  # out-of-fold predictions on those rows (None: not asked)
+
+
+@dataclass
+class _BranchPlan:
+    """One branch's data, splits and cache keys, and whatever the cache already had."""
+
+    branch: Branch
+    method: str
+    rows: np.ndarray
+    X: object
+    y: np.ndarray
+    params: dict
+    splits: list  # in the branch's own row positions; None: no out-of-fold predictions
+    keys: tuple = (None, None)  # (refit, out-of-fold) cache keys
+    refit: object = None
+    oof: np.ndarray = None
+
+
+def _branch_data(branch, X, present, y, params):
+    rows = np.flatnonzero(present)
+    block = take_columns(X, branch.columns)
+    if rows.size != present.shape[0]:
+        block = _safe_indexing(block, rows)
+    # A strided view (a slice of columns) stays a view: each fold gathers its
+    # rows from it anyway, and a contiguous copy per branch would add up to a
+    # second X in memory.
+    return rows, block, y[rows], subset_params(params, rows, present.shape[0])
+
+
+def _plan_branch(branch, present, X, y, params, splits, method, task, cache, data_key, classes):
+    rows, X_b, y_b, params_b = _branch_data(branch, X, present, y, params)
+    local = None if splits is None else _local_splits(splits, present)
+    _check_branch_rows(branch, rows.size, y.shape[0], y_b, local or [], task)
+    plan = _BranchPlan(branch, method, rows, X_b, y_b, params_b, local)
+    if cache.enabled:
+        fit_key = _fit_key(data_key, branch)
+        oof_key = None if local is None else joblib.hash((fit_key, local, method, classes))
+        plan.keys = (fit_key, oof_key)
+        plan.refit = cache.load("refit", fit_key)
+        plan.oof = None if local is None else cache.load("oof", oof_key)
+    return plan
+
+
+def _jobs(k, plan, classes, limit):
+    """The jobs a branch still needs: (cost, branch index, fold or None, delayed call)."""
+    where, width = plan.branch.describe(), plan.X.shape[1]
+    jobs = []
+    if plan.refit is None:
+        call = delayed(_fit_task)(
+            clone(plan.branch.estimator),
+            plan.X,
+            plan.y,
+            plan.params,
+            None,
+            None,
+            None,
+            classes,
+            where,
+            limit,
+        )
+        jobs.append((plan.rows.size * width, k, None, call))
+    if plan.splits is not None and plan.oof is None:
+        for fold, (train, test) in enumerate(plan.splits):
+            call = delayed(_fit_task)(
+                clone(plan.branch.estimator),
+                plan.X,
+                plan.y,
+                plan.params,
+                train,
+                test,
+                plan.method,
+                classes,
+                f"{where} on CV fold {fold}",
+                limit,
+            )
+            jobs.append((train.size * width, k, fold, call))
+    return jobs
+
+
+def _run_flat(jobs, n_jobs, verbose):
+    """All jobs in one Parallel call, longest first, one BLAS thread per worker."""
+    if not jobs:  # everything came from the cache: no call, no worker start-up
+        return []
+    # Longest jobs first, so the last ones to finish are short (LPT scheduling).
+    jobs.sort(key=lambda job: -job[0])
+    limit = effective_n_jobs(n_jobs) != 1
+    # BLAS limits are per process (and OpenBLAS ignores a limit set in a worker
+    # thread once the main thread set one): limit around the call for thread
+    # backends; process backends limit inside each job (see _jobs).
+    # One job per batch: jobs are few (branches x (folds + 1)) and each is a model
+    # fit, while auto-batching would group the last, short jobs on one worker.
+    with _single_blas_thread(limit and _uses_threads()):
+        return Parallel(n_jobs=n_jobs, verbose=verbose, batch_size=1)(job[3] for job in jobs)
+
+
+def fit_branches(
+    branches,
+    X,
+    y,
+    presence,
+    *,
+    splits,
+    methods,
+    classes,
+    task,
+    fit_params,
+    n_jobs=None,
+    memory=None,
+    verbose=0,
+):
+    """Fit every branch on its present rows, all fits in one flat Parallel call.
+
+    Parameters
+    ----------
+    branches : list of Branch
+        The branches to fit (none dropped).
+    X : ndarray, sparse matrix or DataFrame of shape (n_samples, n_features)
+        All columns; each branch takes its own.
+    y : ndarray of shape (n_samples,)
+        Targets, in the labels the branches are fitted on.
+    presence : ndarray of bool, shape (n_samples, n_branches)
+        From :func:`branch_presence`.
+    splits : list of (train, test) or None
+        CV splits over all rows (from :func:`cv_partition`); each branch uses
+        their intersection with its present rows. None: refits only.
+    methods : list of str
+        The prediction method giving each branch's out-of-fold predictions.
+    classes : ndarray or None
+        Ensemble classes (classification) to align prediction columns with.
+    task : {"classifier", "regressor"}
+    fit_params : list of dict
+        Per branch, fit parameters aligned with all rows (e.g. sample_weight).
+    n_jobs, memory, verbose
+        As for the estimators.
+
+    Returns
+    -------
+    list of FittedBranch
+    """
+    cache = _BranchCache(memory)
+    data_key = joblib.hash((X, y, fit_params)) if cache.enabled else None
+    plans = [
+        _plan_branch(
+            branch,
+            presence[:, k],
+            X,
+            y,
+            fit_params[k],
+            splits,
+            methods[k],
+            task,
+            cache,
+            data_key,
+            classes,
+        )
+        for k, branch in enumerate(branches)
+    ]
+    limit_in_jobs = effective_n_jobs(n_jobs) != 1 and not _uses_threads()
+    jobs = [job for k, plan in enumerate(plans) for job in _jobs(k, plan, classes, limit_in_jobs)]
+    if verbose and cache.enabled:
+        print(f"[late fusion] {len(jobs)} fits to run; the others loaded from memory")
+    results = _run_flat(jobs, n_jobs, verbose)
+
+    fold_outputs = {}
+    for (_, k, fold, _), result in zip(jobs, results):
+        if fold is None:
+            plans[k].refit = result
+            cache.store("refit", plans[k].keys[0], result)
+        else:
+            fold_outputs[k, fold] = result
+    fitted = []
+    for k, plan in enumerate(plans):
+        if plan.splits is not None and plan.oof is None:
+            plan.oof = _assemble_oof(plan, [fold_outputs[k, f] for f in range(len(plan.splits))])
+            check_finite_output(plan.oof, plan.branch, "out-of-fold predictions")
+            cache.store("oof", plan.keys[1], plan.oof)
+        fitted.append(FittedBranch(plan.branch, plan.refit, plan.rows, plan.oof))
+    return fitted
+
+
+def _assemble_oof(plan, outputs):
+    """Out-of-fold predictions on the branch's rows, from each fold's test predictions."""
+    first = next((out for out in outputs if out.shape[0]), outputs[0])
+    oof = np.empty((plan.rows.size,) + first.shape[1:], dtype=np.float64)
+    for (_, test), out in zip(plan.splits, outputs):
+        if test.size:
+            oof[test] = out
+    return oof
+
+
+def check_finite_output(output, branch, what):
+    """Raise a ValueError naming the branch when its predictions contain NaN or inf."""
+    bad = ~np.isfinite(output)
+    if bad.any():
+        rows = int(bad.reshape(bad.shape[0], -1).any(axis=1).sum())
+        raise ValueError(
+            f"The {branch.describe()} gave non-finite {what} in {rows} rows; check "
+            "its estimator (e.g. a regressor diverging, or NaN inside a modality "
+            "that is only partly missing)."
+        )
+
+
+def prefit_branches(branches, X, presence, *, methods, classes):
+    """``cv="prefit"``: check each branch is fitted and predict on its present rows."""
+    from sklearn.utils.validation import check_is_fitted
+
+    fitted = []
+    for k, branch in enumerate(branches):
+        check_is_fitted(branch.estimator)
+        rows = np.flatnonzero(presence[:, k])
+        if rows.size == 0:
+            raise ValueError(f"The {branch.describe()} is present in no training row.")
+        block = _safe_indexing(take_columns(X, branch.columns), rows)
+        output = aligned_output(branch.estimator, block, methods[k], classes, branch.describe())
+        check_finite_output(output, branch, "predictions")
+        fitted.append(FittedBranch(branch, branch.estimator, rows, output))
+    return fitted
+
+
+def predict_branches(branches, estimators, X, presence, *, methods, classes):
+    """Each fitted branch's outputs on the rows where it is present (None: nowhere)."""
+    outputs = []
+    for k, (branch, estimator) in enumerate(zip(branches, estimators)):
+        rows = np.flatnonzero(presence[:, k])
+        if rows.size == 0:
+            outputs.append(None)
+            continue
+        block = take_columns(X, branch.columns)
+        if rows.size != presence.shape[0]:
+            block = _safe_indexing(block, rows)
+        output = aligned_output(estimator, block, methods[k], classes, branch.describe())
+        check_finite_output(output, branch, "predictions")
+        outputs.append(output)
+    return outputs

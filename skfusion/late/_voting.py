@@ -1,0 +1,517 @@
+"""Weighted vote over per-modality branches, with weights learned out of fold."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from .._fitting import fit_context
+from ._base import _BaseLateFusion, _is_classification
+
+__all__ = ["WeightedVoteFusion", "learn_vote_weights"]
+
+
+def _soft_classification(self):
+    """available_if check: predict_proba exists for soft-voting classifiers (as fitted)."""
+    if hasattr(self, "_soft"):
+        return self._soft
+    return _is_classification(self) and self.voting == "soft"
+
+
+class WeightedVoteFusion(_BaseLateFusion):
+    """Weighted vote over one model per modality, robust to missing modalities.
+
+    Each *branch* (an estimator over one modality, or over several) is fit on
+    the rows where its modalities are present. A row's prediction is the
+    weighted average of the probabilities (soft voting), the weighted majority
+    of the labels (hard voting) or the weighted average of the predictions
+    (regression) of the branches *present in that row*: the weights are
+    renormalised over them. With ``weights="learn"`` the weights are the
+    non-negative weights summing to one that minimise the out-of-fold log-loss
+    (soft voting) or squared error (regression) of that vote.
+
+    The estimator type follows the branches: all classifiers make a
+    classifier, all regressors a regressor.
+
+    Parameters
+    ----------
+    estimators : list of tuples, or estimator
+        The branches: ``(name, estimator)`` where ``name`` is a modality (the
+        estimator sees only its columns), ``(name, estimator, [modality, ...])``
+        for a branch over several modalities, or one estimator, cloned for
+        every modality (branches named by modality). A branch may be
+        ``"drop"``. Branch parameters are ``<name>__<param>``; with one
+        estimator, ``estimators__<param>`` (shared by every branch).
+    modalities : dict or None, default=None
+        ``{name: columns}`` (see :func:`skfusion.concat_modalities`); None is one
+        modality ``"all"`` with every column.
+    voting : {"soft", "hard"}, default="soft"
+        Average probabilities or count labels (classification; ignored for
+        regression). Hard voting needs fixed ``weights``.
+    weights : "learn", None, array-like or dict, default="learn"
+        ``"learn"``: learned from out-of-fold predictions over ``cv``. None:
+        equal weights. A list (one weight per entry of ``estimators``, dropped
+        ones included) or a dict ``{branch name: weight}`` of non-negative
+        weights (normalised to sum to one).
+    cv : int, cross-validation generator or iterable, or "prefit", default=5
+        Splits giving the out-of-fold predictions the weights are learned
+        from (only used with ``weights="learn"``). The splits are made once
+        over all rows; each branch uses their intersection with its present
+        rows. ``"prefit"``: branches are already fitted; weights are learned
+        from their in-sample predictions.
+    n_jobs : int, default=None
+        Jobs running the (branch x fold) fits and the refits, all in one flat
+        joblib call under the active ``joblib.parallel_config``. With more than
+        one job, each worker uses one BLAS thread.
+    memory : str or joblib.Memory, default=None
+        Caches each branch's out-of-fold predictions and refit, keyed by the
+        branch's parameters, its data and the CV splits; a grid search over
+        ``weights`` or ``voting`` then does not refit the branches.
+    verbose : int, default=0
+        Verbosity of the joblib call (and cache messages).
+
+    Attributes
+    ----------
+    estimators_ : list of estimators
+        The fitted branches (dropped ones left out), refit on all their rows.
+    named_estimators_ : :class:`~sklearn.utils.Bunch`
+        Fitted branches (or ``"drop"``) by name.
+    weights_ : dict of str to float
+        Weight of each fitted branch, summing to one.
+    branch_modalities_ : dict of str to list of str
+        Modalities read by each fitted branch.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (classification).
+    class_prior_ : ndarray of shape (n_classes,)
+        Training class frequencies (weighted), predicted for rows with no
+        branch present (classification).
+    target_mean_ : float
+        Training mean of y (weighted), predicted for rows with no branch
+        present (regression).
+    modalities_ : dict of str to ndarray
+        Column positions of each modality.
+    n_features_in_ : int
+        Number of columns seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names seen during fit (DataFrame input only).
+
+    See Also
+    --------
+    StackingLateFusion : A meta-learner over the branches' predictions.
+    sklearn.ensemble.VotingClassifier : Voting without modalities.
+
+    Notes
+    -----
+    With no missing modality and ``weights=None``, soft voting equals
+    scikit-learn's ``VotingClassifier(voting="soft")`` (``VotingRegressor``)
+    over pipelines selecting each modality's columns. Learning the weights of
+    a convex combination of models from cross-validated predictions is the
+    *super learner* of van der Laan, Polley & Hubbard (2007), Super learner,
+    *Statistical Applications in Genetics and Molecular Biology*, 6(1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfusion import WeightedVoteFusion
+    >>> from skfusion.datasets import make_multimodal_classification
+    >>> X, y, modalities = make_multimodal_classification(
+    ...     n_samples=200, widths={"a": 3, "b": 3},
+    ...     signal={"a": 2.0, "b": 0.0}, random_state=0)
+    >>> vote = WeightedVoteFusion(LogisticRegression(), modalities=modalities)
+    >>> weights = vote.fit(X, y).weights_
+    >>> sorted(weights), bool(weights["a"] > weights["b"])
+    (['a', 'b'], True)
+    >>> X[:2, modalities["a"]] = np.nan  # only 'b' is asked about these rows
+    >>> vote.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "estimators": [list, HasMethods("fit")],
+        "modalities": [dict, None],
+        "voting": [StrOptions({"soft", "hard"})],
+        "weights": [StrOptions({"learn"}), None, "array-like", dict],
+        "cv": ["cv_object", StrOptions({"prefit"})],
+        "n_jobs": [None, Integral],
+        "memory": [None, str, HasMethods(["cache"])],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        estimators,
+        modalities=None,
+        *,
+        voting="soft",
+        weights="learn",
+        cv=5,
+        n_jobs=None,
+        memory=None,
+        verbose=0,
+    ):
+        self.estimators = estimators
+        self.modalities = modalities
+        self.voting = voting
+        self.weights = weights
+        self.cv = cv
+        self.n_jobs = n_jobs
+        self.memory = memory
+        self.verbose = verbose
+
+    def _learning(self):
+        return isinstance(self.weights, str) and self.weights == "learn"
+
+    def _methods(self, task):
+        if task == "regressor":
+            return ["predict"] * len(self._branches)
+        if self.voting == "hard":
+            return ["predict"] * len(self._branches)
+        missing = [
+            b.describe() for b in self._branches if not hasattr(b.estimator, "predict_proba")
+        ]
+        if missing:
+            raise ValueError(
+                f"Soft voting needs predict_proba, which the {missing[0]} lacks; use "
+                "voting='hard' with fixed weights, or a probabilistic classifier."
+            )
+        return ["predict_proba"] * len(self._branches)
+
+    @fit_context(
+        # the branch estimators are validated when they are fitted
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Fit the branches on their rows and set (or learn) the weights.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            All modalities' columns; a modality is missing in a row when all
+            its columns are NaN there.
+        y : array-like of shape (n_samples,)
+            Target.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Passed to every branch (on its rows) and used in the weights'
+            loss; an error when a branch does not accept it.
+        **fit_params : dict
+            Other metadata, only with metadata routing enabled.
+
+        Returns
+        -------
+        self : object
+        """
+        data = self._validate_fit_data(X, y, sample_weight, fit_params)
+        learning = self._learning()
+        if learning and data.task == "classifier" and self.voting == "hard":
+            raise ValueError(
+                "weights='learn' minimises the out-of-fold log-loss of the soft vote; "
+                "use voting='soft', or give fixed weights (a list, a dict or None) "
+                "for voting='hard'."
+            )
+        fixed = None if learning else self._fixed_weights()
+        self._vote_methods = self._methods(data.task)
+        self._soft = data.task == "classifier" and self.voting == "soft"
+        fitted = self._fit_branches(data, self._vote_methods, out_of_fold=learning)
+        if learning:
+            weights = learn_vote_weights(
+                [item.oof for item in fitted],
+                [item.rows for item in fitted],
+                data.y_encoded,
+                task=data.task,
+                sample_weight=data.sample_weight,
+                prior=getattr(self, "class_prior_", None),
+            )
+        else:
+            weights = fixed
+        self.weights_ = {b.name: float(w) for b, w in zip(self._branches, weights)}
+        return self
+
+    def _fixed_weights(self):
+        """The given weights of the active branches, checked and normalised."""
+        names = [b.name for b in self._all_branches]
+        active = [b.name for b in self._branches]
+        if self.weights is None:
+            return np.full(len(active), 1.0 / len(active))
+        if isinstance(self.weights, dict):
+            unknown = [name for name in self.weights if name not in names]
+            if unknown:
+                raise ValueError(
+                    f"`weights` names unknown branch {unknown[0]!r}; branches are {names}."
+                )
+            absent = [name for name in active if name not in self.weights]
+            if absent:
+                raise ValueError(f"`weights` gives no weight to branch {absent[0]!r}.")
+            given = dict(self.weights)
+        else:
+            values = np.asarray(self.weights, dtype=np.float64).ravel()
+            if values.size != len(names):
+                raise ValueError(
+                    f"`weights` has {values.size} values for {len(names)} branches "
+                    f"{names}; give one per entry of `estimators` (dropped ones included)."
+                )
+            given = dict(zip(names, values))
+        weights = np.array([given[name] for name in active], dtype=np.float64)
+        if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+            raise ValueError(
+                "`weights` must be finite, non-negative and not all zero over the "
+                f"fitted branches; got {dict(zip(active, weights.tolist()))}."
+            )
+        return weights / weights.sum()
+
+    # ------------------------------------------------------------ predict
+
+    def _weight_vector(self):
+        return np.array([self.weights_[b.name] for b in self._branches])
+
+    def _vote(self, X):
+        """Weighted sums over the present branches, their total weight, and outputs."""
+        _, presence, outputs = self._branch_outputs(X, self._vote_methods)
+        n_samples = presence.shape[0]
+        weights = self._weight_vector()
+        total = presence.astype(np.float64) @ weights
+        return presence, outputs, weights, total, n_samples
+
+    def _classification_vote(self, X):
+        presence, outputs, weights, total, n_samples = self._vote(X)
+        votes = np.zeros((n_samples, self.classes_.size))
+        for k, output in enumerate(outputs):
+            if output is None:
+                continue
+            rows = np.flatnonzero(presence[:, k])
+            if self._soft:
+                votes[rows] += weights[k] * output
+            else:
+                votes[rows, output.astype(np.intp)] += weights[k]
+        return votes, total
+
+    def _fallback_rows(self, total):
+        none = total <= 0
+        self._warn_fallback(int(none.sum()), none.size, " or only zero-weight branches")
+        return none
+
+    @available_if(_soft_classification)
+    def predict_proba(self, X):
+        """Weighted average of the present branches' probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The class prior for rows with no branch present.
+        """
+        check_is_fitted(self)
+        votes, total = self._classification_vote(X)
+        none = self._fallback_rows(total)
+        proba = np.empty_like(votes)
+        proba[~none] = votes[~none] / total[~none, None]
+        proba[none] = self.class_prior_
+        return proba
+
+    def predict(self, X):
+        """Predict by the vote of the branches present in each row.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels (ties go to the first class, as in scikit-learn) or values;
+            the prior's most frequent class or the training mean for rows with
+            no branch present.
+        """
+        check_is_fitted(self)
+        if hasattr(self, "classes_"):
+            votes, total = self._classification_vote(X)
+            none = self._fallback_rows(total)
+            index = np.argmax(votes, axis=1)
+            index[none] = np.argmax(self.class_prior_)
+            return self.classes_[index]
+        presence, outputs, weights, total, n_samples = self._vote(X)
+        summed = np.zeros(n_samples)
+        for k, output in enumerate(outputs):
+            if output is not None:
+                summed[presence[:, k]] += weights[k] * output
+        none = self._fallback_rows(total)
+        prediction = np.full(n_samples, self.target_mean_)
+        prediction[~none] = summed[~none] / total[~none]
+        return prediction
+
+    def transform(self, X):
+        """Each branch's predictions, NaN where the branch is absent.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        X_meta : ndarray of shape (n_samples, n_meta_features)
+            Soft voting: the class probabilities of each branch, branch after
+            branch; hard voting: each branch's class index; regression: each
+            branch's prediction.
+        """
+        _, presence, outputs = self._branch_outputs(X, self._vote_methods)
+        widths = self._widths()
+        meta = np.full((presence.shape[0], sum(widths)), np.nan)
+        start = 0
+        for k, (width, output) in enumerate(zip(widths, outputs)):
+            if output is not None:
+                meta[presence[:, k], start : start + width] = output.reshape(-1, width)
+            start += width
+        return meta
+
+    def _widths(self):
+        return [self.classes_.size if self._soft else 1] * len(self._branches)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the per-branch predictions returned by :meth:`transform`.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``weightedvotefusion_<branch><i>`` (soft voting, one per class) or
+            ``weightedvotefusion_<branch>``.
+        """
+        check_is_fitted(self, "n_features_in_")
+        prefix = type(self).__name__.lower()
+        names = []
+        for branch, width in zip(self._branches, self._widths()):
+            if width == 1:
+                names.append(f"{prefix}_{branch.name}")
+            else:
+                names.extend(f"{prefix}_{branch.name}{i}" for i in range(width))
+        return np.asarray(names, dtype=object)
+
+
+# ---------------------------------------------------------------- weight learning
+
+
+def _vote_loss(task, presence, scores, y, sample_weight, fallback):
+    """Loss and gradient of the renormalised vote, as functions of the weights.
+
+    ``scores`` is (n, n_branches): for classification each branch's
+    out-of-fold probability of the true class, for regression its prediction
+    (0 where absent). A row's vote is ``sum_b w_b m_b s_b / sum_b w_b m_b``
+    over the present branches (``m_b``); where that total weight is 0 the row
+    gets ``fallback`` (the prior of its class / the mean), with zero gradient.
+    """
+    masked = presence * scores
+    total_weight = sample_weight.sum()
+    if task == "regressor":
+        scale = np.average((y - np.average(y, weights=sample_weight)) ** 2, weights=sample_weight)
+        scale = scale if scale > 0 else 1.0
+
+    def loss(w):
+        num = masked @ w
+        den = presence @ w
+        ok = den > 1e-12
+        vote = np.where(ok, num / np.where(ok, den, 1.0), fallback)
+        if task == "regressor":
+            residual = y - vote
+            value = np.sum(sample_weight * residual**2) / total_weight / scale
+            dvote = np.where(ok, 1.0 / np.where(ok, den, 1.0), 0.0)[:, None] * (
+                presence * (scores - vote[:, None])
+            )
+            grad = -2 * (sample_weight * residual) @ dvote / total_weight / scale
+            return value, grad
+        clipped = np.clip(vote, 1e-15, None)
+        value = -np.sum(sample_weight * np.log(clipped)) / total_weight
+        active = ok & (vote > 1e-15)
+        # d log(num/den) / dw_b = m_b s_b / num - m_b / den
+        inv_num = np.where(active, 1.0 / np.where(active, num, 1.0), 0.0)
+        inv_den = np.where(active, 1.0 / np.where(ok, den, 1.0), 0.0)
+        grad = -(sample_weight * inv_num) @ masked + (sample_weight * inv_den) @ presence
+        return value, grad / total_weight
+
+    return loss
+
+
+def learn_vote_weights(oof, rows, y, *, task, sample_weight=None, prior=None):
+    """Non-negative weights summing to one that minimise the out-of-fold vote loss.
+
+    Parameters
+    ----------
+    oof : list of ndarray
+        Per branch, out-of-fold predictions on its rows: probabilities of
+        shape (n_rows_b, n_classes) (classification) or predictions of shape
+        (n_rows_b,) (regression).
+    rows : list of ndarray of int
+        Per branch, the rows (in ``y``) its predictions are for.
+    y : ndarray of shape (n_samples,)
+        Class indices (classification) or values (regression).
+    task : {"classifier", "regressor"}
+        Log-loss of the soft vote, or squared error of the averaged prediction.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Weights of the rows in the loss.
+    prior : ndarray of shape (n_classes,), default=None
+        Class prior, the vote of rows whose present branches all have weight 0.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_branches,)
+        Found with SLSQP on the simplex (scipy), starting from equal weights.
+    """
+    n_branches, n_samples = len(oof), y.shape[0]
+    if n_branches == 1:
+        return np.ones(1)
+    presence = np.zeros((n_samples, n_branches))
+    scores = np.zeros((n_samples, n_branches))
+    for k, (output, where) in enumerate(zip(oof, rows)):
+        presence[where, k] = 1.0
+        scores[where, k] = (
+            output[np.arange(where.size), y[where]] if task == "classifier" else output
+        )
+    used = presence.any(axis=1)  # rows with no branch get the prior whatever the weights
+    sample_weight = np.ones(n_samples) if sample_weight is None else np.asarray(sample_weight)
+    y_used = y[used]
+    if task == "classifier":
+        fallback = prior[y_used]
+    else:
+        fallback = np.average(y_used, weights=sample_weight[used])
+    loss = _vote_loss(task, presence[used], scores[used], y_used, sample_weight[used], fallback)
+    start = np.full(n_branches, 1.0 / n_branches)
+    result = minimize(
+        loss,
+        start,
+        jac=True,
+        method="SLSQP",
+        bounds=[(0.0, 1.0)] * n_branches,
+        constraints=[
+            {"type": "eq", "fun": lambda w: w.sum() - 1.0, "jac": lambda w: np.ones_like(w)}
+        ],
+        options={"ftol": 1e-10, "maxiter": 500},
+    )
+    weights = np.clip(result.x, 0.0, None)
+    if not result.success or not np.isfinite(weights).all() or weights.sum() <= 0:
+        warnings.warn(
+            f"Learning the vote weights did not converge ({result.message}); "
+            "using the best weights found.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+        if (
+            not np.isfinite(weights).all()
+            or weights.sum() <= 0
+            or loss(weights)[0] > loss(start)[0]
+        ):
+            weights = start
+    return weights / weights.sum()

@@ -1,0 +1,538 @@
+"""Branches of the late-fusion estimators: specification, parameters, fitting
+in one flat joblib call, caching, pickling and metadata (skfusion.late._branches
+and skfusion.late._base)."""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from joblib import parallel_config
+from sklearn import config_context
+from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier, is_regressor
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import (
+    GridSearchCV,
+    GroupKFold,
+    KFold,
+    StratifiedKFold,
+    cross_val_predict,
+)
+from sklearn.model_selection import cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from skfusion import StackingLateFusion, WeightedVoteFusion
+from skfusion.datasets import make_multimodal_classification, make_multimodal_regression
+from skfusion.late import _branches
+
+ESTIMATORS = [StackingLateFusion, WeightedVoteFusion]
+
+
+@pytest.fixture
+def data():
+    return make_multimodal_classification(n_samples=120, widths={"a": 3, "b": 4}, random_state=0)
+
+
+class CountingLogisticRegression(LogisticRegression):
+    """Counts its fits in a class attribute (tests run the fits in this process)."""
+
+    n_fits = 0
+
+    def fit(self, X, y, sample_weight=None):
+        type(self).n_fits += 1
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+class NaNRegressor(RegressorMixin, BaseEstimator):
+    """A regressor whose predictions are NaN."""
+
+    def fit(self, X, y):
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        return np.full(X.shape[0], np.nan)
+
+
+# ---------------------------------------------------------------- specification
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_single_estimator_is_cloned_for_every_modality(Estimator, data):
+    X, y, modalities = data
+    base = LogisticRegression()
+    model = Estimator(base, modalities=modalities, cv=3).fit(X, y)
+    assert list(model.named_estimators_) == ["a", "b"]
+    assert [est.n_features_in_ for est in model.estimators_] == [3, 4]
+    assert all(est is not base for est in model.estimators_)
+    assert not hasattr(base, "coef_")  # the parameter itself is never fitted
+    assert model.branch_modalities_ == {"a": ["a"], "b": ["b"]}
+
+
+def test_branch_sees_only_its_modality_columns(data):
+    X, y, modalities = data
+    model = WeightedVoteFusion(LogisticRegression(), modalities=modalities, weights=None)
+    model.fit(X, y)
+    expected = LogisticRegression().fit(X[:, modalities["b"]], y)
+    np.testing.assert_allclose(model.named_estimators_["b"].coef_, expected.coef_)
+
+
+def test_three_tuple_branch_reads_several_modalities(data):
+    X, y, modalities = data
+    model = StackingLateFusion(
+        [("a", LogisticRegression()), ("both", LogisticRegression(), ["a", "b"])],
+        modalities=modalities,
+        cv=3,
+    ).fit(X, y)
+    assert model.branch_modalities_ == {"a": ["a"], "both": ["a", "b"]}
+    expected = LogisticRegression().fit(X[:, modalities["a"] + modalities["b"]], y)
+    np.testing.assert_allclose(model.named_estimators_["both"].coef_, expected.coef_)
+
+
+def test_two_tuple_name_must_be_a_modality(data):
+    X, y, modalities = data
+    model = StackingLateFusion([("lr", LogisticRegression())], modalities=modalities)
+    with pytest.raises(ValueError, match=r"Branch 'lr'.*known modalities are \['a', 'b'\]"):
+        model.fit(X, y)
+
+
+def test_unknown_modality_in_three_tuple_raises(data):
+    X, y, modalities = data
+    model = StackingLateFusion([("x", LogisticRegression(), ["a", "z"])], modalities=modalities)
+    with pytest.raises(ValueError, match="Branch 'x' reads unknown modality 'z'"):
+        model.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "estimators, message",
+    [
+        ([("a", LogisticRegression()), ("a", LogisticRegression())], "unique"),
+        ([("cv", LogisticRegression(), ["a"])], "clash with constructor"),
+        ([("a", "drop"), ("b", "drop")], "All branches are 'drop'"),
+        ([("a", LogisticRegression(), ["a"], 1)], r"\(name, estimator\)"),
+    ],
+)
+def test_malformed_estimators_raise(data, estimators, message):
+    X, y, modalities = data
+    with pytest.raises(ValueError, match=message):
+        WeightedVoteFusion(estimators, modalities=modalities).fit(X, y)
+
+
+def test_mixing_classifiers_and_regressors_raises(data):
+    X, y, modalities = data
+    model = StackingLateFusion([("a", LogisticRegression()), ("b", Ridge())], modalities=modalities)
+    with pytest.raises(ValueError, match=r"classifiers \['a'\], regressors \['b'\]"):
+        model.fit(X, y)
+
+
+def test_estimator_type_follows_the_branches():
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    assert is_classifier(StackingLateFusion(pipe))
+    assert is_classifier(WeightedVoteFusion([("a", LogisticRegression()), ("b", "drop")]))
+    assert is_regressor(StackingLateFusion([("a", Ridge())]))
+    assert is_regressor(WeightedVoteFusion(Ridge()))
+    mixed = StackingLateFusion([("a", LogisticRegression()), ("b", Ridge())])
+    assert not is_classifier(mixed) and not is_regressor(mixed)
+
+
+def test_classifier_type_gives_stratified_cv_in_cross_val_score(data):
+    X, y, modalities = data
+    model = WeightedVoteFusion(LogisticRegression(), modalities=modalities, weights=None)
+    expected = cross_val_score(model, X, y, cv=StratifiedKFold(3))
+    np.testing.assert_allclose(cross_val_score(model, X, y, cv=3), expected)
+
+
+# ---------------------------------------------------------------- parameters
+
+
+def test_branch_parameters_are_nested_and_keep_their_modalities():
+    model = StackingLateFusion(
+        [("a", LogisticRegression(C=1.0)), ("both", LogisticRegression(), ["a", "b"])]
+    )
+    params = model.get_params()
+    assert params["both__C"] == 1.0 and params["a"] is model.estimators[0][1]
+    model.set_params(both__C=0.5, a="drop")
+    assert model.estimators[1][1].C == 0.5
+    assert model.estimators[0] == ("a", "drop")
+    model.set_params(both=Ridge())
+    assert model.estimators[1][2] == ["a", "b"] and isinstance(model.estimators[1][1], Ridge)
+    assert clone(model).get_params()["both__alpha"] == 1.0
+
+
+def test_dropped_branch_is_left_out(data):
+    X, y, modalities = data
+    model = StackingLateFusion(
+        [("a", LogisticRegression()), ("b", "drop")], modalities=modalities, cv=3
+    ).fit(X, y)
+    assert len(model.estimators_) == 1
+    assert model.named_estimators_["b"] == "drop"
+    assert list(model.get_feature_names_out()) == ["stackinglatefusion_a"]
+
+
+# ---------------------------------------------------------------- rows and errors
+
+
+def test_branch_with_too_few_rows_raises_naming_it(data):
+    X, y, modalities = data
+    X = X.copy()
+    X[1:, modalities["b"]] = np.nan  # 'b' present in one row only
+    model = StackingLateFusion(LogisticRegression(), modalities=modalities)
+    with pytest.raises(ValueError, match=r"branch 'b' \(modalities \['b'\]\) has 1 of 120 rows"):
+        model.fit(X, y)
+
+
+def test_fit_error_names_the_branch_and_its_modalities(data):
+    X, y, modalities = data
+    model = WeightedVoteFusion(
+        [
+            ("a", LogisticRegression()),
+            ("b", make_pipeline(StandardScaler(), LogisticRegression(solver="nope"))),
+        ],
+        modalities=modalities,
+    )
+    with pytest.raises(ValueError, match=r"branch 'b' \(modalities \['b'\]\).*solver"):
+        model.fit(X, y)
+
+
+def test_nan_out_of_fold_predictions_raise_naming_the_branch():
+    X, y, modalities = make_multimodal_regression(
+        n_samples=60, widths={"a": 2, "b": 2}, random_state=0
+    )
+    model = StackingLateFusion([("a", Ridge()), ("b", NaNRegressor())], modalities=modalities, cv=3)
+    with pytest.raises(
+        ValueError, match=r"branch 'b'.*non-finite out-of-fold predictions in 60 rows"
+    ):
+        model.fit(X, y)
+
+
+def test_branch_rows_exclude_missing_modality_rows(data):
+    X, y, modalities = data
+    X = X.copy()
+    missing = np.arange(0, 120, 4)
+    X[np.ix_(missing, modalities["b"])] = np.nan
+    model = WeightedVoteFusion(LogisticRegression(), modalities=modalities, weights=None).fit(X, y)
+    present = np.setdiff1d(np.arange(120), missing)
+    expected = LogisticRegression().fit(X[np.ix_(present, modalities["b"])], y[present])
+    np.testing.assert_allclose(model.named_estimators_["b"].coef_, expected.coef_)
+
+
+# ---------------------------------------------------------------- cv
+
+
+def test_cv_int_splitter_and_iterable_agree(data):
+    X, y, modalities = data
+    splits = list(KFold(4).split(X))
+    results = [
+        StackingLateFusion(LogisticRegression(), modalities=modalities, cv=cv, random_state=0)
+        .fit(X, y)
+        .predict_proba(X)
+        for cv in (KFold(4), splits)
+    ]
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_cv_that_does_not_partition_rows_raises(data):
+    X, y, modalities = data
+    splits = [(np.arange(60, 120), np.arange(60))]
+    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=splits)
+    with pytest.raises(ValueError, match="must partition the rows"):
+        model.fit(X, y)
+
+
+def test_prefit_branches_are_used_as_given(data):
+    X, y, modalities = data
+    fitted = {name: LogisticRegression().fit(X[:, cols], y) for name, cols in modalities.items()}
+    model = StackingLateFusion(
+        list(fitted.items()), modalities=modalities, cv="prefit", simulate_missing=0
+    ).fit(X, y)
+    assert model.estimators_[0] is fitted["a"]
+    meta = np.column_stack([fitted[n].predict_proba(X[:, c])[:, 1] for n, c in modalities.items()])
+    np.testing.assert_allclose(
+        model.final_estimator_.coef_, LogisticRegression().fit(meta, y).coef_
+    )
+
+
+def test_prefit_rejects_one_estimator_for_several_modalities(data):
+    X, y, modalities = data
+    model = StackingLateFusion(
+        LogisticRegression().fit(X[:, :3], y), modalities=modalities, cv="prefit"
+    )
+    with pytest.raises(ValueError, match="one fitted estimator per branch"):
+        model.fit(X, y)
+
+
+# ---------------------------------------------------------------- parallel fitting
+
+
+def test_all_fold_fits_and_refits_run_in_one_flat_parallel_call(data, monkeypatch):
+    X, y, modalities = data
+    calls = []
+
+    class RecordingParallel(_branches.Parallel):
+        def __call__(self, iterable):
+            tasks = list(iterable)
+            calls.append(len(tasks))
+            return super().__call__(tasks)
+
+    monkeypatch.setattr(_branches, "Parallel", RecordingParallel)
+    StackingLateFusion(LogisticRegression(), modalities=modalities, cv=4).fit(X, y)
+    assert calls == [2 * (4 + 1)]  # (branch x fold) fits plus one refit per branch
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_parallel_fit_equals_sequential_fit(data, backend):
+    X, y, modalities = data
+    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    expected = clone(model).fit(X, y).predict_proba(X)
+    with parallel_config(backend=backend, n_jobs=2):
+        got = clone(model).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(got, expected)
+
+
+def _blas_threads():
+    return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+
+
+class BlasRecordingLogisticRegression(LogisticRegression):
+    """Records the BLAS threads it was fitted under."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.blas_threads_ = _blas_threads()
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_parallel_jobs_use_one_blas_thread_and_restore_the_limit(data, backend):
+    X, y, modalities = data
+    model = WeightedVoteFusion(BlasRecordingLogisticRegression(), modalities=modalities, cv=3)
+    with threadpool_limits(2, user_api="blas"):
+        with parallel_config(backend=backend, n_jobs=2):
+            model.fit(X, y)
+        after = _blas_threads()
+        model.set_params(n_jobs=1).fit(X, y)  # sequential: left alone
+        sequential = model.estimators_[0].blas_threads_
+    with parallel_config(backend=backend, n_jobs=2):
+        with threadpool_limits(2, user_api="blas"):
+            model.set_params(n_jobs=None).fit(X, y)
+    assert all(est.blas_threads_ == {1} for est in model.estimators_)
+    assert after == {2} and sequential == {2}
+
+
+def test_single_blas_thread_nests_and_restores():
+    with threadpool_limits(2, user_api="blas"):
+        with _branches._single_blas_thread(True):
+            with _branches._single_blas_thread(True):
+                inner = _blas_threads()
+            still = _blas_threads()
+        after = _blas_threads()
+    assert (inner, still, after) == ({1}, {1}, {2})
+
+
+# ---------------------------------------------------------------- memory
+
+
+def _counting_stack(modalities, memory):
+    return StackingLateFusion(
+        CountingLogisticRegression(), modalities=modalities, cv=3, memory=memory, random_state=0
+    )
+
+
+def test_memory_avoids_refitting_branches_in_a_grid_search_over_the_final_estimator(data, tmp_path):
+    X, y, modalities = data
+    grid = {"final_estimator": [LogisticRegression(C=c) for c in (0.1, 1.0, 10.0)]}
+    CountingLogisticRegression.n_fits = 0
+    GridSearchCV(_counting_stack(modalities, str(tmp_path)), grid, cv=3).fit(X, y)
+    # per outer fold and for the final refit: 2 branches x (3 folds + 1 refit), once
+    assert CountingLogisticRegression.n_fits == (3 + 1) * 2 * (3 + 1)
+
+    CountingLogisticRegression.n_fits = 0
+    GridSearchCV(_counting_stack(modalities, None), grid, cv=3).fit(X, y)
+    assert CountingLogisticRegression.n_fits == (3 * 3 + 1) * 2 * (3 + 1)
+
+
+def test_memory_refits_only_the_branch_whose_parameters_changed(data, tmp_path):
+    X, y, modalities = data
+    model = StackingLateFusion(
+        [("a", CountingLogisticRegression()), ("b", CountingLogisticRegression())],
+        modalities=modalities,
+        cv=3,
+        memory=str(tmp_path),
+    )
+    model.fit(X, y)
+    CountingLogisticRegression.n_fits = 0
+    model.set_params(a__C=0.5).fit(X, y)
+    assert CountingLogisticRegression.n_fits == 3 + 1
+    CountingLogisticRegression.n_fits = 0
+    model.fit(X[:100], y[:100])  # other data: every branch again
+    assert CountingLogisticRegression.n_fits == 2 * (3 + 1)
+
+
+def test_vote_memory_serves_weights_and_voting_grid_without_refits(data, tmp_path):
+    X, y, modalities = data
+    model = WeightedVoteFusion(
+        CountingLogisticRegression(), modalities=modalities, cv=3, memory=str(tmp_path)
+    )
+    model.fit(X, y)
+    CountingLogisticRegression.n_fits = 0
+    for weights in ("learn", None, [1, 2], {"a": 1, "b": 0}):
+        model.set_params(weights=weights).fit(X, y)
+    model.set_params(voting="hard", weights=None).fit(X, y)
+    assert CountingLogisticRegression.n_fits == 0
+
+
+def test_cached_fit_equals_uncached_fit(data, tmp_path):
+    X, y, modalities = data
+    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    expected = clone(model).fit(X, y).predict_proba(X)
+    cached = clone(model).set_params(memory=str(tmp_path))
+    cached.fit(X, y)
+    np.testing.assert_array_equal(cached.fit(X, y).predict_proba(X), expected)
+
+
+# ---------------------------------------------------------------- grid search, pickle
+
+
+def test_grid_search_over_branch_parameters_drop_and_weights(data):
+    X, y, modalities = data
+    vote = WeightedVoteFusion(
+        [("a", LogisticRegression()), ("b", LogisticRegression())], modalities=modalities, cv=3
+    )
+    grid = {"a__C": [0.1, 1.0], "b": ["drop", LogisticRegression()], "weights": [None, "learn"]}
+    search = GridSearchCV(vote, grid, cv=3).fit(X, y)
+    assert len(search.cv_results_["params"]) == 8
+    # one candidate's score, recomputed independently
+    i = search.cv_results_["params"].index({"a__C": 0.1, "b": "drop", "weights": None})
+    expected = cross_val_score(
+        clone(vote).set_params(a__C=0.1, b="drop", weights=None), X, y, cv=3
+    ).mean()
+    assert search.cv_results_["mean_test_score"][i] == pytest.approx(expected)
+
+
+def test_grid_search_over_the_final_estimator_matches_cross_val_score(data):
+    X, y, modalities = data
+    stack = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    finals = [LogisticRegression(C=0.01), LogisticRegression(C=1.0)]
+    search = GridSearchCV(stack, {"final_estimator": finals}, cv=3).fit(X, y)
+    for i, final in enumerate(finals):
+        expected = cross_val_score(clone(stack).set_params(final_estimator=final), X, y, cv=3)
+        assert search.cv_results_["mean_test_score"][i] == pytest.approx(expected.mean())
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pickle_round_trip_gives_identical_predictions(Estimator, data):
+    X, y, modalities = data
+    X = X.copy()
+    X[::5, modalities["a"]] = np.nan
+    model = Estimator(LogisticRegression(), modalities=modalities, cv=3).fit(X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(restored.transform(X), model.transform(X))
+
+
+# ---------------------------------------------------------------- sample weights, input types
+
+
+def test_sample_weight_reaches_branches_and_final_estimator(data):
+    X, y, modalities = data
+    weights = np.random.default_rng(0).uniform(0.2, 3.0, size=y.size)
+    cv = StratifiedKFold(3)
+    model = StackingLateFusion(
+        LogisticRegression(), modalities=modalities, cv=cv, simulate_missing=0
+    ).fit(X, y, sample_weight=weights)
+    meta = []
+    for name, cols in modalities.items():
+        refit = LogisticRegression().fit(X[:, cols], y, sample_weight=weights)
+        np.testing.assert_allclose(model.named_estimators_[name].coef_, refit.coef_)
+        oof = cross_val_predict(
+            LogisticRegression(),
+            X[:, cols],
+            y,
+            cv=cv,
+            method="predict_proba",
+            params={"sample_weight": weights},
+        )
+        meta.append(oof[:, 1])
+    final = LogisticRegression().fit(np.column_stack(meta), y, sample_weight=weights)
+    np.testing.assert_allclose(model.final_estimator_.coef_, final.coef_, rtol=1e-6)
+
+
+def test_pipeline_branch_gets_sample_weight_in_its_final_step(data):
+    X, y, modalities = data
+    weights = np.linspace(0.5, 2.0, y.size)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    model = WeightedVoteFusion(pipe, modalities=modalities, weights=None)
+    model.fit(X, y, sample_weight=weights)
+    expected = clone(pipe).fit(X[:, modalities["a"]], y, logisticregression__sample_weight=weights)
+    np.testing.assert_allclose(model.named_estimators_["a"][-1].coef_, expected[-1].coef_)
+
+
+def test_branch_without_sample_weight_support_raises(data):
+    X, y, modalities = data
+    model = WeightedVoteFusion(
+        [("a", LogisticRegression()), ("b", KNeighborsClassifier())],
+        modalities=modalities,
+        weights=None,
+    )
+    with pytest.raises(
+        TypeError, match="branch 'b'.*KNeighborsClassifier does not support sample weights"
+    ):
+        model.fit(X, y, sample_weight=np.ones(y.size))
+
+
+def test_sample_weight_with_metadata_routing(data):
+    X, y, modalities = data
+    weights = np.linspace(0.5, 2.0, y.size)
+    with config_context(enable_metadata_routing=True):
+        branch = LogisticRegression().set_fit_request(sample_weight=True)
+        final = LogisticRegression().set_fit_request(sample_weight=True)
+        routed = StackingLateFusion(
+            branch, modalities=modalities, final_estimator=final, cv=3, random_state=0
+        ).fit(X, y, sample_weight=weights)
+    plain = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    plain.fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(routed.predict_proba(X), plain.predict_proba(X))
+
+
+def test_groups_reach_a_group_splitter_with_metadata_routing(data):
+    X, y, modalities = data
+    groups = np.arange(y.size) % 7
+    with config_context(enable_metadata_routing=True):
+        model = StackingLateFusion(
+            LogisticRegression(), modalities=modalities, cv=GroupKFold(3), random_state=0
+        ).fit(X, y, groups=groups)
+    splits = list(GroupKFold(3).split(X, y, groups))
+    expected = StackingLateFusion(
+        LogisticRegression(), modalities=modalities, cv=splits, random_state=0
+    )
+    np.testing.assert_array_equal(model.predict_proba(X), expected.fit(X, y).predict_proba(X))
+
+
+def test_dataframe_columns_reach_branches_by_name():
+    pd = pytest.importorskip("pandas")
+    X, y, modalities = make_multimodal_classification(
+        n_samples=80, widths={"a": 2, "b": 3}, as_frame=True, random_state=0
+    )
+    # the branch selects a column by name: it must see the DataFrame block
+    branch_b = make_pipeline(
+        make_column_transformer((StandardScaler(), ["b_0"]), remainder="passthrough"),
+        LogisticRegression(),
+    )
+    model = WeightedVoteFusion(
+        [("a", LogisticRegression()), ("b", branch_b)], modalities=modalities, weights=None
+    ).fit(X, y)
+    assert list(model.named_estimators_["b"].feature_names_in_) == ["b_0", "b_1", "b_2"]
+    assert list(model.feature_names_in_) == list(X.columns)
+    assert isinstance(X, pd.DataFrame) and model.predict(X).shape == (80,)
+
+
+def test_sparse_input_gives_the_dense_result(data):
+    X, y, modalities = data
+    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    dense = clone(model).fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(
+        clone(model).fit(sp.csr_matrix(X), y).predict_proba(sp.csr_matrix(X)), dense
+    )
