@@ -11,6 +11,8 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# scikit-learn's array API check (numpy namespace) runs only with this set, before scipy loads.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 threadpool_limits(1)
 
 

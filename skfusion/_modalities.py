@@ -30,6 +30,7 @@ __all__ = [
     "presence_mask",
     "take_columns",
     "branch_columns",
+    "branch_modalities",
     "check_no_missing",
     "check_present_somewhere",
     "concat_modalities",
@@ -227,6 +228,17 @@ def branch_columns(modalities_, names):
         )
     seen = dict.fromkeys(int(i) for name in names for i in modalities_[name])
     return np.fromiter(seen, dtype=np.intp, count=len(seen))
+
+
+def branch_modalities(modalities_, names):
+    """``modalities_`` restricted to ``names``, re-indexed to the branch's own columns.
+
+    A branch over ``names`` receives ``X[:, branch_columns(modalities_, names)]``;
+    a fusion estimator inside it (e.g. an early-fused hybrid branch) needs the
+    modalities in the positions of that block.
+    """
+    position = {int(c): i for i, c in enumerate(branch_columns(modalities_, names))}
+    return {name: [position[int(c)] for c in modalities_[name]] for name in names}
 
 
 def _missing_rows(block):

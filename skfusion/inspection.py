@@ -23,7 +23,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from ._displays import FusionComparisonDisplay, ModalityImportanceDisplay
-from ._modalities import branch_columns, resolve_modalities, take_columns
+from ._modalities import branch_columns, branch_modalities, resolve_modalities, take_columns
 
 __all__ = [
     "modality_ablation",
@@ -69,8 +69,6 @@ def _branch_names(branch):
 
 def _restrict_fusion(estimator, params, spec):
     """Restrict a fusion estimator (one with a ``modalities`` parameter) to ``spec``'s modalities."""
-    from .model_selection import _branch_spec
-
     updates = {"modalities": {name: list(columns) for name, columns in spec.items()}}
     branches = params.get("estimators")
     if isinstance(branches, (list, tuple)):
@@ -83,7 +81,7 @@ def _restrict_fusion(estimator, params, spec):
             restricted.append(branch if len(branch) == 2 else (branch[0], branch[1], names))
             if hasattr(branch[1], "get_params"):
                 # The branch sees only its modalities' columns.
-                _restrict(branch[1], _branch_spec(spec, names))
+                _restrict(branch[1], branch_modalities(spec, names))
         if not restricted:
             raise ValueError(
                 f"No branch of {type(estimator).__name__} reads the modalities "

@@ -153,7 +153,7 @@ def mmd(A, B, kernel="rbf", gamma=None):
     See Also
     --------
     mmd_permutation_test : p-value for "A and B come from one distribution".
-    skfusion.nn._losses.mmd_loss : the differentiable torch version.
+    skfusion.nn.mmd_loss : the differentiable torch version.
 
     Notes
     -----

@@ -13,10 +13,15 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold, check_cv, cross_validate
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
-from ._modalities import branch_columns, resolve_modalities
+from ._modalities import branch_modalities, resolve_modalities
+from .early import FeatureFusion
+from .late import StackingLateFusion, WeightedVoteFusion
 
 __all__ = ["compare_fusion", "FusionComparison", "STRATEGY_NAMES"]
 
@@ -41,41 +46,25 @@ _NET_LR = 1e-3
 def _linear_model(task):
     """The linear model every built-in strategy ends with."""
     if task == "classification":
-        from sklearn.linear_model import LogisticRegression
-
         # lbfgs on standardised features converges in a few dozen iterations.
         return LogisticRegression(max_iter=_MAX_ITER)
-    from sklearn.linear_model import Ridge
 
     return Ridge()
 
 
 def _scaled_linear_model(task):
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
+    """StandardScaler + the linear model: one modality's branch."""
     return make_pipeline(StandardScaler(), _linear_model(task))
 
 
 def _early_fusion(spec, task, block_scaling="variance"):
     """FeatureFusion (columns standardised, blocks scaled to unit variance) + a linear model."""
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from .early import FeatureFusion
-
     # missing="zero": a modality missing in a row contributes nothing there, so
     # early fusion and the single-modality baselines run on incomplete data too.
     fusion = FeatureFusion(
         modalities=spec, transformers=StandardScaler(), block_scaling=block_scaling, missing="zero"
     )
     return Pipeline([("fusion", fusion), ("model", _linear_model(task))])
-
-
-def _branch_spec(spec, names):
-    """``spec`` re-indexed to the columns a branch over ``names`` receives."""
-    position = {int(c): i for i, c in enumerate(branch_columns(spec, names))}
-    return {name: [position[int(c)] for c in spec[name]] for name in names}
 
 
 def _intermediate(spec, task, random_state):
@@ -121,15 +110,11 @@ def _builtin_strategy(name, spec, task, random_state):
     if name == "early":
         return [(name, "early", _early_fusion(spec, task))]
     if name == "stacking":
-        from .late import StackingLateFusion
-
         est = StackingLateFusion(
             _scaled_linear_model(task), modalities=spec, cv=_INNER_CV, random_state=random_state
         )
         return [(name, "late", est)]
     if name == "vote":
-        from .late import WeightedVoteFusion
-
         est = WeightedVoteFusion(
             _scaled_linear_model(task), modalities=spec, weights="learn", cv=_INNER_CV
         )
@@ -137,14 +122,12 @@ def _builtin_strategy(name, spec, task, random_state):
     if name == "intermediate":
         return [(name, "intermediate", _intermediate(spec, task, random_state))]
     if name == "hybrid":
-        from .late import StackingLateFusion
-
         fused = "fused"
         while fused in spec:  # the early-fused branch must not shadow a modality
             fused = "_" + fused
         branches = [(modality, _scaled_linear_model(task)) for modality in spec]
         names = list(spec)
-        branches.append((fused, _early_fusion(_branch_spec(spec, names), task), names))
+        branches.append((fused, _early_fusion(branch_modalities(spec, names), task), names))
         hybrid = StackingLateFusion(
             branches, modalities=spec, cv=_INNER_CV, random_state=random_state
         )

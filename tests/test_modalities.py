@@ -13,6 +13,7 @@ from skfusion import concat_modalities
 from skfusion._modalities import (
     ALL_COLUMNS,
     branch_columns,
+    branch_modalities,
     check_no_missing,
     check_present_somewhere,
     presence_mask,
@@ -285,3 +286,12 @@ def test_skfusion_nn_without_torch_says_what_to_install(tmp_path):
     )
     assert result.returncode != 0
     assert 'pip install "skfusion[torch]"' in result.stderr
+
+
+def test_branch_modalities_reindexes_to_the_branch_columns():
+    modalities_ = {"a": np.array([4, 5]), "b": np.array([0, 1, 2]), "c": np.array([2, 3])}
+    # the branch over (a, c) receives columns [4, 5, 2, 3] of X, in that order
+    assert list(branch_columns(modalities_, ["a", "c"])) == [4, 5, 2, 3]
+    assert branch_modalities(modalities_, ["a", "c"]) == {"a": [0, 1], "c": [2, 3]}
+    # overlapping modalities share the branch column
+    assert branch_modalities(modalities_, ["b", "c"]) == {"b": [0, 1, 2], "c": [2, 3]}

@@ -1,4 +1,5 @@
-"""Torch-based estimators (intermediate fusion, contrastive alignment).
+"""Torch-based estimators (intermediate fusion, contrastive alignment) and
+the alignment losses they use.
 
 Needs the ``torch`` extra: ``pip install "skfusion[torch]"``.
 """
@@ -14,9 +15,12 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 
 from ._contrastive import ContrastiveAlignment
 from ._estimators import IntermediateFusionClassifier, IntermediateFusionRegressor
+from ._losses import info_nce_loss, mmd_loss
 
 __all__ = [
     "ContrastiveAlignment",
     "IntermediateFusionClassifier",
     "IntermediateFusionRegressor",
+    "info_nce_loss",
+    "mmd_loss",
 ]

@@ -111,7 +111,7 @@ class ContrastiveAlignment(TransformerMixin, BaseEstimator):
     --------
     skfusion.MultiviewCCA : linear alignment, in closed form.
     skfusion.metrics.recall_at_k : the retrieval metric of :meth:`score`.
-    skfusion.nn._losses.info_nce_loss : the loss.
+    skfusion.nn.info_nce_loss : the loss.
 
     Notes
     -----
@@ -298,7 +298,7 @@ class ContrastiveAlignment(TransformerMixin, BaseEstimator):
                 if not torch.isfinite(loss):
                     # one NaN step would leave NaN weights and a model that embeds nothing
                     raise FloatingPointError(
-                        f"The contrastive loss became {float(loss)} at epoch {epoch + 1}; "
+                        f"The contrastive loss became {float(loss.detach())} at epoch {epoch + 1}; "
                         f"training stopped. Lower `lr` (now {self.lr}) or check X for "
                         "extreme values."
                     )

@@ -214,13 +214,6 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                     f"(limit {_MAX_TENSOR_FUSION_WIDTH}); lower `latent_dim` or use "
                     "fusion='lowrank', its low-rank counterpart."
                 )
-        if self.alignment is not None:
-            try:
-                from . import _losses  # noqa: F401
-            except ImportError as exc:  # pragma: no cover - the module ships with skfusion
-                raise ImportError(
-                    f"alignment={self.alignment!r} needs skfusion.nn._losses."
-                ) from exc
         return encoder_hidden, head_hidden
 
     def _present_rows(self, X):

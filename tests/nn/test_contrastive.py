@@ -12,7 +12,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 from skfusion.metrics import mmd  # noqa: E402
 from skfusion.nn import ContrastiveAlignment  # noqa: E402
-from skfusion.nn._losses import info_nce_loss, mmd_loss  # noqa: E402
+from skfusion.nn import info_nce_loss, mmd_loss  # noqa: E402
 
 
 @parametrize_with_checks(

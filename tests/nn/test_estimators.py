@@ -294,7 +294,7 @@ def test_class_weight_balanced_raises_minority_recall():
 
 
 def test_alignment_term_pulls_modality_latents_together():
-    from skfusion.nn._losses import mmd_loss
+    from skfusion.nn import mmd_loss
 
     X, y, modalities = make_multimodal_classification(300, {"a": 3, "b": 3}, shared=1.0,
                                                       random_state=0)

@@ -218,7 +218,7 @@ def test_tensor_batches_can_drop_a_trailing_single_row():
 
 @pytest.mark.parametrize("kind", ["contrastive", "mmd"])
 def test_alignment_loss_averages_pairs_over_their_present_rows(kind):
-    from skfusion.nn._losses import info_nce_loss, mmd_loss
+    from skfusion.nn import info_nce_loss, mmd_loss
 
     latents = torch.randn(12, 3, 4)
     present = torch.ones(12, 3, dtype=torch.bool)
