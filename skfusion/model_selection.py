@@ -83,9 +83,13 @@ def _intermediate(spec, task, random_state):
 
 
 def _torch_available():
-    import importlib.util
-
-    return all(importlib.util.find_spec(name) is not None for name in ("torch", "skorch"))
+    """Whether the intermediate network can run: torch and skorch import (not only exist)."""
+    try:
+        import skorch  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _builtin_strategy(name, spec, task, random_state):

@@ -231,6 +231,25 @@ def test_bad_files_and_targets_exit_2_with_a_message(table, tmp_path, capsys):
         assert message in err, (argv, err)
 
 
+def test_default_strategies_run_without_torch(table, tmp_path):
+    """README's first command installs no torch: the default comparison leaves the network out."""
+    path, _ = table
+    stubs = tmp_path / "no_torch"
+    stubs.mkdir()
+    (stubs / "torch.py").write_text("raise ImportError('No module named torch')\n")
+    out_json = tmp_path / "result.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(stubs), str(ROOT)])}
+    result = subprocess.run(
+        [sys.executable, "-m", "skfusion", "compare", "--data", str(path), "--target", "label",
+         "--modality", "a=a1,a2", "--modality", "b=b1,b2", "--cv", "3", "--quiet",
+         "--json", str(out_json)],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(out_json.read_text())
+    assert [entry["name"] for entry in payload["strategies"]] == ["single:a", "single:b", "early", "stacking", "vote", "hybrid"]
+
+
 def test_intermediate_without_torch_is_a_user_error(table, capsys, monkeypatch):
     from skfusion import model_selection
 
