@@ -25,7 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from skfusion import StackingLateFusion, WeightedVoteFusion
+from skfusion import NoModalityPresentWarning, StackingLateFusion, WeightedVoteFusion
 from skfusion.datasets import make_multimodal_classification, make_multimodal_regression
 from skfusion.late import _branches
 
@@ -536,3 +536,23 @@ def test_sparse_input_gives_the_dense_result(data):
     np.testing.assert_allclose(
         clone(model).fit(sp.csr_matrix(X), y).predict_proba(sp.csr_matrix(X)), dense
     )
+
+
+@pytest.mark.parametrize(
+    "Estimator, method",
+    [
+        (WeightedVoteFusion, "predict"),
+        (WeightedVoteFusion, "predict_proba"),
+        (StackingLateFusion, "predict"),
+        (StackingLateFusion, "predict_proba"),
+        (StackingLateFusion, "decision_function"),
+    ],
+)
+def test_no_branch_warning_points_at_the_caller(data, Estimator, method):
+    X, y, modalities = data
+    model = Estimator(LogisticRegression(), modalities=modalities, cv=3).fit(X, y)
+    X_new = X[:3].copy()
+    X_new[0] = np.nan
+    with pytest.warns(NoModalityPresentWarning, match="1 of 3 rows") as record:
+        getattr(model, method)(X_new)
+    assert record[0].filename == __file__

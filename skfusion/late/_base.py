@@ -339,7 +339,7 @@ class _BaseLateFusion(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 f"misses one of its modalities there{extra}); they get the training "
                 f"{what}.",
                 NoModalityPresentWarning,
-                stacklevel=3,
+                stacklevel=4,  # _warn_fallback <- helper <- public method <- caller
             )
 
     def score(self, X, y, sample_weight=None):

@@ -329,11 +329,12 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     # ------------------------------------------------------------ inference
 
-    def _forward(self, X, method):
+    def _forward(self, X, method, stacklevel=3):
         """``module.<method>`` over validated X in batches, on the net's device.
 
         Rows with no modality present get NaN (with a warning): the network
-        has nothing to compute from.
+        has nothing to compute from. ``stacklevel`` makes the warning point at
+        the code that called the public method.
         """
         check_is_fitted(self)
         X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
@@ -343,6 +344,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                 f"{np.count_nonzero(~any_present)} of {X.shape[0]} rows have every "
                 "modality missing (all NaN).",
                 NoModalityPresentWarning,
+                stacklevel=stacklevel,
             )
         net = self.net_
         module = net.module_.eval()
@@ -389,7 +391,8 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             (``"concat"``), ``(latent_dim + 1) ** n_modalities`` (``"tensor"``),
             ``latent_dim`` otherwise. Rows with no modality present are NaN.
         """
-        return self._forward(X, "transform")[0]
+        # one more frame: scikit-learn's set_output wraps transform
+        return self._forward(X, "transform", stacklevel=4)[0]
 
     def attention_weights(self, X):
         """Return the per-row attention of ``fusion="attention"`` on each modality.
@@ -705,8 +708,11 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
         y_pred : ndarray of shape (n_samples,)
             Predicted class labels.
         """
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        # From the logits (not predict_proba), so a warning points at the caller.
+        logits, any_present = self._forward(X, "forward")
+        index = np.argmax(logits, axis=1)
+        index[~any_present] = np.argmax(self.class_prior_)
+        return self.classes_[index]
 
 
 class IntermediateFusionRegressor(RegressorMixin, _BaseIntermediateFusion):

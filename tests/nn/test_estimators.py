@@ -224,6 +224,13 @@ def test_rows_with_no_modality_present():
     np.testing.assert_allclose(proba[3:], net.predict_proba(X[3:]))
     with pytest.warns(NoModalityPresentWarning):
         assert np.isnan(net.transform(X_bad)[:3]).all()
+    # predict agrees with predict_proba, and each warning points at this file (the caller)
+    for method in ("predict", "predict_proba", "transform"):
+        with pytest.warns(NoModalityPresentWarning) as record:
+            result = getattr(net, method)(X_bad)
+        assert record[0].filename == __file__, (method, record[0].filename)
+        if method == "predict":
+            np.testing.assert_array_equal(result, net.classes_[np.argmax(proba, axis=1)])
 
 
 def test_prediction_of_a_row_does_not_depend_on_the_other_rows(easy):
