@@ -111,7 +111,11 @@ def fit_projection(block, name, *, projection, k, missing, rng):
     solver = "auto"
     if sp.issparse(block):
         solver = "covariance_eigh" if width <= GRAM_MAX_SIDE else "arpack"
-    pca = PCA(n_components=k, whiten=True, svd_solver=solver, random_state=rng).fit(block)
+    # A constant modality has zero total variance: PCA's explained-variance ratio
+    # divides by it (a RuntimeWarning the user can do nothing about); its
+    # components are unused here and the zero variances are handled below.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pca = PCA(n_components=k, whiten=True, svd_solver=solver, random_state=rng).fit(block)
     scale = np.sqrt(pca.explained_variance_)
     scale[scale < np.finfo(np.float64).eps] = 1.0
     return np.asarray(pca.mean_, dtype=np.float64).ravel(), pca.components_.T / scale

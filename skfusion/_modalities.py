@@ -33,6 +33,7 @@ __all__ = [
     "branch_modalities",
     "check_no_missing",
     "check_present_somewhere",
+    "check_finite_target",
     "concat_modalities",
 ]
 
@@ -310,6 +311,17 @@ def check_present_somewhere(mask, names, *, reason="every modality must be prese
             raise ValueError(
                 f"Modality {name!r} is missing (all NaN) in all {mask.shape[0]} rows; {reason}."
             )
+
+
+def check_finite_target(y):
+    """Refuse a numeric ``y`` holding NaN or infinity, naming y.
+
+    For functions that hand ``y`` to scikit-learn's ``type_of_target`` (CV
+    splitters, task inference), which warns about casting NaN before refusing it.
+    """
+    values = np.asarray(y)
+    if values.dtype.kind in "fc" and not np.isfinite(values).all():
+        raise ValueError("Input y contains NaN or infinity; drop or fill those rows.")
 
 
 def concat_modalities(blocks, *, as_frame="auto"):

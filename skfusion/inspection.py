@@ -22,7 +22,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from ._displays import FusionComparisonDisplay, ModalityImportanceDisplay
-from ._modalities import resolve_modalities
+from ._modalities import check_finite_target, resolve_modalities
 from ._refit_subsets import cross_val_subsets, dummy_for, score_table
 
 __all__ = [
@@ -63,6 +63,7 @@ def _modality_spec(estimator, X, modalities):
 
 
 def _splits(cv, X, y, estimator):
+    check_finite_target(y)
     return list(check_cv(cv, y, classifier=is_classifier(estimator)).split(X, y))
 
 

@@ -19,7 +19,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
-from ._modalities import branch_modalities, resolve_modalities
+from ._modalities import branch_modalities, check_finite_target, resolve_modalities
 from .early import FeatureFusion
 from .late import StackingLateFusion, WeightedVoteFusion
 
@@ -186,6 +186,7 @@ def _resolve_strategies(strategies, spec, task, random_state):
 def _infer_task(y, task):
     if task not in ("auto", "classification", "regression"):
         raise ValueError(f"`task` must be 'auto', 'classification' or 'regression'; got {task!r}.")
+    check_finite_target(y)
     target_type = type_of_target(y, input_name="y")
     if task == "auto":
         if target_type in ("binary", "multiclass"):

@@ -14,6 +14,7 @@ from skfusion._modalities import (
     ALL_COLUMNS,
     branch_columns,
     branch_modalities,
+    check_finite_target,
     check_no_missing,
     check_present_somewhere,
     presence_mask,
@@ -295,3 +296,11 @@ def test_branch_modalities_reindexes_to_the_branch_columns():
     assert branch_modalities(modalities_, ["a", "c"]) == {"a": [0, 1], "c": [2, 3]}
     # overlapping modalities share the branch column
     assert branch_modalities(modalities_, ["b", "c"]) == {"b": [0, 1, 2], "c": [2, 3]}
+
+
+def test_check_finite_target_refuses_nan_and_inf_but_not_labels():
+    for bad in ([0.0, np.nan, 1.0], [0.0, np.inf]):
+        with pytest.raises(ValueError, match="y contains NaN or infinity"):
+            check_finite_target(bad)
+    check_finite_target(np.array(["a", "b"], dtype=object))
+    check_finite_target([0, 1, 2])
