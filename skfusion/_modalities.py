@@ -29,6 +29,7 @@ __all__ = [
     "validate_modal_data",
     "presence_mask",
     "take_columns",
+    "present_block",
     "branch_columns",
     "branch_modalities",
     "check_no_missing",
@@ -215,9 +216,25 @@ def take_columns(X, indices):
     key = _as_slice(np.asarray(indices))
     if hasattr(X, "iloc"):
         return X.iloc[:, key]
-    if sp.issparse(X):
-        return X[:, key]
-    return X[:, key]
+    return X[:, key]  # ndarray or sparse matrix
+
+
+def present_block(X, columns, present, name):
+    """Columns of modality ``name`` on the rows where ``present``, from a dense ``X``.
+
+    NaN left in those rows is refused: a modality is missing in a row only
+    when all its columns are NaN there, and a partly-NaN modality cannot be
+    projected or standardised.
+    """
+    block = take_columns(X, columns)
+    if not present.all():
+        block = block[present]
+    if np.isnan(block).any():
+        raise ValueError(
+            f"Modality {name!r} has NaN in some but not all of its columns; a modality is "
+            "missing only when all its columns are NaN."
+        )
+    return block
 
 
 def branch_columns(modalities_, names):

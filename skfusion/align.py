@@ -18,7 +18,7 @@ from ._fitting import fit_context
 from ._modalities import (
     check_present_somewhere,
     presence_mask,
-    take_columns,
+    present_block,
     validate_modal_data,
 )
 
@@ -182,12 +182,12 @@ class MultiviewCCA(TransformerMixin, BaseEstimator):
         n_complete = int(complete.sum())
         if n_complete < 2:
             raise ValueError(f"{needs}; got {n_complete} sample(s).")
-        rows = X[complete] if n_complete < X.shape[0] else X
 
         self._centre, self._scale, self.shrinkage_ = {}, {}, {}
         whitened, bases = [], []
         for name in names:
-            block = self._standardise_for_fit(name, take_columns(rows, self.modalities_[name]))
+            block = present_block(X, self.modalities_[name], complete, name)
+            block = self._standardise_for_fit(name, block)
             squared, vectors = _spectrum(name, block)
             shrinkage = _shrinkage(regularization[name], squared, block)
             self.shrinkage_[name] = shrinkage
@@ -242,15 +242,9 @@ class MultiviewCCA(TransformerMixin, BaseEstimator):
         k = self.n_components
         projections = np.full((len(self.modalities_), X.shape[0], k), np.nan, dtype=X.dtype)
         for j, (name, columns) in enumerate(self.modalities_.items()):
-            present = mask[:, j]
-            block = take_columns(X, columns) if present.all() else take_columns(X[present], columns)
-            if np.isnan(block).any():
-                raise ValueError(
-                    f"Modality {name!r} has NaN in some but not all of its columns; a modality "
-                    "is missing only when all its columns are NaN."
-                )
+            block = present_block(X, columns, mask[:, j], name)
             z = ((block - self._centre[name]) / self._scale[name]) @ self.weights_[name]
-            projections[j, present] = z
+            projections[j, mask[:, j]] = z
         if self.output == "concat":
             return np.concatenate(list(projections), axis=1)
         counts = mask.sum(axis=1)
@@ -303,11 +297,6 @@ class MultiviewCCA(TransformerMixin, BaseEstimator):
         return self.regularization
 
     def _standardise_for_fit(self, name, block):
-        if np.isnan(block).any():
-            raise ValueError(
-                f"Modality {name!r} has NaN in some but not all of its columns; a modality is "
-                "missing only when all its columns are NaN."
-            )
         block = np.asarray(block, dtype=np.float64)
         self._centre[name] = block.mean(axis=0)
         block = block - self._centre[name]

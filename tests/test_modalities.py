@@ -18,6 +18,7 @@ from skfusion._modalities import (
     check_no_missing,
     check_present_somewhere,
     presence_mask,
+    present_block,
     resolve_modalities,
     take_columns,
     validate_modal_data,
@@ -304,3 +305,13 @@ def test_check_finite_target_refuses_nan_and_inf_but_not_labels():
             check_finite_target(bad)
     check_finite_target(np.array(["a", "b"], dtype=object))
     check_finite_target([0, 1, 2])
+
+
+def test_present_block_takes_present_rows_and_refuses_partial_nan():
+    X = np.arange(12, dtype=float).reshape(4, 3)
+    X[1, 1:] = np.nan  # modality 'b' (columns 1, 2) missing in row 1
+    present = np.array([True, False, True, True])
+    np.testing.assert_array_equal(present_block(X, [1, 2], present, "b"), X[[0, 2, 3]][:, 1:])
+    X[2, 2] = np.nan  # NaN in one column of a present row
+    with pytest.raises(ValueError, match="Modality 'b' has NaN in some but not all"):
+        present_block(X, [1, 2], present, "b")

@@ -12,7 +12,13 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
 from .._fitting import fit_context
-from .._modalities import check_present_somewhere, presence_mask, take_columns, validate_modal_data
+from .._modalities import (
+    check_present_somewhere,
+    presence_mask,
+    present_block,
+    take_columns,
+    validate_modal_data,
+)
 from ..metrics import recall_at_k
 from ._losses import info_nce_loss
 
@@ -224,9 +230,10 @@ class ContrastiveAlignment(TransformerMixin, BaseEstimator):
         check_present_somewhere(mask, names, reason="its projection head cannot be trained")
         self._centre, self._scale = {}, {}
         for j, (name, columns) in enumerate(self.modalities_.items()):
-            block = _present_block(name, X, columns, mask[:, j])
-            self._centre[name] = block.mean(axis=0) if block.shape[0] else np.zeros(block.shape[1])
-            std = block.std(axis=0) if block.shape[0] else np.ones(block.shape[1])
+            # every modality has rows here: check_present_somewhere refused the others
+            block = np.asarray(present_block(X, columns, mask[:, j], name), dtype=np.float64)
+            self._centre[name] = block.mean(axis=0)
+            std = block.std(axis=0)
             self._scale[name] = np.where(std > 1e-12, std, 1.0)
 
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -321,7 +328,7 @@ class ContrastiveAlignment(TransformerMixin, BaseEstimator):
         X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
         mask = presence_mask(X, self.modalities_)
         for j, (name, columns) in enumerate(self.modalities_.items()):
-            _present_block(name, X, columns, mask[:, j])  # refuses partly-NaN modalities
+            present_block(X, columns, mask[:, j], name)  # refuses partly-NaN modalities
         blocks, _ = self._to_tensors(X, mask)
         self.module_.eval()
         with torch.no_grad():
@@ -405,14 +412,3 @@ class ContrastiveAlignment(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.non_deterministic = self.device != "cpu"
         return tags
-
-
-def _present_block(name, X, columns, present):
-    """A modality's rows where it is present, refusing NaN in some-but-not-all columns."""
-    block = np.asarray(take_columns(X[present] if not present.all() else X, columns), dtype=np.float64)
-    if np.isnan(block).any():
-        raise ValueError(
-            f"Modality {name!r} has NaN in some but not all of its columns; a modality is "
-            "missing only when all its columns are NaN."
-        )
-    return block
