@@ -4,7 +4,6 @@ input and target validation, and the fit/predict plumbing around
 :mod:`skfusion.late._branches`.
 """
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,6 +24,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._modalities import check_modality_names, presence_mask, validate_modal_data
+from .._warnings import warn_at_caller
 from ..exceptions import NoModalityPresentWarning
 from ._branches import (
     DROP,
@@ -40,6 +40,7 @@ from ._branches import (
     predict_branches,
     prefit_branches,
 )
+
 
 @dataclass
 class _FitData:
@@ -334,12 +335,11 @@ class _BaseLateFusion(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
     def _warn_fallback(self, n_rows, n_total, extra=""):
         if n_rows:
             what = "class prior" if hasattr(self, "classes_") else "target mean"
-            warnings.warn(
+            warn_at_caller(
                 f"{n_rows} of {n_total} rows have no branch present (every branch "
                 f"misses one of its modalities there{extra}); they get the training "
                 f"{what}.",
                 NoModalityPresentWarning,
-                stacklevel=4,  # _warn_fallback <- helper <- public method <- caller
             )
 
     def score(self, X, y, sample_weight=None):

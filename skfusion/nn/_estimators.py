@@ -6,7 +6,6 @@ kept as ``net_``) around a :class:`~skfusion.nn._modules.FusionNetwork` and
 train it on tensors moved to the device once.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -30,6 +29,7 @@ from skorch.utils import noop
 
 from .._fitting import fit_context
 from .._modalities import check_present_somewhere, presence_mask, validate_modal_data
+from .._warnings import warn_at_caller
 from ..exceptions import NoModalityPresentWarning
 from ._modules import ACTIVATIONS, FUSIONS, FusionNetwork
 from ._training import (
@@ -329,22 +329,20 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
 
     # ------------------------------------------------------------ inference
 
-    def _forward(self, X, method, stacklevel=3):
+    def _forward(self, X, method):
         """``module.<method>`` over validated X in batches, on the net's device.
 
         Rows with no modality present get NaN (with a warning): the network
-        has nothing to compute from. ``stacklevel`` makes the warning point at
-        the code that called the public method.
+        has nothing to compute from.
         """
         check_is_fitted(self)
         X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
         present, any_present = self._present_rows(X)
         if not any_present.all():
-            warnings.warn(
+            warn_at_caller(
                 f"{np.count_nonzero(~any_present)} of {X.shape[0]} rows have every "
                 "modality missing (all NaN).",
                 NoModalityPresentWarning,
-                stacklevel=stacklevel,
             )
         net = self.net_
         module = net.module_.eval()
@@ -391,8 +389,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
             (``"concat"``), ``(latent_dim + 1) ** n_modalities`` (``"tensor"``),
             ``latent_dim`` otherwise. Rows with no modality present are NaN.
         """
-        # one more frame: scikit-learn's set_output wraps transform
-        return self._forward(X, "transform", stacklevel=4)[0]
+        return self._forward(X, "transform")[0]
 
     def attention_weights(self, X):
         """Return the per-row attention of ``fusion="attention"`` on each modality.
@@ -708,7 +705,6 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
         y_pred : ndarray of shape (n_samples,)
             Predicted class labels.
         """
-        # From the logits (not predict_proba), so a warning points at the caller.
         logits, any_present = self._forward(X, "forward")
         index = np.argmax(logits, axis=1)
         index[~any_present] = np.argmax(self.class_prior_)
