@@ -20,7 +20,6 @@ cross-validated accuracy of each way of fusing. See
 # Data: a 4-column modality with strong signal and a wide one with weak signal
 # -----------------------------------------------------------------------------
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline

@@ -1,7 +1,7 @@
 """Weighted vote over per-modality branches, with weights learned out of fold."""
 
 import warnings
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from scipy.optimize import minimize
