@@ -62,6 +62,14 @@ def _expand_rows(block, rows, n_samples):
     return scatter @ block
 
 
+def _presence(fusion, X, names):
+    """Presence mask of the modalities ``names``; with ``missing="error"``, none may be missing."""
+    mask = presence_mask(X, {name: fusion.modalities_[name] for name in names})
+    if fusion.missing == "error":
+        check_no_missing(mask, names, hint="missing='zero'")
+    return mask
+
+
 class FeatureFusion(NamedTransformersMixin, TransformerMixin, BaseEstimator):
     """Early fusion: transform, scale, weight and concatenate modality blocks.
 
@@ -211,12 +219,6 @@ class FeatureFusion(NamedTransformersMixin, TransformerMixin, BaseEstimator):
     def _check_params_for_data(self):
         return dict(accept_sparse=("csr", "csc"), dtype=_FLOAT_DTYPES)
 
-    def _presence(self, X, names):
-        mask = presence_mask(X, {name: self.modalities_[name] for name in names})
-        if self.missing == "error":
-            check_no_missing(mask, names, hint="missing='zero'")
-        return mask
-
     def _fit(self, X, y):
         X = validate_modal_data(self, X, **self._check_params_for_data())
         names = list(self.modalities_)
@@ -227,7 +229,7 @@ class FeatureFusion(NamedTransformersMixin, TransformerMixin, BaseEstimator):
         ]
         if not used:
             raise ValueError("Every modality is dropped by `transformers`; nothing to fuse.")
-        mask = self._presence(X, used)
+        mask = _presence(self, X, used)
         self.transformers_ = {name: specs[name] for name in names}
         self.block_means_, self.block_norms_, self.output_slices_ = {}, {}, {}
         self.weights_ = {name: weights[name] for name in used}
@@ -309,7 +311,7 @@ class FeatureFusion(NamedTransformersMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_modal_data(self, X, reset=False, **self._check_params_for_data())
         used = list(self.weights_)
-        mask = self._presence(X, used)
+        mask = _presence(self, X, used)
         blocks = {}
         for j, name in enumerate(used):
             transformer = self.transformers_[name]
@@ -660,7 +662,7 @@ class InteractionFusion(TransformerMixin, BaseEstimator):
             for name in involved
         }
         self._n_features_out = self._check_width(self.n_components_)
-        mask = self._presence(X, involved)
+        mask = _presence(self, X, involved)
         rng = check_random_state(self.random_state)
         self.projection_means_, self.projections_ = {}, {}
         for j, name in enumerate(involved):
@@ -693,12 +695,6 @@ class InteractionFusion(TransformerMixin, BaseEstimator):
                 )
         return self
 
-    def _presence(self, X, names):
-        mask = presence_mask(X, {name: self.modalities_[name] for name in names})
-        if self.missing == "error":
-            check_no_missing(mask, names, hint="missing='zero'")
-        return mask
-
     def transform(self, X):
         """Interaction features of every pair, side by side.
 
@@ -719,7 +715,7 @@ class InteractionFusion(TransformerMixin, BaseEstimator):
         if sp.issparse(X) and self.projection is None:
             raise TypeError("InteractionFusion with projection=None needs dense input.")
         involved = list(self.n_components_)
-        mask = self._presence(X, involved)
+        mask = _presence(self, X, involved)
         z = {
             name: project(
                 take_columns(X, self.modalities_[name]),
