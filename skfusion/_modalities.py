@@ -20,6 +20,7 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "validate_modal_data",
     "presence_mask",
     "take_columns",
+    "take_block",
     "present_block",
     "branch_columns",
     "branch_modalities",
@@ -219,6 +221,17 @@ def take_columns(X, indices):
     return X[:, key]  # ndarray or sparse matrix
 
 
+def take_block(X, columns, rows=None):
+    """Rows ``rows`` (None: all, a view where possible) of columns ``columns``,
+    copied once (an array's non-contiguous columns are not gathered for all rows first)."""
+    if rows is None:
+        return take_columns(X, columns)
+    key = _as_slice(np.asarray(columns))
+    if isinstance(X, np.ndarray) and not isinstance(key, slice):
+        return X[np.ix_(rows, key)]
+    return _safe_indexing(take_columns(X, columns), rows)
+
+
 def present_block(X, columns, present, name):
     """Columns of modality ``name`` on the rows where ``present``, from a dense ``X``.
 
@@ -226,9 +239,7 @@ def present_block(X, columns, present, name):
     when all its columns are NaN there, and a partly-NaN modality cannot be
     projected or standardised.
     """
-    block = take_columns(X, columns)
-    if not present.all():
-        block = block[present]
+    block = take_block(X, columns, None if present.all() else np.flatnonzero(present))
     if np.isnan(block).any():
         raise ValueError(
             f"Modality {name!r} has NaN in some but not all of its columns; a modality is "

@@ -3,6 +3,7 @@ in one flat joblib call, caching, pickling and metadata (skfusion.late._branches
 and skfusion.late._base)."""
 
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -27,7 +28,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from skfusion import NoModalityPresentWarning, StackingLateFusion, WeightedVoteFusion
 from skfusion.datasets import make_multimodal_classification, make_multimodal_regression
-from skfusion.late import _branches
+from skfusion.late import _branches, _workers
 
 ESTIMATORS = [StackingLateFusion, WeightedVoteFusion]
 
@@ -324,12 +325,96 @@ def test_parallel_jobs_use_one_blas_thread_and_restore_the_limit(data, backend):
 
 def test_single_blas_thread_nests_and_restores():
     with threadpool_limits(2, user_api="blas"):
-        with _branches._single_blas_thread(True):
-            with _branches._single_blas_thread(True):
+        with _workers.single_blas_thread(True):
+            with _workers.single_blas_thread(True):
                 inner = _blas_threads()
             still = _blas_threads()
         after = _blas_threads()
     assert (inner, still, after) == ({1}, {1}, {2})
+
+
+# ---------------------------------------------------------------- data for process workers
+
+
+def _mapped_file(X):
+    """The file that X is a view of a memory map of (None: not mapped)."""
+    while X is not None and not isinstance(X, np.memmap):
+        X = getattr(X, "base", None)
+    return None if X is None else Path(X.filename)
+
+
+class MapRecordingLogisticRegression(LogisticRegression):
+    """Records the file of the memory map that the X it was fitted on views."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.mapped_file_ = _mapped_file(X)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+@pytest.fixture
+def large_data():
+    """Over joblib's 1 MB threshold for memory-mapping an argument."""
+    return make_multimodal_classification(
+        n_samples=1200, widths={"a": 60, "b": 80}, random_state=0
+    )
+
+
+def _skfusion_folders(root):
+    return sorted(p.name for p in root.iterdir() if p.name.startswith("skfusion_"))
+
+
+def test_process_workers_read_one_memory_map_that_is_removed_after_fit(
+    large_data, tmp_path, monkeypatch
+):
+    X, y, modalities = large_data
+    assert X.nbytes > 1_000_000
+    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(tmp_path))
+    model = StackingLateFusion(
+        MapRecordingLogisticRegression(max_iter=200), modalities=modalities, cv=3, random_state=0
+    )
+    expected = clone(model).fit(X, y)
+    with parallel_config(backend="loky", n_jobs=2):
+        got = clone(model).fit(X, y)
+    # the refits (all rows, one modality: a column view) saw a view of our one
+    # map of X (left to itself, joblib would dump each branch's block to a file)
+    mapped = {est.mapped_file_ for est in got.estimators_}
+    assert len(mapped) == 1 and next(iter(mapped)).parent.name.startswith("skfusion_")
+    assert [est.mapped_file_ for est in expected.estimators_] == [None, None]
+    assert _skfusion_folders(tmp_path) == []  # and the file is gone
+    np.testing.assert_array_equal(got.predict_proba(X), expected.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "backend, n_jobs, nbytes, shared",
+    [
+        ("loky", 2, 2_000_000, True),
+        ("multiprocessing", 2, 2_000_000, True),
+        ("loky", 1, 2_000_000, False),  # sequential: nothing to share
+        ("threading", 2, 2_000_000, False),  # threads share memory anyway
+        ("loky", 2, 8_000, False),  # small: pickling is cheaper than a file
+    ],
+)
+def test_shared_with_workers_maps_only_large_arrays_for_process_workers(
+    backend, n_jobs, nbytes, shared, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(tmp_path))
+    X = np.asfortranarray(np.arange(nbytes // 8, dtype=np.float64).reshape(-1, 100))
+    with parallel_config(backend=backend):
+        with _workers.shared_with_workers(X, n_jobs) as got:
+            inside = _skfusion_folders(tmp_path)
+            assert isinstance(got, np.memmap) is shared
+            np.testing.assert_array_equal(got, X)
+            assert got.flags.f_contiguous
+    assert len(inside) == int(shared)
+    assert _skfusion_folders(tmp_path) == []
+
+
+def test_shared_with_workers_falls_back_to_the_array_when_it_cannot_write(monkeypatch):
+    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", "/nonexistent/skfusion-test")
+    X = np.ones((2000, 100))
+    with parallel_config(backend="loky"):
+        with _workers.shared_with_workers(X, 2) as got:
+            assert got is X
 
 
 # ---------------------------------------------------------------- memory

@@ -16,14 +16,11 @@ estimators (:class:`~skfusion.StackingLateFusion` and
   aligned to the ensemble's classes (:func:`predict_branches`).
 """
 
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import joblib
 import numpy as np
 from joblib import effective_n_jobs
-from joblib.parallel import get_active_backend
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
@@ -31,10 +28,10 @@ from sklearn.utils._tags import get_tags
 from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_memory
-from threadpoolctl import ThreadpoolController
 
 from .._fitting import fitting
-from .._modalities import branch_columns, take_columns
+from .._modalities import branch_columns, take_block
+from ._workers import shared_with_workers, single_blas_thread, uses_threads
 
 __all__ = [
     "Branch",
@@ -282,47 +279,7 @@ def subset_params(params, rows, n_samples):
     return out
 
 
-# ------------------------------------------------------------------ workers
-
-# threadpoolctl limits are process-wide: with a threading backend, nested
-# enter/exit of threadpool_limits from concurrent workers could restore the
-# wrong value. The first worker in a process limits, the last one restores.
-_limit_lock = threading.Lock()
-_limit_state = {"depth": 0, "limiter": None, "controller": None}
-
-
-def _controller():
-    """This process's ThreadpoolController, inspected once (a fresh inspection costs
-    milliseconds, a job of a branch fit on small data only tens of them)."""
-    if _limit_state["controller"] is None:
-        _limit_state["controller"] = ThreadpoolController()
-    return _limit_state["controller"]
-
-
-@contextmanager
-def _single_blas_thread(active):
-    """One BLAS/OpenMP thread in this process while any worker runs (when ``active``)."""
-    if not active:
-        yield
-        return
-    with _limit_lock:
-        if _limit_state["depth"] == 0:
-            _limit_state["limiter"] = _controller().limit(limits=1)
-        _limit_state["depth"] += 1
-    try:
-        yield
-    finally:
-        with _limit_lock:
-            _limit_state["depth"] -= 1
-            if _limit_state["depth"] == 0:
-                _limit_state["limiter"].restore_original_limits()
-                _limit_state["limiter"] = None
-
-
-def _uses_threads():
-    """Whether the active joblib backend runs jobs in threads of this process."""
-    backend, _ = get_active_backend()
-    return bool(getattr(backend, "uses_threads", False))
+# ------------------------------------------------------------------ jobs
 
 
 def _sample_weight_params(estimator, params):
@@ -394,20 +351,23 @@ def aligned_output(estimator, X, method, classes, where):
     )
 
 
-def _fit_task(estimator, X, y, params, train, test, method, classes, where, limit):
-    """One job of the flat Parallel call: a fold fit + its predictions, or a refit."""
-    with _single_blas_thread(limit):
-        if train is None:  # refit on all of the branch's rows
-            return fit_estimator(estimator, X, y, params, where)
-        n_samples = y.shape[0]
-        fit_estimator(
-            estimator,
-            _safe_indexing(X, train),
-            y[train],
-            subset_params(params, train, n_samples),
-            where,
-        )
-        return aligned_output(estimator, _safe_indexing(X, test), method, classes, where)
+def _fit_task(estimator, X, columns, y, params, fit_rows, test_rows, method, classes, where, limit):
+    """One job of the flat Parallel call: a fold fit + its predictions, or a refit.
+
+    ``X``, ``y`` and ``params`` hold all rows (shared by every job, so that process
+    workers receive one memory map of X); ``fit_rows`` (None: all) and
+    ``test_rows`` select this job's rows, ``columns`` the branch's columns.
+    """
+    # Cloned here rather than by the caller: in parallel, the clones cost the
+    # workers' time instead of delaying the first job.
+    estimator = clone(estimator)
+    with single_blas_thread(limit):
+        if fit_rows is not None:
+            y, params = y[fit_rows], subset_params(params, fit_rows, y.shape[0])
+        fit_estimator(estimator, take_block(X, columns, fit_rows), y, params, where)
+        if test_rows is None:  # a refit
+            return estimator
+        return aligned_output(estimator, take_block(X, columns, test_rows), method, classes, where)
 
 
 # ------------------------------------------------------------------ caching
@@ -466,36 +426,22 @@ class FittedBranch:
 
 @dataclass
 class _BranchPlan:
-    """One branch's data, splits and cache keys, and whatever the cache already had."""
+    """One branch's rows, splits and cache keys, and whatever the cache already had."""
 
     branch: Branch
     method: str
-    rows: np.ndarray
-    X: object
-    y: np.ndarray
-    params: dict
+    rows: np.ndarray  # the rows where the branch is present
     splits: list  # in the branch's own row positions; None: no out-of-fold predictions
     keys: tuple = (None, None)  # (refit, out-of-fold) cache keys
     refit: object = None
     oof: np.ndarray = None
 
 
-def _branch_data(branch, X, present, y, params):
+def _plan_branch(branch, present, y, splits, method, task, cache, data_key, classes):
     rows = np.flatnonzero(present)
-    block = take_columns(X, branch.columns)
-    if rows.size != present.shape[0]:
-        block = _safe_indexing(block, rows)
-    # A strided view (a slice of columns) stays a view: each fold gathers its
-    # rows from it anyway, and a contiguous copy per branch would add up to a
-    # second X in memory.
-    return rows, block, y[rows], subset_params(params, rows, present.shape[0])
-
-
-def _plan_branch(branch, present, X, y, params, splits, method, task, cache, data_key, classes):
-    rows, X_b, y_b, params_b = _branch_data(branch, X, present, y, params)
     local = None if splits is None else _local_splits(splits, present)
-    _check_branch_rows(branch, rows.size, y.shape[0], y_b, local or [], task)
-    plan = _BranchPlan(branch, method, rows, X_b, y_b, params_b, local)
+    _check_branch_rows(branch, rows.size, y.shape[0], y[rows], local or [], task)
+    plan = _BranchPlan(branch, method, rows, local)
     if cache.enabled:
         fit_key = _fit_key(data_key, branch)
         oof_key = None if local is None else joblib.hash((fit_key, local, method, classes))
@@ -505,43 +451,20 @@ def _plan_branch(branch, present, X, y, params, splits, method, task, cache, dat
     return plan
 
 
-def _jobs(k, plan, classes, limit):
-    """The jobs a branch still needs: (cost, branch index, fold or None, delayed call)."""
-    where, width = plan.branch.describe(), plan.X.shape[1]
+def _jobs(k, plan, n_samples):
+    """The fits a branch still needs: (cost, branch index, fold or None, fit rows, test rows)."""
+    width = plan.branch.columns.size
     jobs = []
     if plan.refit is None:
-        call = delayed(_fit_task)(
-            clone(plan.branch.estimator),
-            plan.X,
-            plan.y,
-            plan.params,
-            None,
-            None,
-            None,
-            classes,
-            where,
-            limit,
-        )
-        jobs.append((plan.rows.size * width, k, None, call))
+        fit_rows = None if plan.rows.size == n_samples else plan.rows
+        jobs.append((plan.rows.size * width, k, None, fit_rows, None))
     if plan.splits is not None and plan.oof is None:
         for fold, (train, test) in enumerate(plan.splits):
-            call = delayed(_fit_task)(
-                clone(plan.branch.estimator),
-                plan.X,
-                plan.y,
-                plan.params,
-                train,
-                test,
-                plan.method,
-                classes,
-                f"{where} on CV fold {fold}",
-                limit,
-            )
-            jobs.append((train.size * width, k, fold, call))
+            jobs.append((train.size * width, k, fold, plan.rows[train], plan.rows[test]))
     return jobs
 
 
-def _run_flat(jobs, n_jobs, verbose):
+def _run_flat(jobs, plans, X, y, fit_params, classes, n_jobs, verbose):
     """All jobs in one Parallel call, longest first, one BLAS thread per worker."""
     if not jobs:  # everything came from the cache: no call, no worker start-up
         return []
@@ -550,11 +473,32 @@ def _run_flat(jobs, n_jobs, verbose):
     limit = effective_n_jobs(n_jobs) != 1
     # BLAS limits are per process (and OpenBLAS ignores a limit set in a worker
     # thread once the main thread set one): limit around the call for thread
-    # backends; process backends limit inside each job (see _jobs).
+    # backends; process backends limit inside each job.
+    threads = uses_threads()
+
+    def call(X_jobs, k, fold, fit_rows, test_rows):
+        plan = plans[k]
+        where = plan.branch.describe() + ("" if fold is None else f" on CV fold {fold}")
+        method = None if fold is None else plan.method
+        return delayed(_fit_task)(
+            plan.branch.estimator,
+            X_jobs,
+            plan.branch.columns,
+            y,
+            fit_params[k],
+            fit_rows,
+            test_rows,
+            method,
+            classes,
+            where,
+            limit and not threads,
+        )
+
     # One job per batch: jobs are few (branches x (folds + 1)) and each is a model
     # fit, while auto-batching would group the last, short jobs on one worker.
-    with _single_blas_thread(limit and _uses_threads()):
-        return Parallel(n_jobs=n_jobs, verbose=verbose, batch_size=1)(job[3] for job in jobs)
+    with shared_with_workers(X, n_jobs) as X_jobs, single_blas_thread(limit and threads):
+        parallel = Parallel(n_jobs=n_jobs, verbose=verbose, batch_size=1)
+        return parallel(call(X_jobs, *job[1:]) for job in jobs)
 
 
 def fit_branches(
@@ -604,29 +548,16 @@ def fit_branches(
     cache = _BranchCache(memory)
     data_key = joblib.hash((X, y, fit_params)) if cache.enabled else None
     plans = [
-        _plan_branch(
-            branch,
-            presence[:, k],
-            X,
-            y,
-            fit_params[k],
-            splits,
-            methods[k],
-            task,
-            cache,
-            data_key,
-            classes,
-        )
+        _plan_branch(branch, presence[:, k], y, splits, methods[k], task, cache, data_key, classes)
         for k, branch in enumerate(branches)
     ]
-    limit_in_jobs = effective_n_jobs(n_jobs) != 1 and not _uses_threads()
-    jobs = [job for k, plan in enumerate(plans) for job in _jobs(k, plan, classes, limit_in_jobs)]
+    jobs = [job for k, plan in enumerate(plans) for job in _jobs(k, plan, y.shape[0])]
     if verbose and cache.enabled:
         print(f"[late fusion] {len(jobs)} fits to run; the others loaded from memory")
-    results = _run_flat(jobs, n_jobs, verbose)
+    results = _run_flat(jobs, plans, X, y, fit_params, classes, n_jobs, verbose)
 
     fold_outputs = {}
-    for (_, k, fold, _), result in zip(jobs, results):
+    for (_, k, fold, _, _), result in zip(jobs, results):
         if fold is None:
             plans[k].refit = result
             cache.store("refit", plans[k].keys[0], result)
@@ -674,7 +605,7 @@ def prefit_branches(branches, X, presence, *, methods, classes):
         rows = np.flatnonzero(presence[:, k])
         if rows.size == 0:
             raise ValueError(f"The {branch.describe()} is present in no training row.")
-        block = _safe_indexing(take_columns(X, branch.columns), rows)
+        block = take_block(X, branch.columns, rows)
         output = aligned_output(branch.estimator, block, methods[k], classes, branch.describe())
         check_finite_output(output, branch, "predictions")
         fitted.append(FittedBranch(branch, branch.estimator, rows, output))
@@ -689,9 +620,7 @@ def predict_branches(branches, estimators, X, presence, *, methods, classes):
         if rows.size == 0:
             outputs.append(None)
             continue
-        block = take_columns(X, branch.columns)
-        if rows.size != presence.shape[0]:
-            block = _safe_indexing(block, rows)
+        block = take_block(X, branch.columns, None if rows.size == presence.shape[0] else rows)
         output = aligned_output(estimator, block, methods[k], classes, branch.describe())
         check_finite_output(output, branch, "predictions")
         outputs.append(output)
