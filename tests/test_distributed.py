@@ -26,6 +26,8 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
+    # a cluster's HTTP server moving off a busy port (another test process's)
+    pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWarning"),
 ]
 
 

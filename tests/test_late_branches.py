@@ -384,6 +384,29 @@ def test_process_workers_read_one_memory_map_that_is_removed_after_fit(
     np.testing.assert_array_equal(got.predict_proba(X), expected.predict_proba(X))
 
 
+class ExplodingFinalEstimator(LogisticRegression):
+    def fit(self, X, y, sample_weight=None):
+        raise RuntimeError("exploded while fitting")
+
+
+def test_final_estimator_failing_while_refits_run_names_it_and_cleans_up(
+    large_data, tmp_path, monkeypatch
+):
+    X, y, modalities = large_data
+    monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(tmp_path))
+    model = StackingLateFusion(
+        LogisticRegression(max_iter=200),
+        modalities=modalities,
+        final_estimator=ExplodingFinalEstimator(),
+        cv=3,
+        n_jobs=2,
+    )
+    with pytest.raises(RuntimeError, match="final estimator.*exploded while fitting"):
+        model.fit(X, y)
+    assert not hasattr(model, "estimators_")  # all or nothing
+    assert _skfusion_folders(tmp_path) == []
+
+
 @pytest.mark.parametrize(
     "backend, n_jobs, nbytes, shared",
     [

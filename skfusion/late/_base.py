@@ -272,8 +272,12 @@ class _BaseLateFusion(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         params = {} if sample_weight is None else {"sample_weight": sample_weight}
         return [dict(params) for _ in names], dict(params), {}
 
-    def _fit_branches(self, data, methods, *, out_of_fold):
-        """Fit (or, for cv='prefit', check) the active branches; set estimators_."""
+    def _fit_branches(self, data, methods, *, out_of_fold, while_refitting=None):
+        """Fit (or, for cv='prefit', check) the active branches; set estimators_.
+
+        ``while_refitting(fitted)`` runs as soon as the out-of-fold predictions
+        are in (see :func:`fit_branches`).
+        """
         classes = getattr(self, "classes_", None) if data.task == "classifier" else None
         if isinstance(self.cv, str) and self.cv == "prefit":
             if not isinstance(self.estimators, list) and len(self._branches) > 1:
@@ -285,6 +289,8 @@ class _BaseLateFusion(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
             fitted = prefit_branches(
                 self._branches, data.X, data.presence, methods=methods, classes=classes
             )
+            if while_refitting is not None:
+                while_refitting(fitted)
         else:
             splits = None
             if out_of_fold:
@@ -303,6 +309,7 @@ class _BaseLateFusion(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
                 n_jobs=self.n_jobs,
                 memory=self.memory,
                 verbose=self.verbose,
+                while_refitting=while_refitting,
             )
         self.estimators_ = [item.estimator for item in fitted]
         self.named_estimators_ = Bunch()

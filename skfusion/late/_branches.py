@@ -16,6 +16,8 @@ estimators (:class:`~skfusion.StackingLateFusion` and
   aligned to the ensemble's classes (:func:`predict_branches`).
 """
 
+import warnings
+from contextlib import closing
 from dataclasses import dataclass
 
 import joblib
@@ -31,7 +33,7 @@ from sklearn.utils.validation import check_memory
 
 from .._fitting import fitting
 from .._modalities import branch_columns, take_block
-from ._workers import shared_with_workers, single_blas_thread, uses_threads
+from ._workers import shared_with_workers, single_blas_thread, streams_results, uses_threads
 
 __all__ = [
     "Branch",
@@ -465,11 +467,15 @@ def _jobs(k, plan, n_samples):
 
 
 def _run_flat(jobs, plans, X, y, fit_params, classes, n_jobs, verbose):
-    """All jobs in one Parallel call, longest first, one BLAS thread per worker."""
+    """Yield ``(job, result)`` as the jobs of ONE Parallel call finish, in their order.
+
+    Out-of-fold jobs come first, so that what needs only their predictions can
+    run while the refits do; within each kind, longest first (LPT scheduling:
+    the last jobs to finish are short).
+    """
     if not jobs:  # everything came from the cache: no call, no worker start-up
-        return []
-    # Longest jobs first, so the last ones to finish are short (LPT scheduling).
-    jobs.sort(key=lambda job: -job[0])
+        return
+    jobs.sort(key=lambda job: (job[2] is None, -job[0]))
     limit = effective_n_jobs(n_jobs) != 1
     # BLAS limits are per process (and OpenBLAS ignores a limit set in a worker
     # thread once the main thread set one): limit around the call for thread
@@ -497,8 +503,21 @@ def _run_flat(jobs, plans, X, y, fit_params, classes, n_jobs, verbose):
     # One job per batch: jobs are few (branches x (folds + 1)) and each is a model
     # fit, while auto-batching would group the last, short jobs on one worker.
     with shared_with_workers(X, n_jobs) as X_jobs, single_blas_thread(limit and threads):
-        parallel = Parallel(n_jobs=n_jobs, verbose=verbose, batch_size=1)
-        return parallel(call(X_jobs, *job[1:]) for job in jobs)
+        parallel = Parallel(
+            n_jobs=n_jobs,
+            verbose=verbose,
+            batch_size=1,
+            return_as="generator" if streams_results(n_jobs) else "list",
+        )
+        outputs = parallel(call(X_jobs, *job[1:]) for job in jobs)
+        try:
+            yield from zip(jobs, outputs)
+        finally:
+            if hasattr(outputs, "close"):  # a generator: stop the jobs still running
+                with warnings.catch_warnings():
+                    # we stop early only on an error, which says what went wrong
+                    warnings.filterwarnings("ignore", "[0-9]+ tasks", UserWarning)
+                    outputs.close()
 
 
 def fit_branches(
@@ -515,6 +534,7 @@ def fit_branches(
     n_jobs=None,
     memory=None,
     verbose=0,
+    while_refitting=None,
 ):
     """Fit every branch on its present rows, all fits in one flat Parallel call.
 
@@ -540,6 +560,11 @@ def fit_branches(
         Per branch, fit parameters aligned with all rows (e.g. sample_weight).
     n_jobs, memory, verbose
         As for the estimators.
+    while_refitting : callable, default=None
+        Called with the list of FittedBranch (out-of-fold predictions in, refit
+        estimators not yet) as soon as every out-of-fold prediction is in, while
+        the refits may still run: what needs only the out-of-fold predictions
+        (the final estimator, the vote's weights) overlaps them.
 
     Returns
     -------
@@ -554,22 +579,42 @@ def fit_branches(
     jobs = [job for k, plan in enumerate(plans) for job in _jobs(k, plan, y.shape[0])]
     if verbose and cache.enabled:
         print(f"[late fusion] {len(jobs)} fits to run; the others loaded from memory")
-    results = _run_flat(jobs, plans, X, y, fit_params, classes, n_jobs, verbose)
-
+    fitted = None
     fold_outputs = {}
-    for (_, k, fold, _, _), result in zip(jobs, results):
-        if fold is None:
-            plans[k].refit = result
-            cache.store("refit", plans[k].keys[0], result)
-        else:
-            fold_outputs[k, fold] = result
+    n_fold_jobs = sum(fold is not None for _, _, fold, _, _ in jobs)
+
+    def out_of_fold_done():
+        nonlocal fitted
+        fitted = _with_out_of_fold(plans, fold_outputs, cache)
+        if while_refitting is not None:
+            while_refitting(fitted)
+
+    if n_fold_jobs == 0:
+        out_of_fold_done()
+    # closing: an error in while_refitting stops the jobs still running at once
+    with closing(_run_flat(jobs, plans, X, y, fit_params, classes, n_jobs, verbose)) as results:
+        for (_, k, fold, _, _), result in results:
+            if fold is None:
+                plans[k].refit = result
+                cache.store("refit", plans[k].keys[0], result)
+            else:
+                fold_outputs[k, fold] = result
+                if len(fold_outputs) == n_fold_jobs:
+                    out_of_fold_done()
+    for item, plan in zip(fitted, plans):
+        item.estimator = plan.refit
+    return fitted
+
+
+def _with_out_of_fold(plans, fold_outputs, cache):
+    """The branches with their out-of-fold predictions, before their refits are in."""
     fitted = []
     for k, plan in enumerate(plans):
         if plan.splits is not None and plan.oof is None:
             plan.oof = _assemble_oof(plan, [fold_outputs[k, f] for f in range(len(plan.splits))])
             check_finite_output(plan.oof, plan.branch, "out-of-fold predictions")
             cache.store("oof", plan.keys[1], plan.oof)
-        fitted.append(FittedBranch(plan.branch, plan.refit, plan.rows, plan.oof))
+        fitted.append(FittedBranch(plan.branch, None, plan.rows, plan.oof))
     return fitted
 
 

@@ -239,9 +239,14 @@ class StackingLateFusion(_BaseLateFusion):
         data = self._validate_fit_data(X, y, sample_weight, fit_params)
         self.final_estimator_ = self._make_final_estimator(data.task)
         self.stack_method_ = [self._branch_method(b, data.task) for b in self._branches]
-        fitted = self._fit_branches(data, self.stack_method_, out_of_fold=True)
-        X_meta, y_meta, final_params = self._meta_training_set(fitted, data)
-        fit_estimator(self.final_estimator_, X_meta, y_meta, final_params, "final estimator")
+
+        def fit_final_estimator(fitted):  # the branches' refits may still be running
+            X_meta, y_meta, final_params = self._meta_training_set(fitted, data)
+            fit_estimator(self.final_estimator_, X_meta, y_meta, final_params, "final estimator")
+
+        self._fit_branches(
+            data, self.stack_method_, out_of_fold=True, while_refitting=fit_final_estimator
+        )
         return self
 
     def _meta_training_set(self, fitted, data):

@@ -217,8 +217,8 @@ class WeightedVoteFusion(_BaseLateFusion):
         fixed = None if learning else self._fixed_weights()
         self._vote_methods = self._methods(data.task)
         self._soft = data.task == "classifier" and self.voting == "soft"
-        fitted = self._fit_branches(data, self._vote_methods, out_of_fold=learning)
-        if learning:
+
+        def learn_weights(fitted):  # the branches' refits may still be running
             weights = learn_vote_weights(
                 [item.oof for item in fitted],
                 [item.rows for item in fitted],
@@ -227,9 +227,16 @@ class WeightedVoteFusion(_BaseLateFusion):
                 sample_weight=data.sample_weight,
                 prior=getattr(self, "class_prior_", None),
             )
-        else:
-            weights = fixed
-        self.weights_ = {b.name: float(w) for b, w in zip(self._branches, weights)}
+            self.weights_ = {b.name: float(w) for b, w in zip(self._branches, weights)}
+
+        self._fit_branches(
+            data,
+            self._vote_methods,
+            out_of_fold=learning,
+            while_refitting=learn_weights if learning else None,
+        )
+        if not learning:
+            self.weights_ = {b.name: float(w) for b, w in zip(self._branches, fixed)}
         return self
 
     def _fixed_weights(self):

@@ -3,6 +3,7 @@
 - :func:`single_blas_thread`: one BLAS/OpenMP thread per worker, so that n_jobs
   workers do not each start as many BLAS threads as there are cores (on two
   cores that oversubscription made a logistic regression 20x slower).
+- :func:`streams_results`: whether results can be used as they come.
 - :func:`shared_with_workers`: the input handed to process workers as ONE
   memory-mapped file that we write and remove. Left to joblib, every large
   argument is dumped to a temporary folder that joblib deletes when the call
@@ -23,7 +24,7 @@ from joblib._parallel_backends import LokyBackend, MultiprocessingBackend
 from joblib.parallel import get_active_backend
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["single_blas_thread", "uses_threads", "shared_with_workers"]
+__all__ = ["single_blas_thread", "uses_threads", "streams_results", "shared_with_workers"]
 
 # threadpoolctl limits are process-wide: with a threading backend, nested
 # enter/exit of threadpool_limits from concurrent workers could restore the
@@ -64,6 +65,15 @@ def uses_threads():
     """Whether the active joblib backend runs jobs in threads of this process."""
     backend, _ = get_active_backend()
     return bool(getattr(backend, "uses_threads", False))
+
+
+def streams_results(n_jobs):
+    """Whether Parallel can hand results over as they come under the active backend
+    (joblib's multiprocessing backend cannot: it returns them all at the end)."""
+    backend, _ = get_active_backend()
+    return effective_n_jobs(n_jobs) == 1 or bool(
+        getattr(backend, "supports_return_generator", False)
+    )
 
 
 # joblib's own threshold (max_nbytes="1M") for memory-mapping an argument
