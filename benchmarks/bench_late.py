@@ -13,7 +13,8 @@ Prints four figures, each beside its scikit-learn baseline measured in the same 
    (at least one kept), scikit-learn's models mean-imputing the blanked views.
 
 scikit-learn's branches are pipelines that select their view with a
-ColumnTransformer (and mean-impute, a no-op on complete training data). BLAS is
+ColumnTransformer (in figures 3 and 4 also mean-imputing, for the blanked test
+views of figure 4; a no-op on complete training data). BLAS is
 pinned to one thread in this process for both sides (joblib's loky workers get
 cpu_count // n_jobs threads each, for both sides alike).
 
@@ -59,14 +60,16 @@ def svc(probability):
     return make_pipeline(StandardScaler(), model)
 
 
-def sklearn_branches(modalities, branch):
-    """scikit-learn's way to give each base estimator one view."""
+def sklearn_branches(modalities, branch, impute=False):
+    """scikit-learn's way to give each base estimator one view (and, for test rows
+    with blanked views, to mean-impute them: a no-op on complete training data)."""
+    imputer = [SimpleImputer()] if impute else []
     return [
         (
             name,
             make_pipeline(
                 ColumnTransformer([("select", "passthrough", list(cols))]),
-                SimpleImputer(),  # no-op on complete data; mean imputation in figure 4
+                *imputer,
                 clone(branch),
             ),
         )
@@ -205,13 +208,13 @@ def evaluate_fold(X, y, modalities, train, test, family, fold):
                 vote_branch, modalities=modalities, cv=CV, n_jobs=N_JOBS, memory=cache
             ),
             "StackingClassifier": StackingClassifier(
-                sklearn_branches(modalities, stack_branch),
+                sklearn_branches(modalities, stack_branch, impute=True),
                 final_estimator=LogisticRegression(max_iter=1000),
                 cv=CV,
                 n_jobs=N_JOBS,
             ),
             "VotingClassifier(soft)": VotingClassifier(
-                sklearn_branches(modalities, vote_branch), voting="soft", n_jobs=N_JOBS
+                sklearn_branches(modalities, vote_branch, impute=True), voting="soft", n_jobs=N_JOBS
             ),
         }
         X_blank = blank_views(X[test], modalities, np.random.RandomState(fold))
