@@ -222,8 +222,10 @@ def take_columns(X, indices):
 
 
 def take_block(X, columns, rows=None):
-    """Rows ``rows`` (None: all, a view where possible) of columns ``columns``,
+    """Rows ``rows`` of columns ``columns`` (None: all of them; a view where possible),
     copied once (an array's non-contiguous columns are not gathered for all rows first)."""
+    if columns is None:
+        return X if rows is None else _safe_indexing(X, rows)
     if rows is None:
         return take_columns(X, columns)
     key = _as_slice(np.asarray(columns))

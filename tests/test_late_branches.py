@@ -384,6 +384,30 @@ def test_process_workers_read_one_memory_map_that_is_removed_after_fit(
     np.testing.assert_array_equal(got.predict_proba(X), expected.predict_proba(X))
 
 
+@pytest.mark.parametrize("large", [True, False])
+def test_jobs_get_all_of_a_shared_map_or_else_only_their_branch_block(
+    large, large_data, data, monkeypatch
+):
+    X, y, modalities = large_data if large else data
+    sent = []
+
+    class RecordingParallel(_branches.Parallel):
+        def __call__(self, iterable):
+            tasks = list(iterable)
+            sent.extend(args[1] for _, args, _ in tasks)  # the X each job reads
+            return super().__call__(tasks)
+
+    monkeypatch.setattr(_branches, "Parallel", RecordingParallel)
+    with parallel_config(backend="loky", n_jobs=2):
+        StackingLateFusion(LogisticRegression(max_iter=200), modalities=modalities, cv=3).fit(X, y)
+    if large:
+        assert all(isinstance(x, np.memmap) and x.shape == X.shape for x in sent)
+    else:
+        widths = sorted({x.shape[1] for x in sent})
+        assert widths == sorted(len(cols) for cols in modalities.values())
+        assert not any(isinstance(x, np.memmap) for x in sent)
+
+
 class ExplodingFinalEstimator(LogisticRegression):
     def fit(self, X, y, sample_weight=None):
         raise RuntimeError("exploded while fitting")

@@ -32,7 +32,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_memory
 
 from .._fitting import fitting
-from .._modalities import branch_columns, take_block
+from .._modalities import branch_columns, take_block, take_columns
 from ._workers import shared_with_workers, single_blas_thread, streams_results, uses_threads
 
 __all__ = [
@@ -356,9 +356,9 @@ def aligned_output(estimator, X, method, classes, where):
 def _fit_task(estimator, X, columns, y, params, fit_rows, test_rows, method, classes, where, limit):
     """One job of the flat Parallel call: a fold fit + its predictions, or a refit.
 
-    ``X``, ``y`` and ``params`` hold all rows (shared by every job, so that process
-    workers receive one memory map of X); ``fit_rows`` (None: all) and
-    ``test_rows`` select this job's rows, ``columns`` the branch's columns.
+    ``X``, ``y`` and ``params`` hold all rows; ``fit_rows`` (None: all) and
+    ``test_rows`` select this job's rows, ``columns`` the branch's columns of
+    ``X`` (None: ``X`` is the branch's block already).
     """
     # Cloned here rather than by the caller: in parallel, the clones cost the
     # workers' time instead of delaying the first job.
@@ -453,43 +453,60 @@ def _plan_branch(branch, present, y, splits, method, task, cache, data_key, clas
     return plan
 
 
-def _jobs(k, plan, n_samples):
-    """The fits a branch still needs: (cost, branch index, fold or None, fit rows, test rows)."""
+def _jobs(k, plan):
+    """The fits a branch still needs: (cost, branch index, fold or None for the refit)."""
     width = plan.branch.columns.size
     jobs = []
     if plan.refit is None:
-        fit_rows = None if plan.rows.size == n_samples else plan.rows
-        jobs.append((plan.rows.size * width, k, None, fit_rows, None))
+        jobs.append((plan.rows.size * width, k, None))
     if plan.splits is not None and plan.oof is None:
-        for fold, (train, test) in enumerate(plan.splits):
-            jobs.append((train.size * width, k, fold, plan.rows[train], plan.rows[test]))
+        for fold, (train, _) in enumerate(plan.splits):
+            jobs.append((train.size * width, k, fold))
     return jobs
 
 
-def _run_flat(jobs, plans, X, y, fit_params, classes, n_jobs, verbose):
+def _run_flat(jobs, plans, X, y, fit_params, classes, n_jobs, verbose, *, out_of_fold_first):
     """Yield ``(job, result)`` as the jobs of ONE Parallel call finish, in their order.
 
-    Out-of-fold jobs come first, so that what needs only their predictions can
-    run while the refits do; within each kind, longest first (LPT scheduling:
-    the last jobs to finish are short).
+    Longest first (LPT scheduling: the last jobs to finish are short), after
+    the out-of-fold jobs when ``out_of_fold_first`` (what needs only their
+    predictions can then run while the refits do; in sequence, refits first
+    gives a lower peak memory).
     """
     if not jobs:  # everything came from the cache: no call, no worker start-up
         return
-    jobs.sort(key=lambda job: (job[2] is None, -job[0]))
+    jobs.sort(key=lambda job: (out_of_fold_first and job[2] is None, -job[0]))
     limit = effective_n_jobs(n_jobs) != 1
     # BLAS limits are per process (and OpenBLAS ignores a limit set in a worker
     # thread once the main thread set one): limit around the call for thread
     # backends; process backends limit inside each job.
     threads = uses_threads()
 
-    def call(X_jobs, k, fold, fit_rows, test_rows):
+    sources = {}
+
+    def source(X_jobs, k):
+        """What branch k's jobs read: all of X when it is a map shared with process
+        workers (passed by reference, each job taking its columns), else the
+        branch's block (less to send than all of X)."""
+        if k not in sources:
+            columns = plans[k].branch.columns
+            shared = X_jobs is not X
+            sources[k] = (X_jobs, columns) if shared else (take_columns(X, columns), None)
+        return sources[k]
+
+    def call(X_jobs, k, fold):
+        # the rows are made as the job is dispatched, not all at once up front
         plan = plans[k]
-        where = plan.branch.describe() + ("" if fold is None else f" on CV fold {fold}")
-        method = None if fold is None else plan.method
+        if fold is None:  # the refit
+            where, method, test_rows = plan.branch.describe(), None, None
+            fit_rows = None if plan.rows.size == y.shape[0] else plan.rows
+        else:
+            where, method = f"{plan.branch.describe()} on CV fold {fold}", plan.method
+            train, test = plan.splits[fold]
+            fit_rows, test_rows = plan.rows[train], plan.rows[test]
         return delayed(_fit_task)(
             plan.branch.estimator,
-            X_jobs,
-            plan.branch.columns,
+            *source(X_jobs, k),
             y,
             fit_params[k],
             fit_rows,
@@ -576,12 +593,16 @@ def fit_branches(
         _plan_branch(branch, presence[:, k], y, splits, methods[k], task, cache, data_key, classes)
         for k, branch in enumerate(branches)
     ]
-    jobs = [job for k, plan in enumerate(plans) for job in _jobs(k, plan, y.shape[0])]
+    jobs = [job for k, plan in enumerate(plans) for job in _jobs(k, plan)]
     if verbose and cache.enabled:
         print(f"[late fusion] {len(jobs)} fits to run; the others loaded from memory")
-    fitted = None
     fold_outputs = {}
-    n_fold_jobs = sum(fold is not None for _, _, fold, _, _ in jobs)
+    n_fold_jobs = sum(fold is not None for _, _, fold in jobs)
+    # In parallel, what needs only the out-of-fold predictions runs while the
+    # refits do; in sequence it waits for them (nothing to overlap, and its data
+    # would add to the refits' peak memory).
+    overlap = effective_n_jobs(n_jobs) != 1
+    fitted = None
 
     def out_of_fold_done():
         nonlocal fitted
@@ -589,18 +610,23 @@ def fit_branches(
         if while_refitting is not None:
             while_refitting(fitted)
 
-    if n_fold_jobs == 0:
+    if overlap and n_fold_jobs == 0:
         out_of_fold_done()
     # closing: an error in while_refitting stops the jobs still running at once
-    with closing(_run_flat(jobs, plans, X, y, fit_params, classes, n_jobs, verbose)) as results:
-        for (_, k, fold, _, _), result in results:
+    flat = _run_flat(
+        jobs, plans, X, y, fit_params, classes, n_jobs, verbose, out_of_fold_first=overlap
+    )
+    with closing(flat) as results:
+        for (_, k, fold), result in results:
             if fold is None:
                 plans[k].refit = result
                 cache.store("refit", plans[k].keys[0], result)
             else:
                 fold_outputs[k, fold] = result
-                if len(fold_outputs) == n_fold_jobs:
+                if overlap and len(fold_outputs) == n_fold_jobs:
                     out_of_fold_done()
+    if fitted is None:
+        out_of_fold_done()
     for item, plan in zip(fitted, plans):
         item.estimator = plan.refit
     return fitted
