@@ -284,7 +284,8 @@ def test_all_fold_fits_and_refits_run_in_one_flat_parallel_call(data, monkeypatc
     assert calls == [2 * (4 + 1)]  # (branch x fold) fits plus one refit per branch
 
 
-@pytest.mark.parametrize("backend", ["loky", "threading"])
+# multiprocessing: a backend that cannot stream results (return_as="list")
+@pytest.mark.parametrize("backend", ["loky", "threading", "multiprocessing"])
 def test_parallel_fit_equals_sequential_fit(data, backend):
     X, y, modalities = data
     model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
