@@ -340,7 +340,7 @@ def _load_bundled(args):
 # Checks before running                                                       #
 # --------------------------------------------------------------------------- #
 def _parse_strategies(text, spec):
-    from .model_selection import STRATEGY_NAMES, _torch_available
+    from .model_selection._strategies import STRATEGY_NAMES, torch_available
 
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
@@ -359,7 +359,7 @@ def _parse_strategies(text, spec):
             raise UsageError(
                 f"--strategies: unknown strategy {name!r}; choose from default, {known}, single:NAME"
             )
-        elif name == "intermediate" and not _torch_available():
+        elif name == "intermediate" and not torch_available():
             raise UsageError(
                 "--strategies: 'intermediate' needs torch and skorch; `pip install \"skfusion[torch]\"` or leave it out"
             )
@@ -388,7 +388,7 @@ def _parse_scoring(text):
 
 
 def _check_target(y, task, cv):
-    from .model_selection import _infer_task
+    from .model_selection._compare import _infer_task
 
     try:
         task = _infer_task(y, task)

@@ -251,9 +251,9 @@ def test_default_strategies_run_without_torch(table, tmp_path):
 
 
 def test_intermediate_without_torch_is_a_user_error(table, capsys, monkeypatch):
-    from skfusion import model_selection
+    from skfusion.model_selection import _strategies
 
-    monkeypatch.setattr(model_selection, "_torch_available", lambda: False)
+    monkeypatch.setattr(_strategies, "torch_available", lambda: False)
     path, _ = table
     err = _user_error(
         capsys,

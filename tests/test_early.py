@@ -15,7 +15,7 @@ from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import skfusion._block_scaling as block_scaling
+import skfusion.early._block_scaling as block_scaling
 from skfusion import FeatureFusion, InteractionFusion
 from skfusion.datasets import make_multimodal_classification
 

@@ -153,7 +153,7 @@ def test_predict_latency_is_score_time_per_thousand_test_rows(classification, mo
         results["score_time"] = np.array([0.5, 0.5, 0.5])
         return results
 
-    monkeypatch.setattr(model_selection, "cross_validate", fixed_times)
+    monkeypatch.setattr(model_selection._compare, "cross_validate", fixed_times)
     result = compare_fusion(X, y, modalities, {"logreg": LogisticRegression()}, cv=3)
     # 150 rows in 3 folds: 50 test rows each; 0.5 s / 50 rows = 10 s per 1,000 rows
     np.testing.assert_allclose(result.records[0]["predict_ms_per_1k"], 10_000.0)

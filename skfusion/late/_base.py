@@ -7,7 +7,7 @@ input and target validation, and the fit/predict plumbing around
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin, is_classifier
+from sklearn.base import MetaEstimatorMixin, TransformerMixin, is_classifier
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import check_cv
 from sklearn.preprocessing import LabelEncoder
@@ -23,9 +23,19 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from .._modalities import check_modality_names, presence_mask, validate_modal_data
-from .._warnings import warn_at_caller
-from ..exceptions import NoModalityPresentWarning
+from .._modalities import (
+    branch_modalities,
+    check_modality_names,
+    presence_mask,
+    validate_modal_data,
+)
+from .._utils.composition import NamedEstimatorsComposition
+from .._utils.modality_protocol import (
+    ModalityProtocolMixin,
+    ModalitySubsetError,
+    restrict_to_modalities,
+)
+from .._warnings import predict_present_rows
 from ._branches import (
     DROP,
     branch_presence,
@@ -58,8 +68,12 @@ class _FitData:
     task: str
 
 
-class _BaseLateFusion(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
+class _BaseLateFusion(
+    ModalityProtocolMixin, TransformerMixin, MetaEstimatorMixin, NamedEstimatorsComposition
+):
     """Base class of the late-fusion estimators. Not for direct use."""
+
+    _named_estimators_param = "estimators"
 
     # ------------------------------------------------------------ parameters
 
@@ -83,61 +97,44 @@ class _BaseLateFusion(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         """
         return Bunch(**dict(self._named_specs()))
 
-    def get_params(self, deep=True):
-        """Get parameters, including ``<branch>`` and ``<branch>__<param>``.
+    # ------------------------------------------------------------ modality protocol
 
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also return the branch estimators and their parameters.
+    def _per_modality_params(self, kept, modalities):
+        """Branches (and the weights given per branch) restricted to the modalities ``kept``.
 
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
+        A branch over several modalities keeps those in ``kept``, with its own
+        fusion estimator restricted to them; a branch left with none is removed.
         """
-        out = super().get_params(deep=deep)
-        if not deep or not isinstance(self.estimators, list):
-            return out
-        for item in self.estimators:
-            try:
-                name, estimator = item[0], item[1]
-            except (TypeError, IndexError, KeyError):
-                return out  # malformed; fit will say so
-            out[name] = estimator
-            if hasattr(estimator, "get_params") and not isinstance(estimator, type):
-                for key, value in estimator.get_params(deep=True).items():
-                    out[f"{name}__{key}"] = value
-        return out
+        if not isinstance(self.estimators, list):  # one estimator cloned per modality
+            return self._kept_weights(kept, self._kept_positions(kept))
+        estimators, entries = [], []
+        for position, item in enumerate(self.estimators):
+            name, estimator = item[0], item[1]
+            read = [name] if len(item) == 2 else _as_list(item[2])
+            branch_kept = [m for m in read if m in kept]
+            if not branch_kept:
+                continue
+            entries.append(position)
+            if len(item) == 3 and branch_kept != read and not _is_drop(estimator):
+                # The branch now receives only the kept modalities' columns.
+                estimator = restrict_to_modalities(
+                    estimator, branch_modalities(modalities, branch_kept)
+                )
+            estimators.append(item if len(item) == 2 else (name, estimator, branch_kept))
+        if all(_is_drop(item[1]) for item in estimators):
+            raise ModalitySubsetError(
+                f"No branch of {type(self).__name__} reads any of the modalities {kept}."
+            )
+        return {"estimators": estimators, **self._kept_weights([e[0] for e in estimators], entries)}
 
-    def set_params(self, **params):
-        """Set parameters, including a whole branch (an estimator or ``"drop"``).
+    def _kept_weights(self, kept_branches, positions):
+        """Hook for estimators with per-branch weights (the vote)."""
+        return {}
 
-        Parameters
-        ----------
-        **params : dict
-            Constructor parameters, ``<branch>=estimator_or_drop`` or
-            ``<branch>__<param>=value``.
-
-        Returns
-        -------
-        self : object
-        """
-        if "estimators" in params:
-            self.estimators = params.pop("estimators")
-        if isinstance(self.estimators, list):
-            names = [item[0] for item in self.estimators if isinstance(item, (tuple, list))]
-            replaced = {key: params.pop(key) for key in list(params) if key in names}
-            if replaced:
-                self.estimators = [
-                    (
-                        (item[0], replaced[item[0]], *item[2:])
-                        if isinstance(item, (tuple, list)) and item[0] in replaced
-                        else item
-                    )
-                    for item in self.estimators
-                ]
-        return super().set_params(**params)
+    def _predicts_with_masked_modalities(self):
+        # A branch missing one of its modalities is left out of the vote or the
+        # stack (masked meta-features): what these estimators were built for.
+        return True
 
     # ------------------------------------------------------------ tags
 
@@ -339,15 +336,16 @@ class _BaseLateFusion(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         )
         return X_valid, presence, outputs
 
-    def _warn_fallback(self, n_rows, n_total, extra=""):
-        if n_rows:
-            what = "class prior" if hasattr(self, "classes_") else "target mean"
-            warn_at_caller(
-                f"{n_rows} of {n_total} rows have no branch present (every branch "
-                f"misses one of its modalities there{extra}); they get the training "
-                f"{what}.",
-                NoModalityPresentWarning,
-            )
+    def _predict_present_rows(self, predict, present, fallback, extra=""):
+        """``predict`` on the rows with a branch present; the prior or mean on the others."""
+        return predict_present_rows(
+            predict,
+            present,
+            fallback,
+            absent_rows="have no branch present (every branch misses one of its "
+            f"modalities there{extra})",
+            fallback_name="class prior" if hasattr(self, "classes_") else "target mean",
+        )
 
     def score(self, X, y, sample_weight=None):
         """Accuracy (classification) or R² (regression) of ``predict(X)``.
@@ -368,6 +366,10 @@ class _BaseLateFusion(TransformerMixin, MetaEstimatorMixin, BaseEstimator):
         if is_classifier(self):
             return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
         return r2_score(y, self.predict(X), sample_weight=sample_weight)
+
+
+def _as_list(modalities):
+    return [modalities] if isinstance(modalities, str) else list(modalities)
 
 
 def _is_drop(estimator):

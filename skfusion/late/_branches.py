@@ -31,7 +31,7 @@ from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_memory
 
-from .._fitting import fitting
+from .._fit_context import fitting
 from .._modalities import branch_columns, take_block, take_columns
 from ._workers import shared_with_workers, single_blas_thread, streams_results, uses_threads
 

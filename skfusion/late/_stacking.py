@@ -12,7 +12,7 @@ from sklearn.utils.metadata_routing import MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from .._fitting import fit_context
+from .._fit_context import fit_context
 from ._base import _BaseLateFusion, _is_classification
 from ._branches import fit_estimator, subset_params
 
@@ -429,17 +429,11 @@ class StackingLateFusion(_BaseLateFusion):
 
     def _final_output(self, X, method, fallback):
         meta, none = self._meta_features(X)
-        n_samples = none.shape[0]
-        self._warn_fallback(int(none.sum()), n_samples)
-        if none.all():
-            return np.array([fallback] * n_samples)
-        output = getattr(self.final_estimator_, method)(_take_rows(meta, ~none))
-        if not none.any():
-            return output
-        full = np.empty((n_samples,) + np.shape(output)[1:], dtype=np.asarray(output).dtype)
-        full[~none] = output
-        full[none] = fallback
-        return full
+        return self._predict_present_rows(
+            lambda present: getattr(self.final_estimator_, method)(_take_rows(meta, present)),
+            ~none,
+            fallback,
+        )
 
     def predict(self, X):
         """Predict with the final estimator; rows with no branch get the prior or mean.

@@ -10,7 +10,8 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .._fitting import fit_context
+from .._fit_context import fit_context
+from .._utils.modality_protocol import ModalitySubsetError
 from ._base import _BaseLateFusion, _is_classification
 
 __all__ = ["WeightedVoteFusion", "learn_vote_weights"]
@@ -239,6 +240,25 @@ class WeightedVoteFusion(_BaseLateFusion):
             self.weights_ = {b.name: float(w) for b, w in zip(self._branches, fixed)}
         return self
 
+    def _kept_weights(self, kept_branches, positions):
+        """Fixed weights restricted to the kept branches (by name or by entry)."""
+        if self.weights is None or isinstance(self.weights, str):
+            return {}
+        if isinstance(self.weights, dict):
+            weights = {name: w for name, w in self.weights.items() if name in kept_branches}
+            values = list(weights.values())
+        else:
+            given = np.asarray(self.weights, dtype=np.float64).ravel()
+            if given.size <= max(positions):
+                return {}  # malformed: fit says so
+            weights = values = [float(given[i]) for i in positions]
+        if values and not any(value > 0 for value in values):
+            raise ModalitySubsetError(
+                f"Every branch of {kept_branches} has weight 0: the vote falls back to "
+                "the prior."
+            )
+        return {"weights": weights}
+
     def _fixed_weights(self):
         """The given weights of the active branches, checked and normalised."""
         names = [b.name for b in self._all_branches]
@@ -276,31 +296,32 @@ class WeightedVoteFusion(_BaseLateFusion):
     def _weight_vector(self):
         return np.array([self.weights_[b.name] for b in self._branches])
 
-    def _vote(self, X):
-        """Weighted sums over the present branches, their total weight, and outputs."""
+    def _weighted_sums(self, X):
+        """Per row, the weighted sum of the present branches' votes, and their total weight."""
         _, presence, outputs = self._branch_outputs(X, self._vote_methods)
-        n_samples = presence.shape[0]
         weights = self._weight_vector()
-        total = presence.astype(np.float64) @ weights
-        return presence, outputs, weights, total, n_samples
-
-    def _classification_vote(self, X):
-        presence, outputs, weights, total, n_samples = self._vote(X)
-        votes = np.zeros((n_samples, self.classes_.size))
+        n_samples = presence.shape[0]
+        classification = hasattr(self, "classes_")
+        sums = np.zeros((n_samples, self.classes_.size) if classification else n_samples)
         for k, output in enumerate(outputs):
             if output is None:
                 continue
             rows = np.flatnonzero(presence[:, k])
-            if self._soft:
-                votes[rows] += weights[k] * output
+            if classification and not self._soft:  # a hard vote for the predicted class
+                sums[rows, output.astype(np.intp)] += weights[k]
             else:
-                votes[rows, output.astype(np.intp)] += weights[k]
-        return votes, total
+                sums[rows] += weights[k] * output
+        return sums, presence.astype(np.float64) @ weights
 
-    def _fallback_rows(self, total):
-        none = total <= 0
-        self._warn_fallback(int(none.sum()), none.size, " or only zero-weight branches")
-        return none
+    def _vote(self, X, combine, fallback):
+        """``combine(sums, total)`` on rows whose present branches have weight; ``fallback`` elsewhere."""
+        sums, total = self._weighted_sums(X)
+        return self._predict_present_rows(
+            lambda present: combine(sums[present], total[present]),
+            total > 0,
+            fallback,
+            extra=" or only zero-weight branches",
+        )
 
     @available_if(_soft_classification)
     def predict_proba(self, X):
@@ -317,12 +338,7 @@ class WeightedVoteFusion(_BaseLateFusion):
             The class prior for rows with no branch present.
         """
         check_is_fitted(self)
-        votes, total = self._classification_vote(X)
-        none = self._fallback_rows(total)
-        proba = np.empty_like(votes)
-        proba[~none] = votes[~none] / total[~none, None]
-        proba[none] = self.class_prior_
-        return proba
+        return self._vote(X, lambda sums, total: sums / total[:, None], self.class_prior_)
 
     def predict(self, X):
         """Predict by the vote of the branches present in each row.
@@ -341,20 +357,10 @@ class WeightedVoteFusion(_BaseLateFusion):
         """
         check_is_fitted(self)
         if hasattr(self, "classes_"):
-            votes, total = self._classification_vote(X)
-            none = self._fallback_rows(total)
-            index = np.argmax(votes, axis=1)
-            index[none] = np.argmax(self.class_prior_)
+            most_frequent = int(np.argmax(self.class_prior_))
+            index = self._vote(X, lambda sums, total: np.argmax(sums, axis=1), most_frequent)
             return self.classes_[index]
-        presence, outputs, weights, total, n_samples = self._vote(X)
-        summed = np.zeros(n_samples)
-        for k, output in enumerate(outputs):
-            if output is not None:
-                summed[presence[:, k]] += weights[k] * output
-        none = self._fallback_rows(total)
-        prediction = np.full(n_samples, self.target_mean_)
-        prediction[~none] = summed[~none] / total[~none]
-        return prediction
+        return self._vote(X, lambda sums, total: sums / total, self.target_mean_)
 
     def transform(self, X):
         """Each branch's predictions, NaN where the branch is absent.

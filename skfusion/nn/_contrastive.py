@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from torch import nn
 
-from .._fitting import fit_context
+from .._fit_context import fit_context
 from .._modalities import (
     check_present_somewhere,
     presence_mask,
@@ -19,6 +19,7 @@ from .._modalities import (
     take_columns,
     validate_modal_data,
 )
+from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
 from ..metrics import recall_at_k
 from ._losses import info_nce_loss
 
@@ -49,7 +50,7 @@ class _ProjectionHeads(nn.Module):
         return {name: self.heads[name](block) for name, block in blocks.items()}
 
 
-class ContrastiveAlignment(TransformerMixin, BaseEstimator):
+class ContrastiveAlignment(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     """Align modalities in a shared space with projection heads and a CLIP-style loss.
 
     Each modality gets its own small MLP (projection head) into an
@@ -207,6 +208,25 @@ class ContrastiveAlignment(TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+
+    # -- modality protocol ----------------------------------------------------
+
+    def _check_restriction(self, kept):
+        if len(kept) < 2:
+            raise ModalitySubsetError(f"ContrastiveAlignment aligns two or more modalities; got {kept}.")
+        if self.output not in ("mean", "concat") and self.output not in kept:
+            raise ModalitySubsetError(f"ContrastiveAlignment outputs modality {self.output!r}, not in {kept}.")
+
+    def _per_modality_params(self, kept, modalities):
+        # a retrieval direction over a left-out modality falls back to the default pair
+        return {
+            param: None
+            for param in ("query_modality", "gallery_modality")
+            if getattr(self, param) not in kept
+        }
+
+    def _predicts_with_masked_modalities(self):
+        return True  # transform averages the embeddings of the modalities present
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -27,8 +27,9 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch.callbacks import EarlyStopping
 from skorch.utils import noop
 
-from .._fitting import fit_context
+from .._fit_context import fit_context
 from .._modalities import check_present_somewhere, presence_mask, validate_modal_data
+from .._utils.modality_protocol import ModalityProtocolMixin
 from .._warnings import warn_at_caller
 from ..exceptions import NoModalityPresentWarning
 from ._modules import ACTIVATIONS, FUSIONS, FusionNetwork
@@ -95,7 +96,9 @@ def _pad_batch(batch, batch_size):
     return {"x": x, "present": present}
 
 
-class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _BaseIntermediateFusion(
+    ModalityProtocolMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """What the classifier and the regressor share. Not for direct use."""
 
     _parameter_constraints: dict = {
@@ -180,6 +183,14 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, TransformerMixin,
         self.amp = amp
         self.random_state = random_state
         self.verbose = verbose
+
+    # ------------------------------------------------------------ modality protocol
+
+    def _predicts_with_masked_modalities(self):
+        # A missing modality reaches the fusion operator as one dropped by
+        # modality dropout does: a network trained with it has learned to
+        # predict without each modality; one trained without it has not.
+        return self.modality_dropout > 0
 
     # ------------------------------------------------------------ tags
 

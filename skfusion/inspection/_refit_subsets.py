@@ -15,7 +15,7 @@ from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 
-from ._modalities import branch_columns, branch_modalities, take_columns
+from .._modalities import branch_columns, branch_modalities, take_columns
 
 __all__ = ["restricted", "cross_val_subsets", "score_table", "dummy_for"]
 

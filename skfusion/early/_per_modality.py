@@ -1,99 +1,37 @@
-"""Per-modality transformers addressed by modality name, as nested parameters.
+"""Early fusion's per-modality settings: ``transformers`` and ``weights``,
+checked and resolved to one value per modality.
 
-:class:`NamedTransformersMixin` makes ``<modality>__<param>`` (and
-``<modality>`` itself) settable through ``set_params``, hence searchable by
-GridSearchCV, for a ``transformers`` parameter given as a dict or as a list of
-``(modality, transformer)`` pairs. scikit-learn's ``_BaseComposition`` does the
-same for lists of pairs only.
+Their nested parameters (``<modality>__<param>``) come from
+:class:`skfusion._utils.composition.NamedEstimatorsComposition`.
 """
 
 from numbers import Real
 
 import numpy as np
 
-__all__ = ["NamedTransformersMixin", "resolve_transformers", "resolve_weights"]
+from .._utils.composition import named_items
+
+__all__ = ["inner_transformers", "resolve_transformers", "resolve_weights", "restrict_setting"]
 
 _STRING_TRANSFORMERS = ("passthrough", "drop")
 
 
-def named_transformers(transformers):
-    """``(modality, transformer)`` pairs of a dict or list of pairs; [] otherwise."""
-    if isinstance(transformers, dict):
-        return list(transformers.items())
-    if isinstance(transformers, list) and all(
-        isinstance(item, tuple) and len(item) == 2 for item in transformers
-    ):
-        return list(transformers)
-    return []
-
-
-class NamedTransformersMixin:
-    """Nested parameters for the named transformers of ``self.transformers``."""
-
-    def get_params(self, deep=True):
-        """Get parameters, including ``<modality>__<param>`` of named transformers.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also return each named per-modality transformer (as ``<modality>``)
-            and its parameters (as ``<modality>__<param>``).
-
-        Returns
-        -------
-        params : dict
-            Parameter names mapped to their values.
-        """
-        params = super().get_params(deep=deep)
-        if deep:
-            for name, transformer in named_transformers(self.transformers):
-                params[name] = transformer
-                if hasattr(transformer, "get_params"):
-                    for key, value in transformer.get_params(deep=True).items():
-                        params[f"{name}__{key}"] = value
-        return params
-
-    def set_params(self, **params):
-        """Set parameters, including a named transformer or its parameters.
-
-        Parameters
-        ----------
-        **params : dict
-            ``transformers``; ``<modality>`` to replace that modality's
-            transformer (the user's dict or list is not edited: a new one is
-            stored); ``<modality>__<param>``; or any other parameter.
-
-        Returns
-        -------
-        self : estimator
-            This estimator.
-        """
-        if "transformers" in params:
-            self.transformers = params.pop("transformers")
-        named = dict(named_transformers(self.transformers))
-        replaced = {key: params.pop(key) for key in list(params) if key in named}
-        if replaced:
-            named.update(replaced)
-            self.transformers = (
-                named if isinstance(self.transformers, dict) else list(named.items())
-            )
-        return super().set_params(**params)
-
-    def _inner_transformers(self):
-        """Every transformer object (not string) that ``transformers`` holds."""
-        transformers = self.transformers
-        if transformers is None or isinstance(transformers, str):
-            return []
-        if isinstance(transformers, (dict, list)):
-            candidates = [t for _, t in named_transformers(transformers)]
-        else:
-            candidates = [transformers]
-        return [t for t in candidates if not isinstance(t, str)]
+def inner_transformers(transformers):
+    """Every transformer object (not string) that a ``transformers`` setting holds."""
+    if transformers is None or isinstance(transformers, str):
+        return []
+    if isinstance(transformers, (dict, list)):
+        candidates = [t for _, t in named_items(transformers)]
+    else:
+        candidates = [transformers]
+    return [t for t in candidates if not isinstance(t, str)]
 
 
 def _check_named(transformers, names, param_names):
-    named = named_transformers(transformers)
-    if isinstance(transformers, list) and len(named) != len(transformers):
+    named = named_items(transformers)
+    if isinstance(transformers, list) and not all(
+        isinstance(item, (tuple, list)) and len(item) == 2 for item in transformers
+    ):
         raise TypeError(
             "`transformers` as a list must hold (modality, transformer) pairs; "
             f"got {transformers!r}."
@@ -170,3 +108,23 @@ def resolve_weights(weights, names):
                 f"Weight of modality {name!r} must be a finite number >= 0; got {value!r}."
             )
     return {name: float(value) for name, value in resolved.items()}
+
+
+def restrict_setting(setting, kept, positions):
+    """A per-modality setting (``weights``, ``transformers``) restricted to ``kept`` modalities.
+
+    A dict or a list of ``(modality, value)`` pairs keeps the named modalities
+    in ``kept``; an array-like of one value per modality keeps the values at
+    ``positions`` (those of ``kept`` among the estimator's modalities); one
+    value for every modality (None, a string, an estimator) stays as it is.
+    """
+    if isinstance(setting, dict):
+        return {name: value for name, value in setting.items() if name in kept}
+    if isinstance(setting, list) and named_items(setting):
+        return [item for item in setting if item[0] in kept]
+    if setting is None or isinstance(setting, str) or hasattr(setting, "fit"):
+        return setting
+    values = np.asarray(setting, dtype=object).ravel().tolist() if np.ndim(setting) else setting
+    if not isinstance(values, list) or len(values) <= max(positions, default=-1):
+        return setting  # malformed; fit says so
+    return [values[i] for i in positions]

@@ -14,20 +14,21 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._fitting import fit_context
-from ._modalities import (
+from .._fit_context import fit_context
+from .._modalities import (
     check_present_somewhere,
     presence_mask,
     present_block,
     validate_modal_data,
 )
+from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
 
 __all__ = ["MultiviewCCA"]
 
 _AUTO_SHRINKAGE = ("ledoit_wolf", "oas")
 
 
-class MultiviewCCA(TransformerMixin, BaseEstimator):
+class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     """Regularised multi-view (multi-set) canonical correlation analysis.
 
     Projects every modality into one ``n_components``-dimensional space in
@@ -151,6 +152,21 @@ class MultiviewCCA(TransformerMixin, BaseEstimator):
         self.regularization = regularization
         self.output = output
         self.scale = scale
+
+    # -- modality protocol ----------------------------------------------------
+
+    def _check_restriction(self, kept):
+        if len(kept) < 2:
+            raise ModalitySubsetError(f"MultiviewCCA aligns two or more modalities; got {kept}.")
+
+    def _per_modality_params(self, kept, modalities):
+        if isinstance(self.regularization, dict):
+            return {"regularization": {m: r for m, r in self.regularization.items() if m in kept}}
+        return {}
+
+    def _predicts_with_masked_modalities(self):
+        # transform averages the projections of the modalities present in a row
+        return True
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -23,8 +23,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from ._fitting import fit_context
-from ._modalities import check_no_missing, presence_mask, take_columns, validate_modal_data
+from .._fit_context import fit_context
+from .._utils.modality_protocol import ModalityProtocolMixin
+from .._modalities import check_no_missing, presence_mask, take_columns, validate_modal_data
 
 __all__ = ["CooperativeFusion"]
 
@@ -39,7 +40,7 @@ def _is_binomial(estimator):
     return estimator.family == "binomial"
 
 
-class CooperativeFusion(BaseEstimator):
+class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
     """Cooperative learning: penalised linear model with a cross-modality agreement penalty.
 
     Fits one linear predictor per modality, ``f_m(X_m) = X_m theta_m``, whose sum

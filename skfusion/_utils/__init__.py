@@ -1,0 +1,12 @@
+"""Helpers that several of skfusion's packages share (floor 1, beside
+:mod:`skfusion._modalities` and :mod:`skfusion._fit_context`).
+
+- :mod:`.composition`: nested parameters ``<name>__<param>`` for named
+  sub-estimators, on scikit-learn's ``_BaseComposition``;
+- :mod:`.modality_protocol`: what the tools ask a fusion estimator about its
+  modalities (restrict to a subset, predict with some masked);
+- :mod:`.splits`: cross-validation splits made once and checked;
+- :mod:`.text_table`: the plain-text tables the result objects print.
+
+Nothing here imports a strategy or a tool.
+"""

@@ -1,0 +1,219 @@
+"""Modality ablation: the estimator refitted on subsets of modalities."""
+
+import numpy as np
+from sklearn.metrics import check_scoring
+
+from .._modalities import resolve_modalities
+from ._common import ablation_subsets, as_2d, cv_splits
+from ._refit_subsets import cross_val_subsets, score_table
+
+__all__ = ["modality_ablation", "ModalityAblation"]
+
+
+def modality_ablation(
+    estimator, X, y, modalities, cv=5, scoring=None, n_jobs=None, *, error_score="raise"
+):
+    """Cross-validated score of the estimator refitted on subsets of modalities.
+
+    With up to six modalities every non-empty subset is scored; above that,
+    each modality alone, each leave-one-out subset and all of them. Compare a
+    subset with its members alone to see synergy (the subset beats its best
+    member) and redundancy (adding a modality changes nothing).
+
+    Parameters
+    ----------
+    estimator : estimator object
+        An unfitted estimator; each subset refits a clone. skfusion's fusion
+        estimators (anything with a ``modalities`` parameter, also inside a
+        :class:`~sklearn.pipeline.Pipeline`) get their ``modalities`` set to
+        the subset, late-fusion branches over left-out modalities are dropped
+        and hybrid branches keep the modalities in the subset; any other
+        estimator is fitted on the subset's columns.
+    X : {array-like, DataFrame} of shape (n_samples, n_features)
+        The data.
+    y : array-like of shape (n_samples,)
+        The target.
+    modalities : dict of str to columns
+        The modality specification, resolved once against ``X``.
+    cv : int, cross-validation generator or iterable, default=5
+        As in scikit-learn; the same folds are used for every subset.
+    scoring : str, callable, list, tuple or dict, default=None
+        As in :func:`~sklearn.model_selection.cross_validate`; None uses the
+        estimator's ``score``.
+    n_jobs : int, default=None
+        Number of fits in parallel (one flat joblib call over subsets and folds).
+    error_score : "raise" or float, default="raise"
+        As in :func:`~sklearn.model_selection.cross_validate`: a fit that fails
+        on a subset (say, a pipeline whose steps drop every modality of it)
+        raises, or scores this value (e.g. ``np.nan``) with a
+        :class:`~sklearn.exceptions.FitFailedWarning`.
+
+    Returns
+    -------
+    ModalityAblation
+        Scores per subset and fold; print it or call :meth:`~ModalityAblation.to_frame`.
+
+    See Also
+    --------
+    modality_shapley : Share of the full model's gain per modality.
+    modality_importance : Permutation importance of whole modalities.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skfusion.inspection import modality_ablation
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(80, 3))
+    >>> y = 2 * X[:, 0] + X[:, 1]
+    >>> ablation = modality_ablation(
+    ...     LinearRegression(), X, y, {"a": [0], "b": [1], "noise": [2]}, cv=4)
+    >>> ablation.subsets[:3]
+    [('a',), ('b',), ('noise',)]
+    >>> round(ablation.score(("a", "b")), 3)
+    1.0
+    """
+    X = as_2d(X)
+    spec = resolve_modalities(modalities, X)
+    subsets = ablation_subsets(list(spec))
+    splits = cv_splits(cv, X, y, estimator)
+    scorer = check_scoring(estimator, scoring=scoring)
+    scores = cross_val_subsets(
+        estimator, X, y, spec, subsets, splits, scorer, n_jobs, error_score=error_score
+    )
+    return ModalityAblation(
+        subsets, score_table(scores, scoring, error_score), modalities=list(spec)
+    )
+
+
+def _best_member(single, subset):
+    """Best score of the subset's members alone, ignoring failed ones (NaN)."""
+    scores = [single[name] for name in subset if not np.isnan(single[name])]
+    return max(scores) if scores else np.nan
+
+
+class ModalityAblation:
+    """Scores of an estimator refitted on subsets of modalities.
+
+    Built by :func:`modality_ablation`.
+
+    Parameters
+    ----------
+    subsets : list of tuple of str
+        The subsets scored.
+    scores : dict of str to ndarray of shape (n_subsets, n_splits)
+        Per-fold scores for each metric.
+    modalities : list of str
+        All modality names, in specification order.
+
+    Attributes
+    ----------
+    metrics : list of str
+        Metric names; the first is the one :meth:`score` and ``synergy`` use.
+    synergy : ndarray of shape (n_subsets,)
+        Mean score of each subset minus that of its best member alone: above
+        zero the modalities complement each other, near zero one of them
+        makes the others redundant (zero for single modalities).
+
+    See Also
+    --------
+    modality_ablation : Builds this result.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.inspection import ModalityAblation
+    >>> ablation = ModalityAblation(
+    ...     [("a",), ("b",), ("a", "b")],
+    ...     {"accuracy": np.array([[0.6, 0.7], [0.7, 0.7], [0.9, 0.8]])},
+    ...     modalities=["a", "b"])
+    >>> ablation.score(("b", "a"))
+    0.85
+    >>> ablation.synergy.round(2).tolist()
+    [0.0, 0.0, 0.15]
+    """
+
+    def __init__(self, subsets, scores, *, modalities):
+        self.subsets = [tuple(subset) for subset in subsets]
+        self.scores = scores
+        self.modalities = list(modalities)
+        self.metrics = list(scores)
+        means = scores[self.metrics[0]].mean(axis=1)
+        single = {subset[0]: mean for subset, mean in zip(self.subsets, means) if len(subset) == 1}
+        self.synergy = np.array(
+            [mean - _best_member(single, subset) for subset, mean in zip(self.subsets, means)]
+        )
+
+    def _index(self, subset):
+        order = {name: i for i, name in enumerate(self.modalities)}
+        unknown = [name for name in subset if name not in order]
+        if unknown:
+            raise ValueError(
+                f"Unknown modality {unknown[0]!r}; the modalities are {self.modalities}."
+            )
+        key = tuple(sorted(set(subset), key=order.get))
+        if key not in self.subsets:
+            raise ValueError(f"The subset {key} was not scored.")
+        return self.subsets.index(key)
+
+    def score(self, subset, metric=None):
+        """Mean cross-validated score of ``subset`` (any order)."""
+        metric = self.metrics[0] if metric is None else metric
+        return float(self.scores[metric][self._index(subset)].mean())
+
+    def to_frame(self):
+        """One row per subset: ``n_modalities``, ``<metric>_mean``/``_std``, ``synergy``."""
+        import pandas as pd
+
+        data = {"n_modalities": [len(subset) for subset in self.subsets]}
+        for metric, values in self.scores.items():
+            data[f"{metric}_mean"] = values.mean(axis=1)
+            data[f"{metric}_std"] = values.std(axis=1)
+        data["synergy"] = self.synergy
+        index = pd.Index([" + ".join(subset) for subset in self.subsets], name="modalities")
+        return pd.DataFrame(data, index=index)
+
+    def to_dict(self):
+        """A JSON-serialisable dict."""
+        return {
+            "modalities": self.modalities,
+            "metrics": self.metrics,
+            "subsets": [
+                {
+                    "modalities": list(subset),
+                    "scores": {
+                        metric: [float(v) for v in values[i]]
+                        for metric, values in self.scores.items()
+                    },
+                    "synergy": float(self.synergy[i]),
+                }
+                for i, subset in enumerate(self.subsets)
+            ],
+        }
+
+    def to_string(self, digits=3):
+        """The table as text."""
+        header = ["modalities", *self.metrics, "synergy"]
+        rows = []
+        for i, subset in enumerate(self.subsets):
+            row = [" + ".join(subset)]
+            for values in self.scores.values():
+                row.append(f"{values[i].mean():.{digits}f} ± {values[i].std():.{digits}f}")
+            row.append("-" if len(subset) == 1 else f"{self.synergy[i]:+.{digits}f}")
+            rows.append(row)
+        widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
+        return "\n".join(
+            "  ".join(
+                cell.ljust(w) if j == 0 else cell.rjust(w)
+                for j, (cell, w) in enumerate(zip(line, widths))
+            )
+            for line in [header, ["-" * w for w in widths], *rows]
+        )
+
+    def __str__(self):
+        return self.to_string()
+
+    def __repr__(self):
+        return f"<ModalityAblation of {len(self.subsets)} subsets of {self.modalities}>"
+
+

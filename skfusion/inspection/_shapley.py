@@ -1,0 +1,237 @@
+"""Exact Shapley values of the modalities for a model's score."""
+
+import math
+import warnings
+
+import numpy as np
+from sklearn.metrics import check_scoring
+from sklearn.utils import Bunch
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
+
+from ..exceptions import NoModalityPresentWarning
+from ._common import (
+    MAX_EXHAUSTIVE_MODALITIES,
+    MAX_MASKED_MODALITIES,
+    as_2d,
+    cv_splits,
+    modality_spec,
+)
+from ._refit_subsets import cross_val_subsets, dummy_for
+
+__all__ = ["modality_shapley"]
+
+
+def _late_fusion_types():
+    try:
+        from .late import StackingLateFusion, WeightedVoteFusion
+    except ImportError:  # pragma: no cover - only while late fusion is absent
+        return ()
+    return (StackingLateFusion, WeightedVoteFusion)
+
+
+def _shapley_from_values(value, n):
+    """Exact Shapley values from ``value[mask]`` over all ``2**n`` coalitions.
+
+    phi_i = sum over S not containing i of |S|! (n - |S| - 1)! / n! * (v(S + i) - v(S)).
+    """
+    weight = [math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)]
+    phi = np.zeros(n)
+    for mask in range(1 << n):
+        size = bin(mask).count("1")
+        for i in range(n):
+            if not mask >> i & 1:
+                phi[i] += weight[size] * (value[mask | 1 << i] - value[mask])
+    return phi
+
+
+def _blanked(X, columns):
+    """``X`` with ``columns`` set to NaN: those modalities become missing."""
+    if hasattr(X, "iloc"):
+        X_blank = X.copy()
+        for position in columns:
+            X_blank.isetitem(int(position), np.full(X.shape[0], np.nan))
+        return X_blank
+    X_blank = np.array(X, dtype=float)
+    X_blank[:, columns] = np.nan
+    return X_blank
+
+
+def _score_blanked(scorer, estimator, X, y, columns):
+    """Score with ``columns`` blanked; rows left with no present branch are expected here."""
+
+    with warnings.catch_warnings():
+        try:
+            from .late import NoModalityPresentWarning
+        except ImportError:  # pragma: no cover - only while late fusion is absent
+            pass
+        else:
+            # Subsets whose only modalities have vote weight 0 (or whose hybrid
+            # branches are all broken) fall back to the prior: that is v(S).
+            warnings.simplefilter("ignore", NoModalityPresentWarning)
+        return scorer(estimator, _blanked(X, columns), y)
+
+
+def _masked_values(estimator, X, y, spec, scorer, n_jobs):
+    """v(S) for every coalition, scoring the fitted model with the other modalities blanked."""
+    names = list(spec)
+    n = len(names)
+
+    def blank_columns(mask):
+        kept = {int(c) for i, name in enumerate(names) if mask >> i & 1 for c in spec[name]}
+        return sorted({int(c) for columns in spec.values() for c in columns} - kept)
+
+    masks = range(1, 1 << n)
+    scores = Parallel(n_jobs=n_jobs)(
+        delayed(_score_blanked)(scorer, estimator, X, y, blank_columns(mask)) for mask in masks
+    )
+    value = np.empty(1 << n)
+    value[list(masks)] = scores
+    value[0] = scorer(dummy_for(estimator).fit(X, y), X, y)
+    return value
+
+
+def _refitted_values(estimator, X, y, spec, scorer, cv, n_jobs):
+    """v(S) for every coalition, as the mean cross-validated score of a refit on S."""
+    names = list(spec)
+    n = len(names)
+    masks = list(range(1, 1 << n))
+    subsets = [tuple(name for i, name in enumerate(names) if mask >> i & 1) for mask in masks]
+    splits = cv_splits(cv, X, y, estimator)
+    scores = cross_val_subsets(estimator, X, y, spec, subsets, splits, scorer, n_jobs, empty=True)
+    value = np.empty(1 << n)
+    value[masks] = [np.mean(folds) for folds in scores[:-1]]
+    value[0] = np.mean(scores[-1])
+    return value
+
+
+def modality_shapley(
+    estimator, X, y, modalities=None, *, scoring=None, method="auto", cv=5, n_jobs=None
+):
+    """Exact Shapley values of the modalities for a model's score.
+
+    The value of a set ``S`` of modalities is the score of the model using
+    only ``S``; the Shapley value of a modality is its marginal contribution
+    averaged over every order in which modalities could be added. The values
+    sum to ``v(all) - v(empty)``, the full model's gain over an uninformed
+    prediction (efficiency).
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A fitted :class:`~skfusion.WeightedVoteFusion` or
+        :class:`~skfusion.StackingLateFusion` (evaluated without refitting),
+        or any estimator (refitted on every subset).
+    X : {array-like, DataFrame} of shape (n_samples, n_features)
+        Data to score on (held out, for a fitted model) or to cross-validate on.
+    y : array-like of shape (n_samples,)
+        The target.
+    modalities : dict of str to columns, default=None
+        The modality specification; None reads the fitted ``modalities_``.
+    scoring : str or callable, default=None
+        One metric (a scikit-learn scorer name or ``scorer(est, X, y)``);
+        None uses the estimator's ``score``.
+    method : {"auto", "mask", "refit"}, default="auto"
+        ``"mask"`` scores the fitted model with the modalities outside ``S``
+        blanked with NaN, which late fusion treats as missing (the vote
+        renormalises over the present modalities, stacking masks their
+        meta-features); it needs a fitted estimator that accepts NaN.
+        ``"refit"`` uses the mean cross-validated score of a clone refitted on
+        ``S`` (see :func:`modality_ablation` for how it is restricted), at most
+        six modalities. ``"auto"`` masks for fitted late-fusion estimators and
+        refits otherwise.
+    cv : int, cross-validation generator or iterable, default=5
+        Folds for ``method="refit"``.
+    n_jobs : int, default=None
+        Subsets (and folds) evaluated in parallel.
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        shapley_values : ndarray of shape (n_modalities,)
+            Shapley value of each modality.
+        modality_names : ndarray of shape (n_modalities,)
+            The modalities, in the order of ``shapley_values``.
+        full_score : float
+            v(all modalities).
+        empty_score : float
+            v(empty): the score of the class prior
+            (:class:`~sklearn.dummy.DummyClassifier`) or the mean
+            (:class:`~sklearn.dummy.DummyRegressor`), fitted on ``X, y``
+            (``"mask"``) or on each training fold (``"refit"``).
+        subset_scores : dict of tuple of str to float
+            v(S) for every subset.
+        method : str
+            The method used.
+
+    See Also
+    --------
+    modality_importance : Permutation importance of whole modalities.
+    modality_ablation : Scores of every subset, with their spread.
+
+    Notes
+    -----
+    With ``"mask"``, a late-fusion branch over several modalities (a hybrid
+    branch) is absent as soon as one of its modalities is blanked, so every
+    modality of that branch shares the credit for what the branch adds.
+
+    Shapley, "A value for n-person games", Contributions to the Theory of
+    Games II (1953). Evaluating coalitions by dropping features and
+    refitting, or by marginalising them, is discussed by Covert, Lundberg and
+    Lee, "Explaining by removing: a unified framework for model explanation",
+    JMLR 22 (2021). Exact values need ``2**n`` coalition scores.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from skfusion.inspection import modality_shapley
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(120, 3))
+    >>> y = X[:, 0] + X[:, 1]
+    >>> result = modality_shapley(
+    ...     LinearRegression(), X, y, {"a": [0], "b": [1], "noise": [2]}, cv=3)
+    >>> result.method
+    'refit'
+    >>> bool(np.isclose(result.shapley_values.sum(), result.full_score - result.empty_score))
+    True
+    >>> result.shapley_values.round(1).tolist()
+    [0.5, 0.5, 0.0]
+    """
+    if method not in ("auto", "mask", "refit"):
+        raise ValueError(f"`method` must be 'auto', 'mask' or 'refit'; got {method!r}.")
+    if isinstance(scoring, (list, tuple, set, dict)):
+        raise ValueError("modality_shapley takes one metric in `scoring`; got several.")
+    X = as_2d(X)
+    if method == "auto":
+        late = _late_fusion_types()
+        method = (
+            "mask" if isinstance(estimator, late) and hasattr(estimator, "modalities_") else "refit"
+        )
+    if method == "mask":
+        check_is_fitted(estimator)
+    spec = modality_spec(estimator, X, modalities)
+    n = len(spec)
+    limit = MAX_MASKED_MODALITIES if method == "mask" else MAX_EXHAUSTIVE_MODALITIES
+    if n > limit:
+        raise ValueError(
+            f"Exact Shapley values with method={method!r} handle at most {limit} "
+            f"modalities; got {n}. Use modality_importance, or group modalities."
+        )
+    scorer = check_scoring(estimator, scoring=scoring)
+    if method == "mask":
+        value = _masked_values(estimator, X, y, spec, scorer, n_jobs)
+    else:
+        value = _refitted_values(estimator, X, y, spec, scorer, cv, n_jobs)
+    names = list(spec)
+    return Bunch(
+        shapley_values=_shapley_from_values(value, n),
+        modality_names=np.asarray(names, dtype=object),
+        full_score=float(value[-1]),
+        empty_score=float(value[0]),
+        subset_scores={
+            tuple(name for i, name in enumerate(names) if mask >> i & 1): float(value[mask])
+            for mask in range(1 << n)
+        },
+        method=method,
+    )

@@ -1,0 +1,240 @@
+"""FusionComparisonDisplay: score against fit time, one point per strategy.
+
+It follows scikit-learn's Display conventions: the constructor stores the
+numbers, ``from_*`` class methods compute them and call :meth:`plot`, which
+draws on ``ax`` (a new figure when None) and sets ``ax_`` and ``figure_``.
+matplotlib is imported inside :meth:`plot` only (as scikit-learn keeps
+``model_selection/_plot.py``).
+"""
+
+import numpy as np
+from sklearn.utils._optional_dependencies import check_matplotlib_support
+
+__all__ = ["FusionComparisonDisplay"]
+
+
+def _axes(ax, caller):
+    """``ax``, or a new figure's axes; a clear ImportError when matplotlib is missing."""
+    check_matplotlib_support(caller)
+    import matplotlib.pyplot as plt
+
+    return plt.subplots()[1] if ax is None else ax
+
+
+_KIND_COLORS = {
+    "single": "tab:gray",
+    "early": "tab:blue",
+    "late": "tab:orange",
+    "intermediate": "tab:green",
+    "hybrid": "tab:purple",
+    "custom": "tab:red",
+}
+
+
+class FusionComparisonDisplay:
+    """Score against fit time, one labelled point per fusion strategy.
+
+    Each point is a strategy's mean cross-validated score (error bar: its
+    standard deviation over folds) against its mean fit time (error bar:
+    standard deviation), coloured by kind. Build it with :meth:`from_results`
+    or :meth:`from_estimators`.
+
+    Parameters
+    ----------
+    names : list of str
+        Strategy labels.
+    scores_mean, scores_std : array-like of shape (n_strategies,)
+        Mean and standard deviation of the score over folds.
+    fit_times_mean, fit_times_std : array-like of shape (n_strategies,)
+        Mean and standard deviation of the fit time in seconds.
+    kinds : list of str, default=None
+        Kind of each strategy (``"single"``, ``"early"``, ``"late"``, ...),
+        used for colours and the legend.
+    metric : str, default="score"
+        Label of the y axis.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+        The axes drawn on.
+    figure_ : matplotlib Figure
+        The figure holding ``ax_``.
+    errorbars_ : list of matplotlib ErrorbarContainer
+        One per strategy.
+    texts_ : list of matplotlib Text
+        The strategy labels.
+
+    See Also
+    --------
+    skfusion.model_selection.compare_fusion : Computes the comparison.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skfusion.inspection import FusionComparisonDisplay
+    >>> display = FusionComparisonDisplay(
+    ...     names=["single:a", "early"], scores_mean=[0.7, 0.9], scores_std=[0.05, 0.02],
+    ...     fit_times_mean=[0.1, 0.3], fit_times_std=[0.01, 0.02],
+    ...     kinds=["single", "early"], metric="accuracy").plot()
+    >>> display.ax_.get_ylabel()
+    'accuracy'
+    >>> [text.get_text() for text in display.texts_]
+    ['single:a', 'early']
+    """
+
+    def __init__(
+        self,
+        *,
+        names,
+        scores_mean,
+        scores_std,
+        fit_times_mean,
+        fit_times_std,
+        kinds=None,
+        metric="score",
+    ):
+        self.names = names
+        self.scores_mean = scores_mean
+        self.scores_std = scores_std
+        self.fit_times_mean = fit_times_mean
+        self.fit_times_std = fit_times_std
+        self.kinds = kinds
+        self.metric = metric
+
+    def plot(self, ax=None, *, log_time="auto", annotate=True):
+        """Draw the comparison.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to draw on; a new figure when None.
+        log_time : bool or "auto", default="auto"
+            Logarithmic time axis; "auto" uses one when the fit times span
+            more than a factor of 10.
+        annotate : bool, default=True
+            Write each strategy's name next to its point.
+
+        Returns
+        -------
+        display : FusionComparisonDisplay
+            ``self``, with ``ax_``, ``figure_``, ``errorbars_`` and ``texts_`` set.
+        """
+        ax = _axes(ax, f"{type(self).__name__}.plot")
+        times = np.asarray(self.fit_times_mean, dtype=float)
+        kinds = self.kinds if self.kinds is not None else ["custom"] * len(self.names)
+        self.errorbars_, self.texts_, seen = [], [], set()
+        for i, name in enumerate(self.names):
+            kind = kinds[i]
+            container = ax.errorbar(
+                times[i],
+                self.scores_mean[i],
+                yerr=self.scores_std[i],
+                xerr=self.fit_times_std[i],
+                fmt="o",
+                capsize=3,
+                color=_KIND_COLORS.get(kind, "black"),
+                label=None if kind in seen else kind,
+            )
+            seen.add(kind)
+            self.errorbars_.append(container)
+            if annotate:
+                self.texts_.append(
+                    ax.annotate(
+                        name,
+                        (times[i], self.scores_mean[i]),
+                        textcoords="offset points",
+                        xytext=(5, 5),
+                        fontsize="small",
+                    )
+                )
+        positive = times[times > 0]
+        if log_time is True or (
+            log_time == "auto" and positive.size and positive.max() > 10 * positive.min()
+        ):
+            ax.set_xscale("log")
+        ax.set_xlabel("fit time per fold (s)")
+        ax.set_ylabel(self.metric)
+        ax.legend(title="kind", fontsize="small")
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_results(cls, results, *, metric=None, ax=None, **plot_kwargs):
+        """Plot a :class:`~skfusion.model_selection.FusionComparison`.
+
+        Parameters
+        ----------
+        results : FusionComparison
+            What :func:`~skfusion.model_selection.compare_fusion` returned.
+        metric : str, default=None
+            Which metric to plot; the primary one when None.
+        ax : matplotlib Axes, default=None
+            Axes to draw on.
+        **plot_kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : FusionComparisonDisplay
+        """
+        metric = results.primary_metric if metric is None else metric
+        if metric not in results.metrics:
+            raise ValueError(f"Unknown metric {metric!r}; the comparison has {results.metrics}.")
+        records = results.records
+        display = cls(
+            names=list(results.names),
+            scores_mean=np.array([np.mean(r["scores"][metric]) for r in records]),
+            scores_std=np.array([np.std(r["scores"][metric]) for r in records]),
+            fit_times_mean=np.array([np.mean(r["fit_time"]) for r in records]),
+            fit_times_std=np.array([np.std(r["fit_time"]) for r in records]),
+            kinds=[r["kind"] for r in records],
+            metric=metric,
+        )
+        return display.plot(ax=ax, **plot_kwargs)
+
+    @classmethod
+    def from_estimators(
+        cls,
+        strategies,
+        X,
+        y,
+        modalities,
+        *,
+        cv=5,
+        scoring=None,
+        n_jobs=None,
+        random_state=None,
+        ax=None,
+        **plot_kwargs,
+    ):
+        """Run :func:`~skfusion.model_selection.compare_fusion` and plot it.
+
+        Parameters
+        ----------
+        strategies : "default", list or dict
+            As in :func:`~skfusion.model_selection.compare_fusion`.
+        X, y, modalities, cv, scoring, n_jobs, random_state
+            As in :func:`~skfusion.model_selection.compare_fusion`.
+        ax : matplotlib Axes, default=None
+            Axes to draw on.
+        **plot_kwargs
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : FusionComparisonDisplay
+        """
+        from ._compare import compare_fusion
+
+        results = compare_fusion(
+            X,
+            y,
+            modalities,
+            strategies,
+            cv=cv,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            random_state=random_state,
+        )
+        return cls.from_results(results, ax=ax, **plot_kwargs)

@@ -1,0 +1,200 @@
+"""FusionComparison: the table :func:`~skfusion.model_selection.compare_fusion` returns."""
+
+import math
+
+import numpy as np
+
+__all__ = ["FusionComparison"]
+
+
+def _mean_std(mean, std, digits, undefined):
+    """``"mean ± std"``, or ``undefined`` when every fold failed."""
+    if math.isnan(mean):
+        return undefined
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def _json_number(value):
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+class FusionComparison:
+    """The result of :func:`compare_fusion`: one row per strategy.
+
+    Print it for the table; :meth:`to_frame` gives a pandas DataFrame and
+    :meth:`to_dict` a JSON-serialisable dict.
+
+    Parameters
+    ----------
+    records : list of dict
+        One per strategy, with keys ``name``, ``kind``, ``scores`` (metric ->
+        per-fold array), ``fit_time`` (seconds per fold) and
+        ``predict_ms_per_1k`` (per fold).
+    task : {"classification", "regression"}
+        The task the strategies were compared on.
+    n_samples : int
+        Number of rows cross-validated.
+    n_splits : int
+        Number of folds.
+
+    Attributes
+    ----------
+    names : list of str
+        Strategy labels, in the order they ran.
+    metrics : list of str
+        Metric names; the first (``primary_metric``) ranks the strategies.
+    primary_metric : str
+        The metric ``best_`` and ``gain_`` refer to.
+    best_ : str
+        Strategy with the highest mean ``primary_metric`` (scikit-learn's
+        scorers are all greater-is-better).
+    best_single_ : str or None
+        Best strategy of kind ``"single"``, None when none was compared.
+    gain_ : dict of str to float
+        Mean ``primary_metric`` minus that of ``best_single_`` (NaN when
+        there is no single-modality strategy).
+
+    See Also
+    --------
+    compare_fusion : Builds this result.
+    skfusion.inspection.FusionComparisonDisplay : Plots it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfusion.model_selection import FusionComparison
+    >>> records = [
+    ...     {"name": "single:a", "kind": "single", "scores": {"accuracy": np.array([0.7, 0.8])},
+    ...      "fit_time": np.array([0.1, 0.1]), "predict_ms_per_1k": np.array([1.0, 1.0])},
+    ...     {"name": "early", "kind": "early", "scores": {"accuracy": np.array([0.9, 0.9])},
+    ...      "fit_time": np.array([0.2, 0.2]), "predict_ms_per_1k": np.array([2.0, 2.0])},
+    ... ]
+    >>> result = FusionComparison(records, task="classification", n_samples=100, n_splits=2)
+    >>> result.best_, result.best_single_, round(result.gain_["early"], 3)
+    ('early', 'single:a', 0.15)
+    """
+
+    def __init__(self, records, *, task, n_samples, n_splits):
+        if not records:
+            raise ValueError("A comparison needs at least one strategy.")
+        self.records = records
+        self.task = task
+        self.n_samples = n_samples
+        self.n_splits = n_splits
+        self.names = [record["name"] for record in records]
+        self.metrics = list(records[0]["scores"])
+        self.primary_metric = self.metrics[0]
+        means = np.array([np.mean(record["scores"][self.primary_metric]) for record in records])
+        # nanargmax: a strategy whose every fold failed (error_score=nan) cannot win.
+        self.best_ = self.names[int(np.nanargmax(means))] if not np.all(np.isnan(means)) else None
+        singles = [i for i, record in enumerate(records) if record["kind"] == "single"]
+        if singles and not np.all(np.isnan(means[singles])):
+            self.best_single_ = self.names[singles[int(np.nanargmax(means[singles]))]]
+            reference = means[self.names.index(self.best_single_)]
+        else:
+            self.best_single_, reference = None, np.nan
+        self.gain_ = {name: float(mean - reference) for name, mean in zip(self.names, means)}
+
+    def _summary(self, record, key):
+        values = record[key] if key in ("fit_time", "predict_ms_per_1k") else record["scores"][key]
+        return float(np.mean(values)), float(np.std(values))
+
+    def to_frame(self):
+        """The table as a pandas DataFrame indexed by strategy.
+
+        Columns: ``kind``, ``<metric>_mean`` and ``<metric>_std`` for every
+        metric, ``fit_time_mean``/``_std`` (seconds),
+        ``predict_ms_per_1k_mean``/``_std`` and ``gain``.
+        """
+        import pandas as pd
+
+        rows = []
+        for record in self.records:
+            row = {"kind": record["kind"]}
+            for key in [*self.metrics, "fit_time", "predict_ms_per_1k"]:
+                row[f"{key}_mean"], row[f"{key}_std"] = self._summary(record, key)
+            row["gain"] = self.gain_[record["name"]]
+            rows.append(row)
+        return pd.DataFrame(rows, index=pd.Index(self.names, name="strategy"))
+
+    def to_dict(self):
+        """A JSON-serialisable dict (NaN becomes None)."""
+        strategies = []
+        for record in self.records:
+            entry = {"name": record["name"], "kind": record["kind"], "scores": {}}
+            for metric in self.metrics:
+                folds = record["scores"][metric]
+                entry["scores"][metric] = {
+                    "mean": _json_number(np.mean(folds)),
+                    "std": _json_number(np.std(folds)),
+                    "folds": [_json_number(v) for v in folds],
+                }
+            for key in ("fit_time", "predict_ms_per_1k"):
+                entry[key] = {
+                    "mean": _json_number(np.mean(record[key])),
+                    "std": _json_number(np.std(record[key])),
+                    "folds": [_json_number(v) for v in record[key]],
+                }
+            entry["gain"] = _json_number(self.gain_[record["name"]])
+            strategies.append(entry)
+        return {
+            "task": self.task,
+            "n_samples": int(self.n_samples),
+            "n_splits": int(self.n_splits),
+            "metrics": self.metrics,
+            "primary_metric": self.primary_metric,
+            "best": self.best_,
+            "best_single": self.best_single_,
+            "strategies": strategies,
+        }
+
+    def to_string(self, digits=3):
+        """The table as text, best strategy marked with ``*``."""
+        header = [
+            "strategy",
+            "kind",
+            *self.metrics,
+            "fit time (s/fold)",
+            "predict (ms/1k rows)",
+            f"gain ({self.primary_metric})",
+        ]
+        rows = []
+        for record in self.records:
+            row = [record["name"] + (" *" if record["name"] == self.best_ else ""), record["kind"]]
+            for metric in self.metrics:
+                row.append(_mean_std(*self._summary(record, metric), digits, "failed"))
+            row.append(_mean_std(*self._summary(record, "fit_time"), 3, "-"))
+            latency = self._summary(record, "predict_ms_per_1k")[0]
+            row.append("-" if math.isnan(latency) else f"{latency:.1f}")
+            gain = self.gain_[record["name"]]
+            row.append("-" if math.isnan(gain) else f"{gain:+.{digits}f}")
+            rows.append(row)
+        widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+        lines = [
+            "  ".join(
+                cell.ljust(width) if i < 2 else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(line, widths))
+            ).rstrip()
+            for line in [header, ["-" * w for w in widths], *rows]
+        ]
+        folds = f"{self.n_splits}-fold cross-validation on {self.n_samples} samples ({self.task})"
+        lines.append("")
+        lines.append(f"{folds}; * best {self.primary_metric}: {self.best_}.")
+        if self.best_single_ is not None:
+            lines.append(
+                f"gain: mean {self.primary_metric} minus that of the best single modality ({self.best_single_})."
+            )
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.to_string()
+
+    def __repr__(self):
+        return f"<FusionComparison of {len(self.names)} strategies, best {self.primary_metric}: {self.best_!r}>"
+
+    def plot(self, ax=None, **kwargs):
+        """Plot score against fit time; see :class:`~skfusion.inspection.FusionComparisonDisplay`."""
+        from ._plot import FusionComparisonDisplay
+
+        return FusionComparisonDisplay.from_results(self, ax=ax, **kwargs)
