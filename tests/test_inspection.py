@@ -7,6 +7,7 @@ from itertools import permutations
 
 import numpy as np
 import pytest
+from sklearn.dummy import DummyRegressor
 from joblib import parallel_config
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.dummy import DummyClassifier, DummyRegressor
@@ -141,11 +142,13 @@ def test_ablation_drops_per_modality_settings_of_left_out_modalities(additive):
         modalities, transformers={"a": StandardScaler(), "noise": "drop"}, weights={"b": 2.0}
     )
     model = make_pipeline(fusion, LinearRegression())
-    with pytest.raises(ValueError, match="Every modality is dropped"):
-        modality_ablation(model, X, y, modalities, cv=3)  # 'noise' alone leaves nothing
-    with pytest.warns(FitFailedWarning, match="Fitting on noise failed"):
-        ablation = modality_ablation(model, X, y, modalities, cv=3, error_score=np.nan)
-    assert np.isnan(ablation.scores["score"][2]).all()
+    # 'noise' alone leaves nothing to fuse: the uninformed model (the mean) is its score
+    with pytest.warns(UserWarning, match=r"subsets \[\('noise',\)\].*drops every modality"):
+        ablation = modality_ablation(model, X, y, modalities, cv=3)
+    assert list(ablation.uninformed) == [("noise",)]
+    dummy = cross_val_score(DummyRegressor(), X, y, cv=KFold(3))
+    np.testing.assert_allclose(ablation.scores["score"][2], dummy)
+    assert "noise †" in str(ablation) and "drops every modality" in str(ablation)
     assert ablation.synergy[ablation.subsets.index(("a", "noise"))] == pytest.approx(0.0)
     # least squares is invariant to the centring and scaling FeatureFusion applies
     expected = cross_val_score(LinearRegression(), X[:, [0, 1]], y, cv=KFold(3))

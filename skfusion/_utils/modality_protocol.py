@@ -100,9 +100,11 @@ def restrict_to_modalities(estimator, modalities):
     Parameters
     ----------
     estimator : estimator object
-        A fusion estimator (it answers itself), or any estimator whose
-        parameters may hold fusion estimators (a Pipeline's steps, a search's
-        estimator), which are restricted in turn; others are cloned as they are.
+        A fusion estimator (it answers itself; an estimator of another library
+        with a ``modalities`` parameter gets that parameter restricted), or
+        any estimator whose parameters may hold fusion estimators (a
+        Pipeline's steps, a search's estimator), which are restricted in
+        turn; others are cloned as they are.
     modalities : dict of str to list of int
         The kept modalities, as column positions in the input the estimator
         will receive (only their columns).
@@ -114,6 +116,10 @@ def restrict_to_modalities(estimator, modalities):
     """
     if hasattr(estimator, "_restricted_to_modalities"):
         return estimator._restricted_to_modalities(modalities)
+    if _modalities_param(estimator) is not None:
+        # skfusion's convention without the protocol (another library's fusion
+        # estimator): only its specification can be restricted.
+        return clone(estimator).set_params(modalities=dict(modalities))
     restricted = clone(estimator)
     updates = {}
     for key, value in restricted.get_params(deep=False).items():
@@ -134,9 +140,13 @@ def _restrict_nested(value, modalities):
     return value
 
 
+def _modalities_param(estimator):
+    return estimator.get_params(deep=False).get("modalities")
+
+
 def _holds_fusion(estimator):
     """Whether a fusion estimator is ``estimator`` or nested anywhere in its parameters."""
-    if hasattr(estimator, "_restricted_to_modalities"):
+    if hasattr(estimator, "_restricted_to_modalities") or _modalities_param(estimator) is not None:
         return True
     return any(
         _holds_fusion(item)

@@ -1,9 +1,12 @@
 """Modality ablation: the estimator refitted on subsets of modalities."""
 
+import warnings
+
 import numpy as np
 from sklearn.metrics import check_scoring
 
 from .._modalities import resolve_modalities
+from .._utils.text_table import format_table
 from ._common import ablation_subsets, as_2d, cv_splits
 from ._refit_subsets import cross_val_subsets, score_table
 
@@ -23,12 +26,15 @@ def modality_ablation(
     Parameters
     ----------
     estimator : estimator object
-        An unfitted estimator; each subset refits a clone. skfusion's fusion
-        estimators (anything with a ``modalities`` parameter, also inside a
-        :class:`~sklearn.pipeline.Pipeline`) get their ``modalities`` set to
-        the subset, late-fusion branches over left-out modalities are dropped
-        and hybrid branches keep the modalities in the subset; any other
-        estimator is fitted on the subset's columns.
+        An unfitted estimator; each subset refits a clone on the subset's
+        columns. skfusion's fusion estimators (also inside a
+        :class:`~sklearn.pipeline.Pipeline`) restrict themselves to the
+        subset: their per-modality settings (weights, transformers) keep the
+        subset's modalities, late-fusion branches over left-out modalities are
+        removed and hybrid branches keep the modalities in the subset. A
+        subset an estimator cannot use alone (an alignment given one modality)
+        is scored with the uninformed model (class prior or mean), with a
+        warning; see ``ModalityAblation.uninformed``.
     X : {array-like, DataFrame} of shape (n_samples, n_features)
         The data.
     y : array-like of shape (n_samples,)
@@ -78,11 +84,22 @@ def modality_ablation(
     subsets = ablation_subsets(list(spec))
     splits = cv_splits(cv, X, y, estimator)
     scorer = check_scoring(estimator, scoring=scoring)
-    scores = cross_val_subsets(
+    scores, uninformed = cross_val_subsets(
         estimator, X, y, spec, subsets, splits, scorer, n_jobs, error_score=error_score
     )
+    if uninformed:
+        warnings.warn(
+            f"{type(estimator).__name__} cannot be restricted to the subsets "
+            f"{list(uninformed)} ({next(iter(uninformed.values()))}); they are scored with "
+            "the uninformed model (class prior or mean).",
+            UserWarning,
+            stacklevel=2,
+        )
     return ModalityAblation(
-        subsets, score_table(scores, scoring, error_score), modalities=list(spec)
+        subsets,
+        score_table(scores, scoring, error_score),
+        modalities=list(spec),
+        uninformed=uninformed,
     )
 
 
@@ -105,6 +122,9 @@ class ModalityAblation:
         Per-fold scores for each metric.
     modalities : list of str
         All modality names, in specification order.
+    uninformed : dict of tuple of str to str, default=None
+        Subsets the estimator cannot be restricted to (say, an alignment
+        given one modality), scored with the uninformed model, and why.
 
     Attributes
     ----------
@@ -133,8 +153,9 @@ class ModalityAblation:
     [0.0, 0.0, 0.15]
     """
 
-    def __init__(self, subsets, scores, *, modalities):
+    def __init__(self, subsets, scores, *, modalities, uninformed=None):
         self.subsets = [tuple(subset) for subset in subsets]
+        self.uninformed = {tuple(subset): why for subset, why in (uninformed or {}).items()}
         self.scores = scores
         self.modalities = list(modalities)
         self.metrics = list(scores)
@@ -196,19 +217,14 @@ class ModalityAblation:
         header = ["modalities", *self.metrics, "synergy"]
         rows = []
         for i, subset in enumerate(self.subsets):
-            row = [" + ".join(subset)]
+            row = [" + ".join(subset) + (" †" if subset in self.uninformed else "")]
             for values in self.scores.values():
                 row.append(f"{values[i].mean():.{digits}f} ± {values[i].std():.{digits}f}")
             row.append("-" if len(subset) == 1 else f"{self.synergy[i]:+.{digits}f}")
             rows.append(row)
-        widths = [max(len(cell) for cell in column) for column in zip(header, *rows)]
-        return "\n".join(
-            "  ".join(
-                cell.ljust(w) if j == 0 else cell.rjust(w)
-                for j, (cell, w) in enumerate(zip(line, widths))
-            )
-            for line in [header, ["-" * w for w in widths], *rows]
-        )
+        table = format_table(header, rows)
+        notes = [f"† {' + '.join(subset)}: {why}" for subset, why in self.uninformed.items()]
+        return "\n".join([table, *notes]) if notes else table
 
     def __str__(self):
         return self.to_string()

@@ -1,9 +1,11 @@
 """Refitting an estimator on a subset of its modalities, cross-validated.
 
 What modality ablation and Shapley values by refitting share: a clone of the
-estimator whose every ``modalities`` parameter (its own, its branches', those
-of estimators nested in it) is pointed at the subset's columns, fitted and
-scored on each fold in one flat parallel call.
+estimator restricted to the subset (it answers how, through the modality
+protocol), fitted and scored on each fold in one flat parallel call. A subset
+the estimator cannot be restricted to (an alignment given one modality, a
+late fusion with no branch over it) is scored with the uninformed model: the
+estimator predicts nothing from those modalities alone.
 """
 
 import warnings
@@ -16,93 +18,54 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._modalities import branch_columns, branch_modalities, take_columns
+from .._utils.modality_protocol import ModalitySubsetError, restrict_to_modalities
 
-__all__ = ["restricted", "cross_val_subsets", "score_table", "dummy_for"]
-
-
-def _branch_names(branch):
-    """Modalities a late-fusion branch ``(name, est)`` or ``(name, est, names)`` reads."""
-    return [branch[0]] if len(branch) == 2 else list(branch[2])
-
-
-def _restrict_fusion(estimator, params, spec):
-    """Restrict a fusion estimator (one with a ``modalities`` parameter) to ``spec``'s modalities."""
-    updates = {"modalities": {name: list(columns) for name, columns in spec.items()}}
-    branches = params.get("estimators")
-    if isinstance(branches, (list, tuple)):
-        kept, restricted = [], []
-        for i, branch in enumerate(branches):
-            names = [name for name in _branch_names(branch) if name in spec]
-            if not names:
-                continue
-            kept.append(i)
-            restricted.append(branch if len(branch) == 2 else (branch[0], branch[1], names))
-            if hasattr(branch[1], "get_params"):
-                # The branch sees only its modalities' columns.
-                _restrict(branch[1], branch_modalities(spec, names))
-        if not restricted:
-            raise ValueError(
-                f"No branch of {type(estimator).__name__} reads the modalities "
-                f"{list(spec)}; cannot restrict it to them."
-            )
-        updates["estimators"] = restricted
-        weights = params.get("weights")
-        if isinstance(weights, (list, tuple, np.ndarray)) and len(weights) == len(branches):
-            updates["weights"] = [weights[i] for i in kept]
-    for key in ("transformers", "weights"):
-        value = params.get(key)
-        # Per-modality settings keyed by name lose the modalities left out.
-        if isinstance(value, dict):
-            updates[key] = {name: setting for name, setting in value.items() if name in spec}
-    estimator.set_params(**updates)
-
-
-def _sub_estimators(value):
-    """Estimators held in a parameter value (directly or in (name, est) lists)."""
-    if hasattr(value, "get_params") and not isinstance(value, type):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _sub_estimators(item)
-
-
-def _restrict(estimator, spec):
-    """Point every ``modalities`` parameter inside ``estimator`` at ``spec`` (in place).
-
-    ``estimator`` is a clone this module owns. ``spec`` holds column positions
-    in the input the estimator will receive.
-    """
-    params = estimator.get_params(deep=False)
-    if params.get("modalities") is not None:
-        _restrict_fusion(estimator, params, spec)
-        return
-    for value in params.values():
-        for sub in _sub_estimators(value):
-            _restrict(sub, spec)
+__all__ = ["restricted", "subset_models", "cross_val_subsets", "score_table", "dummy_for"]
 
 
 def restricted(estimator, spec, subset):
-    """An unfitted clone of ``estimator`` for ``subset``, and the columns it reads."""
-    estimator = clone(estimator)
-    _restrict(estimator, branch_modalities(spec, list(subset)))
-    return estimator, branch_columns(spec, list(subset))
+    """An unfitted clone of ``estimator`` for ``subset``, and the columns it reads.
+
+    The clone receives only the subset's columns, so the modality
+    specification it is restricted to is re-indexed to them; the estimator
+    answers how it is restricted (see :mod:`skfusion._utils.modality_protocol`).
+    Raises :class:`ModalitySubsetError` when it cannot use only ``subset``.
+    """
+    names = list(subset)
+    return (
+        restrict_to_modalities(estimator, branch_modalities(spec, names)),
+        branch_columns(spec, names),
+    )
 
 
-def _fit_and_score(estimator, spec, subset, X, y, train, test, scorer, error_score):
-    """Fit the estimator restricted to ``subset`` (None: as is) on ``train``, score ``test``.
+def subset_models(estimator, spec, subsets):
+    """Per subset: the model to refit (restricted, or the uninformed model) and its columns.
+
+    Returns a list of ``(model, columns)`` and a dict ``{subset: reason}`` of
+    the subsets scored with the uninformed model because the estimator cannot
+    be restricted to them.
+    """
+    models, uninformed = [], {}
+    for subset in subsets:
+        try:
+            models.append(restricted(estimator, spec, subset))
+        except ModalitySubsetError as exc:
+            uninformed[tuple(subset)] = str(exc)
+            models.append((dummy_for(estimator), branch_columns(spec, list(subset))))
+    return models, uninformed
+
+
+def _fit_and_score(model, columns, label, X, y, train, test, scorer, error_score):
+    """Fit a clone of ``model`` on the ``train`` rows of ``columns``, score ``test``.
 
     Returns None when the fit fails and ``error_score`` is not "raise".
     """
+    X = X if columns is None else take_columns(X, columns)
     try:
-        columns = None
-        if subset is not None:
-            estimator, columns = restricted(estimator, spec, subset)
-            X = take_columns(X, columns)
-        fitted = estimator.fit(_safe_indexing(X, train), _safe_indexing(y, train))
+        fitted = clone(model).fit(_safe_indexing(X, train), _safe_indexing(y, train))
     except Exception as exc:
         if isinstance(error_score, str) and error_score == "raise":
             raise
-        label = "no modality" if subset is None else " + ".join(subset)
         warnings.warn(
             f"Fitting on {label} failed; its score is set to error_score={error_score!r}. "
             f"{type(exc).__name__}: {exc}",
@@ -124,22 +87,21 @@ def cross_val_subsets(
 
     Returns a list (one entry per subset, then the empty set when ``empty``) of
     lists of fold scores (floats, or dicts for several metrics; None for a
-    failed fit).
+    failed fit), and ``{subset: reason}`` for the subsets scored with the
+    uninformed model (see :func:`subset_models`).
     """
-    jobs = [
-        delayed(_fit_and_score)(estimator, spec, subset, X, y, train, test, scorer, error_score)
-        for subset in subsets
-        for train, test in splits
-    ]
+    models, uninformed = subset_models(estimator, spec, subsets)
+    labels = [" + ".join(subset) for subset in subsets]
     if empty:
-        dummy = dummy_for(estimator)
-        jobs.extend(
-            delayed(_fit_and_score)(clone(dummy), spec, None, X, y, train, test, scorer, "raise")
-            for train, test in splits
-        )
-    scores = Parallel(n_jobs=n_jobs)(jobs)
+        models.append((dummy_for(estimator), None))
+        labels.append("no modality")
+    scores = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_and_score)(model, columns, label, X, y, train, test, scorer, error_score)
+        for (model, columns), label in zip(models, labels)
+        for train, test in splits
+    )
     n_splits = len(splits)
-    return [scores[i : i + n_splits] for i in range(0, len(scores), n_splits)]
+    return [scores[i : i + n_splits] for i in range(0, len(scores), n_splits)], uninformed
 
 
 def score_table(scores, scoring, error_score):

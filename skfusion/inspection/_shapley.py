@@ -9,6 +9,7 @@ from sklearn.utils import Bunch
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from .._utils.modality_protocol import predicts_with_masked_modalities
 from ..exceptions import NoModalityPresentWarning
 from ._common import (
     MAX_EXHAUSTIVE_MODALITIES,
@@ -20,14 +21,6 @@ from ._common import (
 from ._refit_subsets import cross_val_subsets, dummy_for
 
 __all__ = ["modality_shapley"]
-
-
-def _late_fusion_types():
-    try:
-        from .late import StackingLateFusion, WeightedVoteFusion
-    except ImportError:  # pragma: no cover - only while late fusion is absent
-        return ()
-    return (StackingLateFusion, WeightedVoteFusion)
 
 
 def _shapley_from_values(value, n):
@@ -61,14 +54,9 @@ def _score_blanked(scorer, estimator, X, y, columns):
     """Score with ``columns`` blanked; rows left with no present branch are expected here."""
 
     with warnings.catch_warnings():
-        try:
-            from .late import NoModalityPresentWarning
-        except ImportError:  # pragma: no cover - only while late fusion is absent
-            pass
-        else:
-            # Subsets whose only modalities have vote weight 0 (or whose hybrid
-            # branches are all broken) fall back to the prior: that is v(S).
-            warnings.simplefilter("ignore", NoModalityPresentWarning)
+        # Subsets whose only modalities have vote weight 0 (or whose hybrid
+        # branches are all broken) fall back to the prior: that is v(S).
+        warnings.simplefilter("ignore", NoModalityPresentWarning)
         return scorer(estimator, _blanked(X, columns), y)
 
 
@@ -98,7 +86,11 @@ def _refitted_values(estimator, X, y, spec, scorer, cv, n_jobs):
     masks = list(range(1, 1 << n))
     subsets = [tuple(name for i, name in enumerate(names) if mask >> i & 1) for mask in masks]
     splits = cv_splits(cv, X, y, estimator)
-    scores = cross_val_subsets(estimator, X, y, spec, subsets, splits, scorer, n_jobs, empty=True)
+    # A coalition the estimator cannot be restricted to is worth the uninformed
+    # model's score: the estimator predicts nothing from those modalities alone.
+    scores, _ = cross_val_subsets(
+        estimator, X, y, spec, subsets, splits, scorer, n_jobs, empty=True
+    )
     value = np.empty(1 << n)
     value[masks] = [np.mean(folds) for folds in scores[:-1]]
     value[0] = np.mean(scores[-1])
@@ -119,9 +111,10 @@ def modality_shapley(
     Parameters
     ----------
     estimator : estimator object
-        A fitted :class:`~skfusion.WeightedVoteFusion` or
-        :class:`~skfusion.StackingLateFusion` (evaluated without refitting),
-        or any estimator (refitted on every subset).
+        A fitted fusion estimator that predicts with modalities masked
+        (evaluated without refitting: the late-fusion estimators, and the
+        networks trained with modality dropout), or any estimator (refitted
+        on every subset).
     X : {array-like, DataFrame} of shape (n_samples, n_features)
         Data to score on (held out, for a fitted model) or to cross-validate on.
     y : array-like of shape (n_samples,)
@@ -138,8 +131,11 @@ def modality_shapley(
         meta-features); it needs a fitted estimator that accepts NaN.
         ``"refit"`` uses the mean cross-validated score of a clone refitted on
         ``S`` (see :func:`modality_ablation` for how it is restricted), at most
-        six modalities. ``"auto"`` masks for fitted late-fusion estimators and
-        refits otherwise.
+        six modalities; a coalition the estimator cannot use alone (an
+        alignment given one modality) is worth the uninformed model's score.
+        ``"auto"`` masks when the fitted estimator says it predicts with
+        modalities masked (late fusion; a network trained with
+        ``modality_dropout > 0``) and refits otherwise.
     cv : int, cross-validation generator or iterable, default=5
         Folds for ``method="refit"``.
     n_jobs : int, default=None
@@ -204,10 +200,8 @@ def modality_shapley(
         raise ValueError("modality_shapley takes one metric in `scoring`; got several.")
     X = as_2d(X)
     if method == "auto":
-        late = _late_fusion_types()
-        method = (
-            "mask" if isinstance(estimator, late) and hasattr(estimator, "modalities_") else "refit"
-        )
+        fitted = hasattr(estimator, "modalities_")
+        method = "mask" if fitted and predicts_with_masked_modalities(estimator) else "refit"
     if method == "mask":
         check_is_fitted(estimator)
     spec = modality_spec(estimator, X, modalities)
