@@ -10,8 +10,7 @@ import pytest
 from sklearn.dummy import DummyRegressor
 from joblib import parallel_config
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.exceptions import FitFailedWarning
+from sklearn.dummy import DummyClassifier
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import KFold, cross_val_score, train_test_split

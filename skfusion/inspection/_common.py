@@ -5,9 +5,9 @@ from itertools import combinations
 
 import numpy as np
 from sklearn.base import is_classifier
-from sklearn.model_selection import check_cv
 
 from .._modalities import check_finite_target, resolve_modalities
+from .._utils.splits import make_splits
 
 #: Above this many modalities, refitting on every subset (2**n - 1 of them)
 #: is too costly: ablation falls back to singles, leave-one-out and all, and
@@ -36,7 +36,7 @@ def modality_spec(estimator, X, modalities):
 
 def cv_splits(cv, X, y, estimator):
     check_finite_target(y)
-    return list(check_cv(cv, y, classifier=is_classifier(estimator)).split(X, y))
+    return make_splits(cv, X, y, classifier=is_classifier(estimator))
 
 
 def ablation_subsets(names):

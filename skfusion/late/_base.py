@@ -5,6 +5,7 @@ input and target validation, and the fit/predict plumbing around
 """
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import MetaEstimatorMixin, TransformerMixin, is_classifier
@@ -12,6 +13,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import check_cv
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils._tags import ClassifierTags, RegressorTags
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -30,6 +32,7 @@ from .._modalities import (
     validate_modal_data,
 )
 from .._utils.composition import NamedEstimatorsComposition
+from .._utils.splits import make_splits
 from .._utils.modality_protocol import (
     ModalityProtocolMixin,
     ModalitySubsetError,
@@ -42,7 +45,6 @@ from ._branches import (
     branch_task,
     branches_accept_sparse,
     check_estimators_spec,
-    cv_partition,
     fit_branches,
     is_dropped,
     iter_branch_specs,
@@ -74,6 +76,13 @@ class _BaseLateFusion(
     """Base class of the late-fusion estimators. Not for direct use."""
 
     _named_estimators_param = "estimators"
+    _parameter_constraints: dict = {
+        "estimators": [list, HasMethods("fit")],
+        "modalities": [dict, None],
+        "n_jobs": [None, Integral],
+        "memory": [None, str, HasMethods(["cache"])],
+        "verbose": ["verbose"],
+    }
 
     # ------------------------------------------------------------ parameters
 
@@ -291,8 +300,14 @@ class _BaseLateFusion(
         else:
             splits = None
             if out_of_fold:
-                cv = check_cv(self.cv, data.y_encoded, classifier=data.task == "classifier")
-                splits = cv_partition(cv, data.X_valid, data.y_encoded, **data.split_params)
+                splits = make_splits(
+                    self.cv,
+                    data.X_valid,
+                    data.y_encoded,
+                    classifier=data.task == "classifier",
+                    partition=True,
+                    **data.split_params,
+                )
             fitted = fit_branches(
                 self._branches,
                 data.X,

@@ -41,7 +41,6 @@ __all__ = [
     "parse_branches",
     "branch_task",
     "branch_presence",
-    "cv_partition",
     "fit_branches",
     "predict_branches",
     "prefit_branches",
@@ -220,20 +219,6 @@ def branch_presence(presence, modalities_, branches):
     for k, branch in enumerate(branches):
         out[:, k] = presence[:, [position[m] for m in branch.modalities]].all(axis=1)
     return out
-
-
-def cv_partition(cv, X, y, groups=None):
-    """The CV splits as a list, checked to partition the rows (as cross_val_predict needs)."""
-    splits = [(np.asarray(train), np.asarray(test)) for train, test in cv.split(X, y, groups)]
-    n_samples = y.shape[0]
-    tested = np.concatenate([test for _, test in splits]) if splits else np.empty(0, int)
-    if tested.size != n_samples or np.unique(tested).size != n_samples:
-        raise ValueError(
-            "`cv` must partition the rows (every row in exactly one test fold) to give "
-            f"out-of-fold predictions; its {len(splits)} test folds cover "
-            f"{np.unique(tested).size} of {n_samples} rows."
-        )
-    return splits
 
 
 def _local_splits(splits, present):
@@ -566,7 +551,7 @@ def fit_branches(
     presence : ndarray of bool, shape (n_samples, n_branches)
         From :func:`branch_presence`.
     splits : list of (train, test) or None
-        CV splits over all rows (from :func:`cv_partition`); each branch uses
+        CV splits over all rows, partitioning them; each branch uses
         their intersection with its present rows. None: refits only.
     methods : list of str
         The prediction method giving each branch's out-of-fold predictions.

@@ -1,6 +1,6 @@
 """Stacking over per-modality branches, robust to missing modalities."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,6 +13,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
+from ._docs import ESTIMATORS_AND_MODALITIES, FITTED_BRANCHES, FITTED_DATA, PARALLEL_AND_CACHE
 from ._base import _BaseLateFusion, _is_classification
 from ._branches import fit_estimator, subset_params
 
@@ -33,7 +34,7 @@ def _final_has(method):
 
 
 class StackingLateFusion(_BaseLateFusion):
-    """Stacked generalisation over one model per modality, robust to missing modalities.
+    __doc__ = f"""Stacked generalisation over one model per modality, robust to missing modalities.
 
     Each *branch* (an estimator over one modality, or over several) is fit on
     the rows where its modalities are present, gives out-of-fold predictions
@@ -48,17 +49,7 @@ class StackingLateFusion(_BaseLateFusion):
     all regressors a regressor.
 
     Parameters
-    ----------
-    estimators : list of tuples, or estimator
-        The branches: ``(name, estimator)`` where ``name`` is a modality (the
-        estimator sees only its columns), ``(name, estimator, [modality, ...])``
-        for a branch over several modalities (e.g. an early-fused pipeline), or
-        one estimator, cloned for every modality (branches named by modality).
-        A branch may be ``"drop"``. Branch parameters are ``<name>__<param>``;
-        with one estimator, ``estimators__<param>`` (shared by every branch).
-    modalities : dict or None, default=None
-        ``{name: columns}`` (see :func:`skfusion.concat_modalities`); None is one
-        modality ``"all"`` with every column.
+    ----------{ESTIMATORS_AND_MODALITIES}
     final_estimator : estimator, default=None
         Combines the meta-features. None: ``LogisticRegression()`` for
         classification, ``RidgeCV()`` for regression.
@@ -69,7 +60,7 @@ class StackingLateFusion(_BaseLateFusion):
         their intersection with its present rows. ``"prefit"``: the branch
         estimators are already fitted (on their own columns) and the final
         estimator learns from their in-sample predictions.
-    stack_method : {"auto", "predict_proba", "decision_function", "predict"}, \
+    stack_method : {{"auto", "predict_proba", "decision_function", "predict"}}, \
             default="auto"
         Branch method giving the meta-features; ``"auto"`` tries them in that
         order. Regression always uses ``predict``.
@@ -85,30 +76,14 @@ class StackingLateFusion(_BaseLateFusion):
         off. Not used when the training data already has missing modalities,
         nor with a single branch.
     random_state : int, RandomState instance or None, default=None
-        Seeds the blanking of ``simulate_missing``.
-    n_jobs : int, default=None
-        Jobs running the (branch x fold) fits and the refits, all in one flat
-        joblib call under the active ``joblib.parallel_config``. With more than
-        one job, each worker uses one BLAS thread.
-    memory : str or joblib.Memory, default=None
-        Caches each branch's out-of-fold predictions and refit, keyed by the
-        branch's parameters, its data and the CV splits; a grid search over
-        ``final_estimator`` then fits the branches once per outer fold.
-    verbose : int, default=0
-        Verbosity of the joblib call (and cache messages).
+        Seeds the blanking of ``simulate_missing``.{PARALLEL_AND_CACHE.format(combiner="``final_estimator``")}
 
     Attributes
-    ----------
-    estimators_ : list of estimators
-        The fitted branches (dropped ones left out), refit on all their rows.
-    named_estimators_ : :class:`~sklearn.utils.Bunch`
-        Fitted branches (or ``"drop"``) by name.
+    ----------{FITTED_BRANCHES}
     final_estimator_ : estimator
         The fitted meta-learner.
     stack_method_ : list of str
         Method used for each fitted branch.
-    branch_modalities_ : dict of str to list of str
-        Modalities read by each fitted branch.
     neutral_values_ : ndarray of shape (n_meta_predictions,)
         Value of each prediction meta-feature where its branch is absent:
         the training class prior (probabilities; the first class left out in
@@ -117,21 +92,7 @@ class StackingLateFusion(_BaseLateFusion):
     presence_indicators_ : bool
         Whether the meta-features end with one presence indicator (1.0
         present, 0.0 absent) per branch: True when the meta-learner was
-        trained with gaps (real or simulated).
-    classes_ : ndarray of shape (n_classes,)
-        Class labels (classification).
-    class_prior_ : ndarray of shape (n_classes,)
-        Training class frequencies (weighted), predicted for rows with no
-        branch present (classification).
-    target_mean_ : float
-        Training mean of y (weighted), predicted for rows with no branch
-        present (regression).
-    modalities_ : dict of str to ndarray
-        Column positions of each modality.
-    n_features_in_ : int
-        Number of columns seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names seen during fit (DataFrame input only).
+        trained with gaps (real or simulated).{FITTED_DATA}
 
     See Also
     --------
@@ -158,7 +119,7 @@ class StackingLateFusion(_BaseLateFusion):
     >>> from skfusion import StackingLateFusion
     >>> from skfusion.datasets import make_multimodal_classification
     >>> X, y, modalities = make_multimodal_classification(
-    ...     n_samples=120, widths={"a": 3, "b": 4}, random_state=0)
+    ...     n_samples=120, widths={{"a": 3, "b": 4}}, random_state=0)
     >>> X[:10, modalities["b"]] = np.nan  # modality 'b' missing in 10 rows
     >>> stack = StackingLateFusion(LogisticRegression(), modalities=modalities)
     >>> stack.fit(X, y).predict(X[:3]).shape
@@ -170,25 +131,21 @@ class StackingLateFusion(_BaseLateFusion):
     """
 
     _parameter_constraints: dict = {
-        "estimators": [list, HasMethods("fit")],
-        "modalities": [dict, None],
+        **_BaseLateFusion._parameter_constraints,
         "final_estimator": [None, HasMethods("fit")],
         "cv": ["cv_object", StrOptions({"prefit"})],
         "stack_method": [StrOptions({"auto", "predict_proba", "decision_function", "predict"})],
         "passthrough": ["boolean"],
         "simulate_missing": [Interval(Real, 0, 1, closed="left")],
         "random_state": ["random_state"],
-        "n_jobs": [None, Integral],
-        "memory": [None, str, HasMethods(["cache"])],
-        "verbose": ["verbose"],
     }
 
     def __init__(
         self,
         estimators,
         modalities=None,
-        final_estimator=None,
         *,
+        final_estimator=None,
         cv=5,
         stack_method="auto",
         passthrough=False,

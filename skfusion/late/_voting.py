@@ -1,17 +1,17 @@
 """Weighted vote over per-modality branches, with weights learned out of fold."""
 
 import warnings
-from numbers import Integral
 
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._fit_context import fit_context
 from .._utils.modality_protocol import ModalitySubsetError
+from ._docs import ESTIMATORS_AND_MODALITIES, FITTED_BRANCHES, FITTED_DATA, PARALLEL_AND_CACHE
 from ._base import _BaseLateFusion, _is_classification
 
 __all__ = ["WeightedVoteFusion", "learn_vote_weights"]
@@ -25,7 +25,7 @@ def _soft_classification(self):
 
 
 class WeightedVoteFusion(_BaseLateFusion):
-    """Weighted vote over one model per modality, robust to missing modalities.
+    __doc__ = f"""Weighted vote over one model per modality, robust to missing modalities.
 
     Each *branch* (an estimator over one modality, or over several) is fit on
     the rows where its modalities are present. A row's prediction is the
@@ -40,66 +40,26 @@ class WeightedVoteFusion(_BaseLateFusion):
     classifier, all regressors a regressor.
 
     Parameters
-    ----------
-    estimators : list of tuples, or estimator
-        The branches: ``(name, estimator)`` where ``name`` is a modality (the
-        estimator sees only its columns), ``(name, estimator, [modality, ...])``
-        for a branch over several modalities, or one estimator, cloned for
-        every modality (branches named by modality). A branch may be
-        ``"drop"``. Branch parameters are ``<name>__<param>``; with one
-        estimator, ``estimators__<param>`` (shared by every branch).
-    modalities : dict or None, default=None
-        ``{name: columns}`` (see :func:`skfusion.concat_modalities`); None is one
-        modality ``"all"`` with every column.
-    voting : {"soft", "hard"}, default="soft"
+    ----------{ESTIMATORS_AND_MODALITIES}
+    voting : {{"soft", "hard"}}, default="soft"
         Average probabilities or count labels (classification; ignored for
         regression). Hard voting needs fixed ``weights``.
     weights : "learn", None, array-like or dict, default="learn"
         ``"learn"``: learned from out-of-fold predictions over ``cv``. None:
         equal weights. A list (one weight per entry of ``estimators``, dropped
-        ones included) or a dict ``{branch name: weight}`` of non-negative
+        ones included) or a dict ``{{branch name: weight}}`` of non-negative
         weights (normalised to sum to one).
     cv : int, cross-validation generator or iterable, or "prefit", default=5
         Splits giving the out-of-fold predictions the weights are learned
         from (only used with ``weights="learn"``). The splits are made once
         over all rows; each branch uses their intersection with its present
         rows. ``"prefit"``: branches are already fitted; weights are learned
-        from their in-sample predictions.
-    n_jobs : int, default=None
-        Jobs running the (branch x fold) fits and the refits, all in one flat
-        joblib call under the active ``joblib.parallel_config``. With more than
-        one job, each worker uses one BLAS thread.
-    memory : str or joblib.Memory, default=None
-        Caches each branch's out-of-fold predictions and refit, keyed by the
-        branch's parameters, its data and the CV splits; a grid search over
-        ``weights`` or ``voting`` then does not refit the branches.
-    verbose : int, default=0
-        Verbosity of the joblib call (and cache messages).
+        from their in-sample predictions.{PARALLEL_AND_CACHE.format(combiner="``weights`` or ``voting``")}
 
     Attributes
-    ----------
-    estimators_ : list of estimators
-        The fitted branches (dropped ones left out), refit on all their rows.
-    named_estimators_ : :class:`~sklearn.utils.Bunch`
-        Fitted branches (or ``"drop"``) by name.
+    ----------{FITTED_BRANCHES}
     weights_ : dict of str to float
-        Weight of each fitted branch, summing to one.
-    branch_modalities_ : dict of str to list of str
-        Modalities read by each fitted branch.
-    classes_ : ndarray of shape (n_classes,)
-        Class labels (classification).
-    class_prior_ : ndarray of shape (n_classes,)
-        Training class frequencies (weighted), predicted for rows with no
-        branch present (classification).
-    target_mean_ : float
-        Training mean of y (weighted), predicted for rows with no branch
-        present (regression).
-    modalities_ : dict of str to ndarray
-        Column positions of each modality.
-    n_features_in_ : int
-        Number of columns seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names seen during fit (DataFrame input only).
+        Weight of each fitted branch, summing to one.{FITTED_DATA}
 
     See Also
     --------
@@ -122,8 +82,8 @@ class WeightedVoteFusion(_BaseLateFusion):
     >>> from skfusion import WeightedVoteFusion
     >>> from skfusion.datasets import make_multimodal_classification
     >>> X, y, modalities = make_multimodal_classification(
-    ...     n_samples=200, widths={"a": 3, "b": 3},
-    ...     signal={"a": 2.0, "b": 0.0}, random_state=0)
+    ...     n_samples=200, widths={{"a": 3, "b": 3}},
+    ...     signal={{"a": 2.0, "b": 0.0}}, random_state=0)
     >>> vote = WeightedVoteFusion(LogisticRegression(), modalities=modalities)
     >>> weights = vote.fit(X, y).weights_
     >>> sorted(weights), bool(weights["a"] > weights["b"])
@@ -134,14 +94,10 @@ class WeightedVoteFusion(_BaseLateFusion):
     """
 
     _parameter_constraints: dict = {
-        "estimators": [list, HasMethods("fit")],
-        "modalities": [dict, None],
+        **_BaseLateFusion._parameter_constraints,
         "voting": [StrOptions({"soft", "hard"})],
         "weights": [StrOptions({"learn"}), None, "array-like", dict],
         "cv": ["cv_object", StrOptions({"prefit"})],
-        "n_jobs": [None, Integral],
-        "memory": [None, str, HasMethods(["cache"])],
-        "verbose": ["verbose"],
     }
 
     def __init__(

@@ -12,10 +12,11 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
-from sklearn.model_selection import KFold, StratifiedKFold, check_cv, cross_validate
+from sklearn.model_selection import cross_validate
 from sklearn.utils.multiclass import type_of_target
 
 from .._modalities import check_finite_target, resolve_modalities
+from .._utils.splits import make_splits
 from ._result import FusionComparison
 from ._strategies import resolve_strategies
 
@@ -45,16 +46,12 @@ def _infer_task(y, task):
 
 
 def _make_splits(cv, X, y, task, random_state):
-    """The folds, materialised once so that every strategy sees the same ones."""
-    classifier = task == "classification"
-    if isinstance(cv, Integral) and not isinstance(cv, bool):
-        if cv < 2:
-            raise ValueError(f"`cv` must be at least 2 folds; got {cv}.")
-        if random_state is not None:
-            splitter = StratifiedKFold if classifier else KFold
-            cv = splitter(n_splits=cv, shuffle=True, random_state=random_state)
-    cv = check_cv(cv, y, classifier=classifier)
-    return list(cv.split(X, y))
+    """The folds, made once so that every strategy sees the same ones."""
+    if isinstance(cv, Integral) and not isinstance(cv, bool) and cv < 2:
+        raise ValueError(f"`cv` must be at least 2 folds; got {cv}.")
+    return make_splits(
+        cv, X, y, classifier=task == "classification", shuffle_seed=random_state
+    )
 
 
 def _metric_names(scoring, task):

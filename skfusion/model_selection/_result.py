@@ -4,6 +4,8 @@ import math
 
 import numpy as np
 
+from .._utils.text_table import format_table
+
 __all__ = ["FusionComparison"]
 
 
@@ -170,14 +172,7 @@ class FusionComparison:
             gain = self.gain_[record["name"]]
             row.append("-" if math.isnan(gain) else f"{gain:+.{digits}f}")
             rows.append(row)
-        widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-        lines = [
-            "  ".join(
-                cell.ljust(width) if i < 2 else cell.rjust(width)
-                for i, (cell, width) in enumerate(zip(line, widths))
-            ).rstrip()
-            for line in [header, ["-" * w for w in widths], *rows]
-        ]
+        lines = [format_table(header, rows, left=2)]
         folds = f"{self.n_splits}-fold cross-validation on {self.n_samples} samples ({self.task})"
         lines.append("")
         lines.append(f"{folds}; * best {self.primary_metric}: {self.best_}.")
