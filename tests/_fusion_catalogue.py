@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._tags import get_tags
 
 import skfusion
@@ -86,6 +87,19 @@ if _have("FeatureFusion"):
             lambda m: skfusion.FeatureFusion(m, missing="zero", add_indicator=True),
             "transform",
         ),
+        # per-modality settings as a list (by position) and as named pairs
+        Entry(
+            "FeatureFusion-list-settings",
+            lambda m: skfusion.FeatureFusion(
+                m,
+                transformers=[(name, StandardScaler()) for name in m],
+                weights=[2.0] + [1.0] * (len(m) - 1),
+                missing="zero",
+            ),
+            "transform",
+            # the scalers never see a missing modality's rows
+            missing_modalities=True,
+        ),
     ]
 if _have("InteractionFusion"):
     ENTRIES.append(
@@ -117,6 +131,19 @@ if _have("StackingLateFusion"):
     ]
 if _have("WeightedVoteFusion"):
     ENTRIES += [
+        # branches whose names are not modality names, one over every modality
+        # (a hybrid), and fixed weights given by branch name
+        Entry(
+            "WeightedVoteFusion-named-branches",
+            lambda m: skfusion.WeightedVoteFusion(
+                [(f"{name}-only", LogisticRegression(), [name]) for name in m]
+                + [("together", LogisticRegression(), list(m))],
+                modalities=m,
+                weights={**{f"{name}-only": 1.0 for name in m}, "together": 2.0},
+                cv=3,
+            ),
+            "classification",
+        ),
         Entry(
             "WeightedVoteFusion-clf",
             lambda m: skfusion.WeightedVoteFusion(LogisticRegression(), modalities=m, cv=3),

@@ -246,6 +246,8 @@ def _named_parts(estimator):
     params = estimator.get_params(deep=False)
     if "estimators" in params:
         branch = params["estimators"]
+        if isinstance(branch, list):  # named branches: reuse the first one's estimator
+            branch = branch[0][1]
         return ("estimators", [("a", branch), ("a", branch)], [("a", branch), ("c", branch)])
     if "transformers" in params:
         from sklearn.preprocessing import StandardScaler

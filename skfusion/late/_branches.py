@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import joblib
 import numpy as np
 from joblib import effective_n_jobs
-from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils._tags import get_tags
@@ -109,6 +109,10 @@ def _check_items(estimators, reserved):
             )
         if not isinstance(item[0], str):
             raise TypeError(f"Branch names must be strings; got {item[0]!r}.")
+        if not (isinstance(item[1], str) and item[1] == DROP) and not hasattr(item[1], "fit"):
+            raise TypeError(
+                f"Branch {item[0]!r} must be an estimator with `fit` or 'drop'; got {item[1]!r}."
+            )
         names.append(item[0])
     duplicated = sorted({name for name in names if names.count(name) > 1})
     if duplicated:
@@ -173,6 +177,15 @@ def is_dropped(branch):
     return isinstance(branch.estimator, str) and branch.estimator == DROP
 
 
+def _estimator_type(estimator):
+    """``"classifier"``, ``"regressor"`` or ``"other"`` (also for an object without tags)."""
+    try:
+        estimator_type = get_tags(estimator).estimator_type
+    except AttributeError:  # not a scikit-learn estimator: fit says what is wrong
+        return "other"
+    return estimator_type if estimator_type in ("classifier", "regressor") else "other"
+
+
 def branch_task(estimators, *, strict=True):
     """``"classifier"`` or ``"regressor"``: the type shared by all estimators.
 
@@ -181,12 +194,7 @@ def branch_task(estimators, *, strict=True):
     """
     kinds = {}
     for name, estimator in estimators:
-        if is_classifier(estimator):
-            kinds.setdefault("classifier", []).append(name)
-        elif is_regressor(estimator):
-            kinds.setdefault("regressor", []).append(name)
-        else:
-            kinds.setdefault("other", []).append(name)
+        kinds.setdefault(_estimator_type(estimator), []).append(name)
     if set(kinds) in ({"classifier"}, {"regressor"}):
         return next(iter(kinds))
     if not strict:
