@@ -13,7 +13,7 @@ __version__ = "0.1.0.dev0"
 from ._modalities import concat_modalities
 from .exceptions import NoModalityPresentWarning
 
-# Public estimators, one line per strategy module (keep sorted by floor, see ARCHITECTURE.md).
+# Public estimators, one line per strategy package (the floors are on docs/architecture.rst).
 # -- early --
 from .early import FeatureFusion, InteractionFusion
 # -- late --
