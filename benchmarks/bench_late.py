@@ -105,7 +105,6 @@ def figure_fit_time(X, y, modalities, repeats):
         final_estimator=LogisticRegression(max_iter=1000),
         cv=CV,
         n_jobs=N_JOBS,
-        random_state=0,
     )
     theirs = StackingClassifier(
         sklearn_branches(modalities, logistic()),
@@ -160,7 +159,6 @@ def figure_grid_search(X, y, modalities, n_values):
             cv=CV,
             n_jobs=N_JOBS,
             memory=cache,
-            random_state=0,
         )
         ours_search = GridSearchCV(ours, grid, cv=5)
         ours_time = timed(lambda: ours_search.fit(X, y))
@@ -202,7 +200,6 @@ def evaluate_fold(X, y, modalities, train, test, family, fold):
                 cv=CV,
                 n_jobs=N_JOBS,
                 memory=cache,
-                random_state=0,
             ),
             "WeightedVoteFusion(learn)": WeightedVoteFusion(
                 vote_branch, modalities=modalities, cv=CV, n_jobs=N_JOBS, memory=cache

@@ -130,7 +130,7 @@ def _model(case, modalities, cv):
     if case == "vote-learn":
         return skfusion.WeightedVoteFusion(sgd(), modalities=modalities, cv=cv)
     if case == "stacking":
-        return skfusion.StackingLateFusion(sgd(), modalities=modalities, cv=cv, random_state=0)
+        return skfusion.StackingLateFusion(sgd(), modalities=modalities, cv=cv)
     if case == "scaled-sgd":
         return make_pipeline(StandardScaler(), sgd())
     if case == "early":

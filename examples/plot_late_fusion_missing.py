@@ -59,7 +59,7 @@ models = {
         FeatureFusion(modalities, missing="zero"), LogisticRegression()
     ),
     "weighted vote": WeightedVoteFusion(LogisticRegression(), modalities=modalities),
-    "stacking": StackingLateFusion(LogisticRegression(), modalities=modalities, random_state=0),
+    "stacking": StackingLateFusion(LogisticRegression(), modalities=modalities),
 }
 for model in models.values():
     model.fit(X_train, y_train)

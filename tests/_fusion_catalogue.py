@@ -116,17 +116,13 @@ if _have("StackingLateFusion"):
     ENTRIES += [
         Entry(
             "StackingLateFusion-clf",
-            lambda m: skfusion.StackingLateFusion(
-                LogisticRegression(), modalities=m, cv=3, random_state=0
-            ),
+            lambda m: skfusion.StackingLateFusion(LogisticRegression(), modalities=m, cv=3),
             "classification",
-            "random_state",
         ),
         Entry(
             "StackingLateFusion-reg",
-            lambda m: skfusion.StackingLateFusion(Ridge(), modalities=m, cv=3, random_state=0),
+            lambda m: skfusion.StackingLateFusion(Ridge(), modalities=m, cv=3),
             "regression",
-            "random_state",
         ),
     ]
 if _have("WeightedVoteFusion"):

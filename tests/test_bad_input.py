@@ -529,8 +529,7 @@ def test_metric_single_row_and_sparse(name):
 
 
 def _stacking(modalities):
-    return skfusion.StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3,
-                                       random_state=0)
+    return skfusion.StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3)
 
 
 def _call_inspection(name, X, y, modalities):

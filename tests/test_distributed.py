@@ -60,8 +60,7 @@ def problem():
 def _fusions(modalities, n_jobs):
     branch = LogisticRegression(max_iter=500)
     return {
-        "stacking": StackingLateFusion(branch, modalities=modalities, cv=4,
-                                       random_state=0, n_jobs=n_jobs),
+        "stacking": StackingLateFusion(branch, modalities=modalities, cv=4, n_jobs=n_jobs),
         "vote": WeightedVoteFusion(branch, modalities=modalities, cv=4, n_jobs=n_jobs),
         "early": make_pipeline(FeatureFusion(modalities, missing="zero", add_indicator=True),
                                LogisticRegression(max_iter=500)),

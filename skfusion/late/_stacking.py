@@ -1,18 +1,18 @@
 """Stacking over per-modality branches, robust to missing modalities."""
 
-from numbers import Real
+from itertools import combinations
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone, is_classifier, is_regressor
-from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metadata_routing import MethodMapping
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
+from .._modalities import take_columns
 from ._docs import ESTIMATORS_AND_MODALITIES, FITTED_BRANCHES, FITTED_DATA, PARALLEL_AND_CACHE
 from ._base import _BaseLateFusion, _is_classification
 from ._branches import fit_estimator, subset_params
@@ -52,7 +52,10 @@ class StackingLateFusion(_BaseLateFusion):
     ----------{ESTIMATORS_AND_MODALITIES}
     final_estimator : estimator, default=None
         Combines the meta-features. None: ``LogisticRegression()`` for
-        classification, ``RidgeCV()`` for regression.
+        classification; for regression ``LinearRegression(positive=True)``,
+        non-negative least squares as Breiman recommends for stacked
+        regressions, whose predictions follow the unit of ``y`` (a ridge
+        penalty on meta-features in that unit would not).
     cv : int, cross-validation generator, iterable or "prefit", default=5
         Splits giving the out-of-fold predictions (an int gives
         ``StratifiedKFold`` for classification, ``KFold`` otherwise, without
@@ -65,34 +68,21 @@ class StackingLateFusion(_BaseLateFusion):
         Branch method giving the meta-features; ``"auto"`` tries them in that
         order. Regression always uses ``predict``.
     passthrough : bool, default=False
-        Also give the final estimator the input columns (NaN where a modality
-        is missing, so the final estimator must then accept NaN).
-    simulate_missing : float in [0, 1), default=0.3
-        When no training row misses a branch, the meta-learner would never see
-        a neutral value or an absent indicator. Then a second copy of the
-        out-of-fold meta-features is added, in which each (row, modality) is
-        blanked with this probability (a branch is absent when one of its
-        modalities is; each copied row keeps at least one branch). 0 turns it
-        off. Not used when the training data already has missing modalities,
-        nor with a single branch.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the blanking of ``simulate_missing``.{PARALLEL_AND_CACHE.format(combiner="``final_estimator``")}
+        Also give the final estimator the input columns: those of the
+        modalities its branches read, and of the modalities no branch reads.
+        The fitted model then keeps the training columns it passes through
+        (see Notes).{PARALLEL_AND_CACHE.format(combiner="``final_estimator``")}
 
     Attributes
     ----------{FITTED_BRANCHES}
     final_estimator_ : estimator
-        The fitted meta-learner.
+        The meta-learner of rows where every branch is present.
+    final_estimators_ : dict of tuple of str to estimator
+        The meta-learner of each pattern of present branches met so far, keyed
+        by the names of those branches: every training pattern, and each
+        pattern first met at prediction time (fitted then, see Notes).
     stack_method_ : list of str
-        Method used for each fitted branch.
-    neutral_values_ : ndarray of shape (n_meta_predictions,)
-        Value of each prediction meta-feature where its branch is absent:
-        the training class prior (probabilities; the first class left out in
-        the binary case, as for the predictions), the training mean
-        (regression), the mean out-of-fold value otherwise.
-    presence_indicators_ : bool
-        Whether the meta-features end with one presence indicator (1.0
-        present, 0.0 absent) per branch: True when the meta-learner was
-        trained with gaps (real or simulated).{FITTED_DATA}
+        Method used for each fitted branch.{FITTED_DATA}
 
     See Also
     --------
@@ -101,16 +91,29 @@ class StackingLateFusion(_BaseLateFusion):
 
     Notes
     -----
-    With no missing modality, ``simulate_missing=0`` and the same CV splits,
-    the meta-features and predictions equal those of scikit-learn's
-    ``StackingClassifier``/``StackingRegressor`` whose base estimators are
-    pipelines selecting each modality's columns. The simulated gaps are on by
-    default because a meta-learner that never saw a branch absent has no
-    reason to discount it when it is; they cost one extra copy of the
-    meta-features when training the (small) final estimator.
+    A row is predicted by the meta-learner of its *pattern*: the branches
+    present in it. That meta-learner is a clone of ``final_estimator`` fitted
+    on the out-of-fold predictions of those branches only, over every training
+    row where they are present: a reduced-feature model, which needs no
+    imputed value for an absent branch and no simulated gaps. The meta-learner
+    of a pattern first met at prediction time is fitted then, from the
+    out-of-fold predictions kept with the model (a few columns per row; with
+    ``passthrough`` also the passed-through training columns), and kept in
+    ``final_estimators_``: deterministic, so it does not matter when it is
+    fitted. A pattern with fewer than two training rows (or one class) uses
+    the largest pattern within it that has enough.
 
-    Stacked generalisation: Wolpert, D. H. (1992). Stacked generalization.
-    *Neural Networks*, 5(2), 241-259.
+    With no missing modality and the same CV splits, the meta-features and
+    predictions equal those of scikit-learn's ``StackingClassifier`` (and of
+    ``StackingRegressor`` given the same final estimator) whose base
+    estimators are pipelines selecting each modality's columns.
+
+    Stacked generalisation: Wolpert (1992), "Stacked generalization", *Neural
+    Networks* 5(2), 241-259; non-negative least squares for stacked
+    regressions: Breiman (1996), "Stacked regressions", *Machine Learning*
+    24(1), 49-64. Reduced-feature models for missing values at prediction
+    time: Saar-Tsechansky and Provost (2007), "Handling missing values when
+    applying classification models", *JMLR* 8, 1623-1657.
 
     Examples
     --------
@@ -125,9 +128,9 @@ class StackingLateFusion(_BaseLateFusion):
     >>> stack.fit(X, y).predict(X[:3]).shape
     (3,)
     >>> stack.get_feature_names_out()
-    array(['stackinglatefusion_a', 'stackinglatefusion_b',
-           'stackinglatefusion_a_present', 'stackinglatefusion_b_present'],
-          dtype=object)
+    array(['stackinglatefusion_a', 'stackinglatefusion_b'], dtype=object)
+    >>> sorted(stack.final_estimators_)  # the patterns of present branches met so far
+    [('a',), ('a', 'b')]
     """
 
     _parameter_constraints: dict = {
@@ -136,8 +139,6 @@ class StackingLateFusion(_BaseLateFusion):
         "cv": ["cv_object", StrOptions({"prefit"})],
         "stack_method": [StrOptions({"auto", "predict_proba", "decision_function", "predict"})],
         "passthrough": ["boolean"],
-        "simulate_missing": [Interval(Real, 0, 1, closed="left")],
-        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -149,8 +150,6 @@ class StackingLateFusion(_BaseLateFusion):
         cv=5,
         stack_method="auto",
         passthrough=False,
-        simulate_missing=0.3,
-        random_state=None,
         n_jobs=None,
         memory=None,
         verbose=0,
@@ -161,8 +160,6 @@ class StackingLateFusion(_BaseLateFusion):
         self.cv = cv
         self.stack_method = stack_method
         self.passthrough = passthrough
-        self.simulate_missing = simulate_missing
-        self.random_state = random_state
         self.n_jobs = n_jobs
         self.memory = memory
         self.verbose = verbose
@@ -194,50 +191,140 @@ class StackingLateFusion(_BaseLateFusion):
         self : object
         """
         data = self._validate_fit_data(X, y, sample_weight, fit_params)
-        self.final_estimator_ = self._make_final_estimator(data.task)
+        self._final_template = self._make_final_estimator(data.task)
         self.stack_method_ = [self._branch_method(b, data.task) for b in self._branches]
 
-        def fit_final_estimator(fitted):  # the branches' refits may still be running
-            X_meta, y_meta, final_params = self._meta_training_set(fitted, data)
-            fit_estimator(self.final_estimator_, X_meta, y_meta, final_params, "final estimator")
+        def fit_meta_learners(fitted):  # the branches' refits may still be running
+            self._meta_train = self._meta_training_set(fitted, data)
+            # (pattern, the pattern whose meta-features it reads, meta-learner): a list
+            # of plain values, so that skops can store it (no tuple keys, no new types)
+            self._pattern_models = []
+            for pattern in np.unique(self._meta_train["presence"], axis=0):
+                self._pattern_estimator(pattern)
+            every_branch = np.ones(len(self._branches), dtype=bool)
+            self.final_estimator_ = self._pattern_estimator(every_branch)[0]
 
         self._fit_branches(
-            data, self.stack_method_, out_of_fold=True, while_refitting=fit_final_estimator
+            data, self.stack_method_, out_of_fold=True, while_refitting=fit_meta_learners
         )
         return self
 
     def _meta_training_set(self, fitted, data):
-        """The out-of-fold meta-features the final estimator learns from, with its targets
-        and metadata; sets ``neutral_values_`` and ``presence_indicators_``."""
+        """What the meta-learners learn from: the out-of-fold meta-features (NaN where a
+        branch is absent), the presence of each branch, the targets and metadata of the
+        rows where some branch is present, and the passed-through columns."""
         n_samples = data.y.shape[0]
         outputs = [(item.rows, self._as_columns(item.oof, k)) for k, item in enumerate(fitted)]
         self._stack_widths = [out.shape[1] for _, out in outputs]
-        self.neutral_values_ = self._neutral_values(outputs, data)
-        meta, presence = self._fill(outputs, n_samples)
-
-        # rows with no branch get the prior at predict time, not the meta-learner
+        meta, presence = self._meta_matrix(outputs, n_samples)
+        # rows with no branch get the prior at predict time, not a meta-learner
         rows = np.flatnonzero(presence.any(axis=1))
-        meta, presence = meta[rows], presence[rows]
-        passthrough = data.X_valid[rows] if self.passthrough else None
-        y_meta = data.y_encoded[rows]
-        final_params = subset_params(data.final_params, rows, n_samples)
+        passthrough = None
+        if self.passthrough:
+            passthrough = _take_rows(take_columns(data.X_valid, self._passthrough_columns()), rows)
+        return {
+            "meta": meta[rows],  # out-of-fold meta-features, NaN where a branch is absent
+            "presence": presence[rows],
+            "y": data.y_encoded[rows],
+            "params": subset_params(data.final_params, rows, n_samples),
+            "passthrough": passthrough,  # the modalities' columns, or None
+        }
 
-        simulated = self._simulate_gaps(presence, passthrough)
-        if simulated is not None:
-            copy_presence, copy_passthrough = simulated
-            meta = np.vstack([meta, self._blank(meta, copy_presence)])
-            presence = np.vstack([presence, copy_presence])
-            if passthrough is not None:
-                passthrough = _vstack([passthrough, copy_passthrough])
-            y_meta = np.concatenate([y_meta, y_meta])
-            twice = np.concatenate([np.arange(rows.size), np.arange(rows.size)])
-            final_params = subset_params(final_params, twice, rows.size)
-        self.presence_indicators_ = not presence.all()
-        return self._assemble(meta, presence, passthrough), y_meta, final_params
+    def _meta_matrix(self, outputs, n_samples):
+        """Meta-features of all rows (NaN where a branch is absent) and the branch presence."""
+        meta = np.full((n_samples, sum(self._stack_widths)), np.nan)
+        presence = np.zeros((n_samples, len(outputs)), dtype=bool)
+        for k, ((rows, out), columns) in enumerate(zip(outputs, self._meta_slices())):
+            if rows is not None and rows.size:
+                meta[rows, columns] = out
+                presence[rows, k] = True
+        return meta, presence
+
+    def _meta_slices(self):
+        stops = np.cumsum(self._stack_widths)
+        return [slice(stop - width, stop) for stop, width in zip(stops, self._stack_widths)]
+
+    def _passthrough_columns(self):
+        """The input columns passed through: every modality's, in input order."""
+        return np.unique(np.concatenate(list(self.modalities_.values())))
+
+    def _passthrough_positions(self, pattern):
+        """Positions, among :meth:`_passthrough_columns`, of the columns a pattern's
+        meta-learner reads: its branches' modalities and those no branch reads (a
+        modality read only by absent branches may be missing)."""
+        read = {m for branch, present in zip(self._branches, pattern) for m in branch.modalities if present}
+        unread = set(self.modalities_) - {m for b in self._branches for m in b.modalities}
+        columns = np.unique(
+            np.concatenate([self.modalities_[m] for m in self.modalities_ if m in read | unread])
+        )
+        return np.searchsorted(self._passthrough_columns(), columns)
+
+    # ------------------------------------------------------------ meta-learners by pattern
+
+    def _pattern_estimator(self, pattern):
+        """The meta-learner of the rows where exactly the branches ``pattern`` are present,
+        and the pattern whose meta-features it reads (a smaller one when too few training
+        rows have ``pattern``); fitted the first time the pattern is met."""
+        key = self._pattern_key(pattern)
+        for known, reads, estimator in self._pattern_models:
+            if known == key:
+                return estimator, reads
+        reads, rows = self._trainable_pattern(np.asarray(pattern, dtype=bool))
+        train = self._meta_train
+        estimator = clone(self._final_template)
+        fit_estimator(
+            estimator,
+            self._pattern_features(
+                train["meta"][rows], _take_rows_or_none(train["passthrough"], rows), reads
+            ),
+            train["y"][rows],
+            subset_params(train["params"], rows, train["y"].shape[0]),
+            f"final estimator of the rows with branches {list(key)}",
+        )
+        self._pattern_models.append((key, reads, estimator))
+        return estimator, reads
+
+    @property
+    def final_estimators_(self):
+        """The meta-learner of each pattern of present branches met so far, by their names."""
+        return {key: estimator for key, _, estimator in self._pattern_models}
+
+    def _pattern_key(self, pattern):
+        return tuple(branch.name for branch, present in zip(self._branches, pattern) if present)
+
+    def _trainable_pattern(self, pattern):
+        """``pattern``, or the largest pattern within it (earlier branches first) with at
+        least two training rows (and two classes), and those rows."""
+        train = self._meta_train
+        present = np.flatnonzero(pattern)
+        for size in range(present.size, 0, -1):
+            for subset in combinations(present, size):
+                rows = np.flatnonzero(train["presence"][:, list(subset)].all(axis=1))
+                classes = np.unique(train["y"][rows]).size if hasattr(self, "classes_") else 2
+                if rows.size >= 2 and classes >= 2:
+                    reads = np.zeros_like(pattern)
+                    reads[list(subset)] = True
+                    return reads, rows
+        raise ValueError(  # each branch alone has two rows and two classes: not reached
+            f"No branch of {self._pattern_key(pattern)} has enough training rows."
+        )
+
+    def _pattern_features(self, meta, passthrough, pattern):
+        """The meta-features of the branches in ``pattern`` (and the passed-through columns)."""
+        columns = np.concatenate(
+            [np.arange(s.start, s.stop) for s, present in zip(self._meta_slices(), pattern) if present]
+        )
+        features = meta[:, columns]
+        if passthrough is None:
+            return features
+        passthrough = take_columns(passthrough, self._passthrough_positions(pattern))
+        if sp.issparse(passthrough):
+            return sp.hstack([sp.csr_matrix(features), passthrough], format="csr")
+        return np.hstack([features, passthrough])
 
     def _make_final_estimator(self, task):
         if self.final_estimator is None:
-            return LogisticRegression() if task == "classifier" else RidgeCV()
+            return _default_final_estimator(task)
         final = clone(self.final_estimator)
         expected = is_classifier if task == "classifier" else is_regressor
         if not expected(final):
@@ -277,120 +364,64 @@ class StackingLateFusion(_BaseLateFusion):
             return output[:, 1:]
         return output
 
-    def _neutral_values(self, outputs, data):
-        values = []
-        for k, (rows, out) in enumerate(outputs):
-            method = self.stack_method_[k]
-            if data.task == "regressor":
-                values.append(np.full(out.shape[1], self.target_mean_))
-            elif method == "predict_proba":
-                prior = self.class_prior_
-                values.append(prior[1:] if prior.size == 2 else prior)
-            else:
-                weights = None if data.sample_weight is None else data.sample_weight[rows]
-                values.append(np.average(out, axis=0, weights=weights))
-        return np.concatenate(values)
-
-    def _fill(self, outputs, n_samples):
-        """Meta-features of all rows (neutral where a branch is absent) and the presence."""
-        meta = np.tile(self.neutral_values_, (n_samples, 1))
-        presence = np.zeros((n_samples, len(outputs)), dtype=bool)
-        start = 0
-        for k, (rows, out) in enumerate(outputs):
-            stop = start + self._stack_widths[k]
-            if rows is not None and rows.size:
-                meta[rows, start:stop] = out
-                presence[rows, k] = True
-            start = stop
-        return meta, presence
-
-    def _blank(self, meta, presence):
-        """``meta`` with the neutral value wherever a branch is absent in ``presence``."""
-        meta = meta.copy()
-        start = 0
-        for k, width in enumerate(self._stack_widths):
-            stop = start + width
-            absent = ~presence[:, k]
-            meta[absent, start:stop] = self.neutral_values_[start:stop]
-            start = stop
-        return meta
-
-    def _simulate_gaps(self, presence, passthrough):
-        """A copy of the rows with modalities blanked at random, or None when not simulated.
-
-        Simulated only when training has no gap, ``simulate_missing > 0`` and
-        there are at least two branches. Each (row, modality) among those the
-        branches read is blanked with probability ``simulate_missing``; a row
-        that would lose every branch gets one branch back, chosen uniformly.
-        """
-        if self.simulate_missing == 0 or len(self._branches) < 2 or not presence.all():
-            return None
-        rng = check_random_state(self.random_state)
-        names = [m for m in self.modalities_ if any(m in b.modalities for b in self._branches)]
-        position = {m: j for j, m in enumerate(names)}
-        reads = [[position[m] for m in b.modalities] for b in self._branches]
-        blanked = rng.random_sample((presence.shape[0], len(names))) < self.simulate_missing
-        present = np.column_stack([~blanked[:, idx].any(axis=1) for idx in reads])
-        lost = np.flatnonzero(~present.any(axis=1))
-        if lost.size:
-            chosen = rng.randint(len(reads), size=lost.size)
-            for row, k in zip(lost, chosen):
-                blanked[row, reads[k]] = False
-            present[lost] = np.column_stack([~blanked[lost][:, idx].any(axis=1) for idx in reads])
-        copy_passthrough = None
-        if passthrough is not None:
-            copy_passthrough = _blank_columns(
-                passthrough, blanked, [self.modalities_[m] for m in names]
-            )
-        return present, copy_passthrough
-
-    def _assemble(self, meta, presence, passthrough):
-        parts = [meta]
-        if self.presence_indicators_:
-            parts.append(presence.astype(np.float64))
-        if self.passthrough:
-            if sp.issparse(passthrough):
-                return sp.hstack([sp.csr_matrix(np.hstack(parts)), passthrough], format="csr")
-            parts.append(passthrough)
-            return np.hstack(parts)
-        return parts[0] if len(parts) == 1 else np.hstack(parts)
-
     # ------------------------------------------------------------ predict
 
     def _meta_features(self, X):
-        """Meta-features of X and the mask of rows with no branch present."""
+        """Meta-features of X (NaN where a branch is absent), the branch presence, and the
+        passed-through columns (None without ``passthrough``)."""
         X_valid, presence, outputs = self._branch_outputs(X, self.stack_method_)
         columns = [
             (np.flatnonzero(presence[:, k]), None if out is None else self._as_columns(out, k))
             for k, out in enumerate(outputs)
         ]
-        meta, presence = self._fill(columns, presence.shape[0])
-        return self._assemble(meta, presence, X_valid), ~presence.any(axis=1)
+        meta, presence = self._meta_matrix(columns, presence.shape[0])
+        passthrough = (
+            take_columns(X_valid, self._passthrough_columns()) if self.passthrough else None
+        )
+        return meta, presence, passthrough
 
     def transform(self, X):
-        """The meta-features: per-branch predictions, then presence indicators.
+        """The meta-features: each branch's predictions, NaN where the branch is absent.
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Input samples.
+            Samples to describe by the branches' predictions.
 
         Returns
         -------
         X_meta : ndarray of shape (n_samples, n_meta_features)
-            Each branch's predictions (its neutral value where absent), one
-            presence indicator per branch when ``presence_indicators_``, then
-            the input columns when ``passthrough``.
+            The branches' predictions side by side, then the modalities'
+            columns when ``passthrough``.
         """
-        return self._meta_features(X)[0]
+        meta, _, passthrough = self._meta_features(X)
+        if passthrough is None:
+            return meta
+        if sp.issparse(passthrough):
+            return sp.hstack([sp.csr_matrix(meta), passthrough], format="csr")
+        return np.hstack([meta, passthrough])
 
     def _final_output(self, X, method, fallback):
-        meta, none = self._meta_features(X)
-        return self._predict_present_rows(
-            lambda present: getattr(self.final_estimator_, method)(_take_rows(meta, present)),
-            ~none,
-            fallback,
-        )
+        """Each row's pattern meta-learner's ``method``; ``fallback`` where no branch is present."""
+        meta, presence, passthrough = self._meta_features(X)
+
+        def predict(some):
+            sub_presence = presence[some]
+            patterns, inverse = np.unique(sub_presence, axis=0, return_inverse=True)
+            output = None
+            for i, pattern in enumerate(patterns):
+                rows = np.flatnonzero(some)[inverse.reshape(-1) == i]
+                estimator, reads = self._pattern_estimator(pattern)
+                features = self._pattern_features(
+                    meta[rows], _take_rows_or_none(passthrough, rows), reads
+                )
+                piece = self._aligned(estimator, method, getattr(estimator, method)(features))
+                if output is None:
+                    output = np.empty((sub_presence.shape[0],) + piece.shape[1:], piece.dtype)
+                output[inverse.reshape(-1) == i] = piece
+            return output
+
+        return self._predict_present_rows(predict, presence.any(axis=1), fallback)
 
     def predict(self, X):
         """Predict with the final estimator; rows with no branch get the prior or mean.
@@ -425,7 +456,7 @@ class StackingLateFusion(_BaseLateFusion):
         proba : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        return self._aligned(self._final_output(X, "predict_proba", self.class_prior_))
+        return self._final_output(X, "predict_proba", self.class_prior_)
 
     @available_if(_final_has("decision_function"))
     def decision_function(self, X):
@@ -448,12 +479,20 @@ class StackingLateFusion(_BaseLateFusion):
         fallback = log_prior[1] - log_prior[0] if log_prior.size == 2 else log_prior
         return self._final_output(X, "decision_function", fallback)
 
-    def _aligned(self, proba):
-        seen = getattr(self.final_estimator_, "classes_", None)
-        if seen is None or len(seen) == len(self.classes_):
-            return proba
-        aligned = np.zeros((proba.shape[0], len(self.classes_)))
-        aligned[:, np.asarray(seen, dtype=np.intp)] = proba
+    def _aligned(self, estimator, method, output):
+        """A meta-learner's class columns in the order of ``classes_`` (one trained on rows
+        lacking some class gives it probability 0)."""
+        seen = getattr(estimator, "classes_", None)
+        if method == "predict" or seen is None or len(seen) == len(self.classes_):
+            return output
+        if method == "decision_function":
+            raise ValueError(
+                f"A meta-learner saw only classes {self.classes_[seen].tolist()} of "
+                f"{self.classes_.tolist()} in its training rows, so its decision_function "
+                "cannot be aligned with the other classes; use predict_proba."
+            )
+        aligned = np.zeros((output.shape[0], len(self.classes_)))
+        aligned[:, np.asarray(seen, dtype=np.intp)] = output
         return aligned
 
     def get_feature_names_out(self, input_features=None):
@@ -468,9 +507,8 @@ class StackingLateFusion(_BaseLateFusion):
         -------
         feature_names_out : ndarray of str objects
             ``stackinglatefusion_<branch>`` (one column) or
-            ``stackinglatefusion_<branch><i>``, then
-            ``stackinglatefusion_<branch>_present`` indicators, then the input
-            names with ``passthrough``.
+            ``stackinglatefusion_<branch><i>``, then with ``passthrough`` the
+            names of the modalities' columns.
         """
         check_is_fitted(self, "n_features_in_")
         input_features = _check_feature_names_in(
@@ -483,10 +521,8 @@ class StackingLateFusion(_BaseLateFusion):
                 names.append(f"{prefix}_{branch.name}")
             else:
                 names.extend(f"{prefix}_{branch.name}{i}" for i in range(width))
-        if self.presence_indicators_:
-            names.extend(f"{prefix}_{branch.name}_present" for branch in self._branches)
         if self.passthrough:
-            names.extend(input_features)
+            names.extend(np.asarray(input_features)[self._passthrough_columns()])
         return np.asarray(names, dtype=object)
 
     def get_metadata_routing(self):
@@ -502,7 +538,7 @@ class StackingLateFusion(_BaseLateFusion):
         router = super().get_metadata_routing()
         final = getattr(self, "final_estimator_", self.final_estimator)
         if final is None:
-            final = LogisticRegression() if is_classifier(self) else RidgeCV()
+            final = _default_final_estimator("classifier" if is_classifier(self) else "regressor")
         router.add(
             final_estimator=final,
             method_mapping=MethodMapping().add(caller="fit", callee="fit"),
@@ -513,22 +549,17 @@ class StackingLateFusion(_BaseLateFusion):
 # ---------------------------------------------------------------- helpers
 
 
-def _vstack(blocks):
-    if any(sp.issparse(block) for block in blocks):
-        return sp.vstack(blocks, format="csr")
-    return np.vstack(blocks)
+def _default_final_estimator(task):
+    if task == "classifier":
+        return LogisticRegression()
+    # Non-negative least squares (Breiman, 1996): no penalty, so the predictions
+    # follow the unit of y; meta-features are predictions in that unit.
+    return LinearRegression(positive=True)
 
 
-def _take_rows(X, mask):
-    return X[np.flatnonzero(mask)] if sp.issparse(X) else X[mask]
+def _take_rows(X, rows):
+    return X[np.flatnonzero(rows) if np.asarray(rows).dtype == bool else rows]
 
 
-def _blank_columns(X, blanked, columns):
-    """A copy of ``X`` with NaN in the columns of each blanked (row, modality)."""
-    dense = not sp.issparse(X)
-    X = X.astype(np.float64, copy=True) if dense else X.astype(np.float64).tolil()
-    for j, cols in enumerate(columns):
-        rows = np.flatnonzero(blanked[:, j])
-        if rows.size:
-            X[np.ix_(rows, cols)] = np.full((rows.size, len(cols)), np.nan)
-    return X if dense else X.tocsr()
+def _take_rows_or_none(X, rows):
+    return None if X is None else _take_rows(X, rows)

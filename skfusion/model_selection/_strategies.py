@@ -97,7 +97,7 @@ def _builtin_strategy(name, spec, task, random_state):
         return [(name, "early", _early_fusion(spec, task))]
     if name == "stacking":
         est = StackingLateFusion(
-            _scaled_linear_model(task), modalities=spec, cv=_INNER_CV, random_state=random_state
+            _scaled_linear_model(task), modalities=spec, cv=_INNER_CV
         )
         return [(name, "late", est)]
     if name == "vote":
@@ -115,7 +115,7 @@ def _builtin_strategy(name, spec, task, random_state):
         names = list(spec)
         branches.append((fused, _early_fusion(branch_modalities(spec, names), task), names))
         hybrid = StackingLateFusion(
-            branches, modalities=spec, cv=_INNER_CV, random_state=random_state
+            branches, modalities=spec, cv=_INNER_CV
         )
         return [(name, "hybrid", hybrid)]
     raise ValueError(

@@ -228,7 +228,7 @@ def test_cv_int_splitter_and_iterable_agree(data):
     X, y, modalities = data
     splits = list(KFold(4).split(X))
     results = [
-        StackingLateFusion(LogisticRegression(), modalities=modalities, cv=cv, random_state=0)
+        StackingLateFusion(LogisticRegression(), modalities=modalities, cv=cv)
         .fit(X, y)
         .predict_proba(X)
         for cv in (KFold(4), splits)
@@ -248,7 +248,7 @@ def test_prefit_branches_are_used_as_given(data):
     X, y, modalities = data
     fitted = {name: LogisticRegression().fit(X[:, cols], y) for name, cols in modalities.items()}
     model = StackingLateFusion(
-        list(fitted.items()), modalities=modalities, cv="prefit", simulate_missing=0
+        list(fitted.items()), modalities=modalities, cv="prefit"
     ).fit(X, y)
     assert model.estimators_[0] is fitted["a"]
     meta = np.column_stack([fitted[n].predict_proba(X[:, c])[:, 1] for n, c in modalities.items()])
@@ -288,7 +288,7 @@ def test_all_fold_fits_and_refits_run_in_one_flat_parallel_call(data, monkeypatc
 @pytest.mark.parametrize("backend", ["loky", "threading", "multiprocessing"])
 def test_parallel_fit_equals_sequential_fit(data, backend):
     X, y, modalities = data
-    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3)
     expected = clone(model).fit(X, y).predict_proba(X)
     with parallel_config(backend=backend, n_jobs=2):
         got = clone(model).fit(X, y).predict_proba(X)
@@ -371,7 +371,7 @@ def test_process_workers_read_one_memory_map_that_is_removed_after_fit(
     assert X.nbytes > 1_000_000
     monkeypatch.setenv("JOBLIB_TEMP_FOLDER", str(tmp_path))
     model = StackingLateFusion(
-        MapRecordingLogisticRegression(max_iter=200), modalities=modalities, cv=3, random_state=0
+        MapRecordingLogisticRegression(max_iter=200), modalities=modalities, cv=3
     )
     expected = clone(model).fit(X, y)
     with parallel_config(backend="loky", n_jobs=2):
@@ -470,7 +470,7 @@ def test_shared_with_workers_falls_back_to_the_array_when_it_cannot_write(monkey
 
 def _counting_stack(modalities, memory):
     return StackingLateFusion(
-        CountingLogisticRegression(), modalities=modalities, cv=3, memory=memory, random_state=0
+        CountingLogisticRegression(), modalities=modalities, cv=3, memory=memory
     )
 
 
@@ -519,7 +519,7 @@ def test_vote_memory_serves_weights_and_voting_grid_without_refits(data, tmp_pat
 
 def test_cached_fit_equals_uncached_fit(data, tmp_path):
     X, y, modalities = data
-    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3)
     expected = clone(model).fit(X, y).predict_proba(X)
     cached = clone(model).set_params(memory=str(tmp_path))
     cached.fit(X, y)
@@ -547,7 +547,7 @@ def test_grid_search_over_branch_parameters_drop_and_weights(data):
 
 def test_grid_search_over_the_final_estimator_matches_cross_val_score(data):
     X, y, modalities = data
-    stack = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    stack = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3)
     finals = [LogisticRegression(C=0.01), LogisticRegression(C=1.0)]
     search = GridSearchCV(stack, {"final_estimator": finals}, cv=3).fit(X, y)
     for i, final in enumerate(finals):
@@ -574,7 +574,7 @@ def test_sample_weight_reaches_branches_and_final_estimator(data):
     weights = np.random.default_rng(0).uniform(0.2, 3.0, size=y.size)
     cv = StratifiedKFold(3)
     model = StackingLateFusion(
-        LogisticRegression(), modalities=modalities, cv=cv, simulate_missing=0
+        LogisticRegression(), modalities=modalities, cv=cv
     ).fit(X, y, sample_weight=weights)
     meta = []
     for name, cols in modalities.items():
@@ -623,9 +623,9 @@ def test_sample_weight_with_metadata_routing(data):
         branch = LogisticRegression().set_fit_request(sample_weight=True)
         final = LogisticRegression().set_fit_request(sample_weight=True)
         routed = StackingLateFusion(
-            branch, modalities=modalities, final_estimator=final, cv=3, random_state=0
+            branch, modalities=modalities, final_estimator=final, cv=3
         ).fit(X, y, sample_weight=weights)
-    plain = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    plain = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3)
     plain.fit(X, y, sample_weight=weights)
     np.testing.assert_allclose(routed.predict_proba(X), plain.predict_proba(X))
 
@@ -635,11 +635,11 @@ def test_groups_reach_a_group_splitter_with_metadata_routing(data):
     groups = np.arange(y.size) % 7
     with config_context(enable_metadata_routing=True):
         model = StackingLateFusion(
-            LogisticRegression(), modalities=modalities, cv=GroupKFold(3), random_state=0
+            LogisticRegression(), modalities=modalities, cv=GroupKFold(3)
         ).fit(X, y, groups=groups)
     splits = list(GroupKFold(3).split(X, y, groups))
     expected = StackingLateFusion(
-        LogisticRegression(), modalities=modalities, cv=splits, random_state=0
+        LogisticRegression(), modalities=modalities, cv=splits
     )
     np.testing.assert_array_equal(model.predict_proba(X), expected.fit(X, y).predict_proba(X))
 
@@ -664,7 +664,7 @@ def test_dataframe_columns_reach_branches_by_name():
 
 def test_sparse_input_gives_the_dense_result(data):
     X, y, modalities = data
-    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3)
     dense = clone(model).fit(X, y).predict_proba(X)
     np.testing.assert_allclose(
         clone(model).fit(sp.csr_matrix(X), y).predict_proba(sp.csr_matrix(X)), dense

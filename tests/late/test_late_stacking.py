@@ -61,9 +61,8 @@ def test_equals_sklearn_stacking_classifier_without_missing_data(n_classes, stac
         modalities=modalities,
         cv=cv,
         stack_method=stack_method,
-        simulate_missing=0,
     ).fit(X, y)
-    assert not ours.presence_indicators_
+    assert list(ours.final_estimators_) == [("a", "b", "c")]
     # same out-of-fold meta-features => same final estimator
     np.testing.assert_allclose(
         ours.final_estimator_.coef_, reference.final_estimator_.coef_, atol=1e-10
@@ -94,7 +93,6 @@ def test_equals_sklearn_stacking_regressor_with_passthrough():
         final_estimator=LinearRegression(),
         cv=cv,
         passthrough=True,
-        simulate_missing=0,
     ).fit(X, y)
     np.testing.assert_allclose(ours.transform(X), reference.transform(X), atol=1e-12)
     np.testing.assert_allclose(ours.predict(X), reference.predict(X), atol=1e-10)
@@ -109,7 +107,10 @@ def test_default_final_estimators_follow_the_task():
         n_samples=60, widths={"a": 2, "b": 2}, random_state=0
     )
     regressor = StackingLateFusion(Ridge(), modalities=modalities, cv=3).fit(X, y)
-    assert isinstance(regressor.final_estimator_, RidgeCV)
+    # non-negative least squares (Breiman 1996): no penalty in the unit of y
+    assert isinstance(regressor.final_estimator_, LinearRegression)
+    assert regressor.final_estimator_.positive
+    assert (regressor.final_estimator_.coef_ >= 0).all()
     assert not hasattr(regressor, "predict_proba")
     with pytest.raises(ValueError, match="`final_estimator` must be a regressor"):
         StackingLateFusion(
@@ -131,27 +132,29 @@ def gappy():
     return X, y, modalities, missing_b
 
 
-def test_meta_features_where_a_modality_is_missing_are_prior_and_indicator(gappy):
+def test_meta_features_of_an_absent_branch_are_nan(gappy):
     X, y, modalities, missing_b = gappy
     model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3).fit(X, y)
-    assert model.presence_indicators_
     row = X[missing_b[:2]]
     expected_a = model.named_estimators_["a"].predict_proba(row[:, modalities["a"]])[:, 1]
-    prior_1 = np.mean(y == 1)
-    np.testing.assert_allclose(
-        model.transform(row),
-        np.column_stack([expected_a, [prior_1, prior_1], [1.0, 1.0], [0.0, 0.0]]),
-    )
-    assert list(model.get_feature_names_out()) == [
-        "stackinglatefusion_a",
-        "stackinglatefusion_b",
-        "stackinglatefusion_a_present",
-        "stackinglatefusion_b_present",
-    ]
+    np.testing.assert_allclose(model.transform(row), np.column_stack([expected_a, [np.nan] * 2]))
+    assert list(model.get_feature_names_out()) == ["stackinglatefusion_a", "stackinglatefusion_b"]
 
 
-def test_out_of_fold_meta_features_use_only_present_rows(gappy):
-    """Rebuild the meta-learner's training set by hand and compare the final model."""
+def _out_of_fold(X, y, modalities, present_b, cv):
+    """The meta-features by hand: each branch fitted on its present training rows."""
+    meta = np.full((y.size, 2), np.nan)
+    for train, test in cv.split(X, y):
+        for j, (name, cols) in enumerate(modalities.items()):
+            tr = train if name == "a" else train[present_b[train]]
+            te = test if name == "a" else test[present_b[test]]
+            fold = LogisticRegression().fit(X[np.ix_(tr, cols)], y[tr])
+            meta[te, j] = fold.predict_proba(X[np.ix_(te, cols)])[:, 1]
+    return meta
+
+
+def test_each_pattern_has_its_meta_learner_on_the_rows_where_its_branches_are_present(gappy):
+    """Rebuild every meta-learner's training set by hand and compare the models."""
     X, y, modalities, missing_b = gappy
     cv = StratifiedKFold(3)
     model = StackingLateFusion(
@@ -162,137 +165,61 @@ def test_out_of_fold_meta_features_use_only_present_rows(gappy):
     ).fit(X, y)
     present_b = np.ones(y.size, dtype=bool)
     present_b[missing_b] = False
-    prior_1 = np.mean(y == 1)
-    meta = np.column_stack(
-        [np.zeros(y.size), np.full(y.size, prior_1), np.ones(y.size), present_b * 1.0]
+    meta = _out_of_fold(X, y, modalities, present_b, cv)
+    assert sorted(model.final_estimators_) == [("a",), ("a", "b")]
+    both, a_only = model.final_estimators_[("a", "b")], model.final_estimators_[("a",)]
+    assert model.final_estimator_ is both
+    np.testing.assert_allclose(both.X_fit_, meta[present_b], atol=1e-12)
+    np.testing.assert_allclose(a_only.X_fit_, meta[:, :1], atol=1e-12)  # every row has 'a'
+    expected = LogisticRegression().fit(meta[present_b], y[present_b])
+    np.testing.assert_allclose(both.coef_, expected.coef_, atol=1e-10)
+    # a row without 'b' is predicted by the meta-learner of 'a' alone
+    rows = X[missing_b[:3]]
+    a_meta = model.named_estimators_["a"].predict_proba(rows[:, modalities["a"]])[:, 1:]
+    np.testing.assert_allclose(
+        model.predict_proba(rows), LogisticRegression().fit(meta[:, :1], y).predict_proba(a_meta)
     )
-    for train, test in cv.split(X, y):
-        for j, (name, cols) in enumerate(modalities.items()):
-            tr = train if name == "a" else train[present_b[train]]
-            te = test if name == "a" else test[present_b[test]]
-            fold = LogisticRegression().fit(X[np.ix_(tr, cols)], y[tr])
-            meta[te, j] = fold.predict_proba(X[np.ix_(te, cols)])[:, 1]
-    np.testing.assert_allclose(model.final_estimator_.X_fit_, meta, atol=1e-12)
-    expected = LogisticRegression().fit(meta, y)
-    np.testing.assert_allclose(model.final_estimator_.coef_, expected.coef_, atol=1e-10)
 
 
-def test_gaps_are_simulated_when_training_has_none():
+def test_a_pattern_first_met_at_predict_time_gets_its_meta_learner_then():
     X, y, modalities = make_multimodal_classification(
-        n_samples=300, widths={"a": 3, "b": 4}, random_state=0
+        n_samples=150, widths={"a": 3, "b": 4, "c": 2}, random_state=0
     )
-    model = StackingLateFusion(
-        LogisticRegression(),
-        modalities=modalities,
-        cv=3,
-        random_state=0,
-        final_estimator=RecordingLogisticRegression(),
-    ).fit(X, y)
-    seen = model.final_estimator_.X_fit_
-    assert model.presence_indicators_ and seen.shape == (600, 4)
-    original, copy = seen[:300], seen[300:]
-    assert np.all(original[:, 2:] == 1.0)
-    np.testing.assert_array_equal(copy[copy[:, 2] == 1, 0], original[copy[:, 2] == 1, 0])
-    assert np.all(copy[:, 2:].sum(axis=1) >= 1)  # each copied row keeps a branch
-    # a branch is absent where its modality was blanked (p=0.3), unless it was given back
-    # to a row that lost both (0.09 of rows, half of them to each branch): 0.3 - 0.045
-    assert np.mean(copy[:, 2:] == 0) == pytest.approx(0.255, abs=0.06)
-    np.testing.assert_allclose(copy[copy[:, 3] == 0, 1], np.mean(y == 1))
-
-
-def test_simulated_gaps_are_seeded():
-    X, y, modalities = make_multimodal_classification(
-        n_samples=100, widths={"a": 2, "b": 2}, random_state=0
-    )
-    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=3)
-    first = clone(model).fit(X, y).final_estimator_.coef_
-    np.testing.assert_array_equal(clone(model).fit(X, y).final_estimator_.coef_, first)
-
-
-def test_no_simulation_when_training_already_has_gaps(gappy):
-    X, y, modalities, _ = gappy
-    model = StackingLateFusion(
-        LogisticRegression(),
-        modalities=modalities,
-        cv=3,
-        final_estimator=RecordingLogisticRegression(),
-    ).fit(X, y)
-    assert model.final_estimator_.X_fit_.shape == (150, 4)
-
-
-def test_simulated_passthrough_copy_blanks_the_masked_modality():
-    X, y, modalities = make_multimodal_classification(
-        n_samples=90, widths={"a": 2, "b": 2}, random_state=0
-    )
-    model = StackingLateFusion(
-        LogisticRegression(),
-        modalities=modalities,
-        cv=3,
-        passthrough=True,
-        random_state=0,
-        final_estimator=RecordingDummyClassifier(),
-    ).fit(X, y)
-    seen = model.final_estimator_.X_fit_
-    assert seen.shape == (180, 2 + 2 + 4)
-    np.testing.assert_array_equal(seen[:90, 4:], X)
-    copy = seen[90:]
-    for k, cols in enumerate(modalities.values()):
-        absent = copy[:, 2 + k] == 0
-        assert absent.any() and np.isnan(copy[absent][:, 4 + np.array(cols)]).all()
-        np.testing.assert_array_equal(copy[~absent][:, 4 + np.array(cols)], X[~absent][:, cols])
-
-
-def test_rows_with_no_branch_get_the_prior_and_a_warning(gappy):
-    X, y, modalities, _ = gappy
     model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3).fit(X, y)
-    X_new = X[:5].copy()
-    X_new[[1, 3]] = np.nan
-    prior = np.bincount(y) / y.size
-    with pytest.warns(NoModalityPresentWarning, match="2 of 5 rows have no branch present"):
-        proba = model.predict_proba(X_new)
-    np.testing.assert_allclose(proba[[1, 3]], [prior, prior])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NoModalityPresentWarning)
-        assert np.all(model.predict(X_new)[[1, 3]] == np.argmax(prior))
-        log_odds = np.log(prior[1] / prior[0])
-        np.testing.assert_allclose(model.decision_function(X_new)[[1, 3]], log_odds)
-        np.testing.assert_allclose(proba[[0, 2, 4]], model.predict_proba(X[[0, 2, 4]]))
+    assert list(model.final_estimators_) == [("a", "b", "c")]
+    gap = X[:5].copy()
+    gap[:, modalities["b"]] = np.nan
+    proba = model.predict_proba(gap)
+    assert list(model.final_estimators_) == [("a", "b", "c"), ("a", "c")]
+    # the same as a model that met the pattern in training would learn: deterministic
+    again = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(gap), proba)
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
 
 
-def test_regression_rows_with_no_branch_get_the_training_mean():
-    X, y, modalities = make_multimodal_regression(
-        n_samples=80, widths={"a": 2, "b": 2}, random_state=0
+def test_default_stacking_is_deterministic_and_equals_scikit_learn():
+    X, y, modalities = make_multimodal_classification(
+        n_samples=200, widths={"a": 3, "b": 4}, n_classes=3, random_state=0
     )
-    model = StackingLateFusion(Ridge(), modalities=modalities, cv=3).fit(X, y)
-    with pytest.warns(NoModalityPresentWarning, match="1 of 1 rows.*target mean"):
-        assert model.predict(np.full((1, 4), np.nan))[0] == pytest.approx(y.mean())
-
-
-def _nb_data(n_samples, rng):
-    """Classes differ in spread, not in mean: the mean is a confident class-0 point."""
-    y = rng.randint(2, size=n_samples)
-    X = rng.standard_normal((n_samples, 9)) * np.where(y == 1, 2.5, 1.0)[:, None]
-    modalities = {"a": [0, 1, 2], "b": [3, 4, 5], "c": [6, 7, 8]}
-    missing = rng.rand(n_samples, 3) < 0.3
-    lost = missing.all(axis=1)
-    missing[lost, rng.randint(3, size=lost.sum())] = False
-    for j, cols in enumerate(modalities.values()):
-        X[np.ix_(missing[:, j], cols)] = np.nan
-    return X, y, modalities
-
-
-def test_stacking_beats_mean_imputation_with_30_percent_missing_pairs():
-    rng = np.random.RandomState(0)
-    X, y, modalities = _nb_data(400, rng)
-    X_test, y_test, _ = _nb_data(400, rng)
-    imputed = StackingClassifier(
-        [
-            (name, _selecting(cols, make_pipeline(SimpleImputer(), GaussianNB())))
-            for name, cols in modalities.items()
-        ]
+    first = StackingLateFusion(LogisticRegression(), modalities=modalities).fit(X, y)
+    second = StackingLateFusion(LogisticRegression(), modalities=modalities).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    reference = StackingClassifier(
+        [(name, _selecting(cols, LogisticRegression())) for name, cols in modalities.items()]
     ).fit(X, y)
-    ours = StackingLateFusion(GaussianNB(), modalities=modalities, random_state=0).fit(X, y)
-    assert ours.score(X_test, y_test) > imputed.score(X_test, y_test) + 0.05
+    np.testing.assert_allclose(first.predict_proba(X), reference.predict_proba(X), atol=1e-8)
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e-3, 1.0, 1e3, 1e6])
+def test_regression_stacking_follows_the_unit_of_y(scale):
+    X, y, modalities = make_multimodal_regression(
+        n_samples=150, widths={"a": 3, "b": 4}, random_state=0
+    )
+    model = StackingLateFusion(LinearRegression(), modalities=modalities)
+    reference = clone(model).fit(X, y)
+    scaled = model.fit(X, scale * y)
+    np.testing.assert_allclose(scaled.predict(X), scale * reference.predict(X), rtol=1e-6)
+    assert scaled.score(X, scale * y) == pytest.approx(reference.score(X, y), abs=1e-6)
 
 
 # ---------------------------------------------------------------- classification details
@@ -303,7 +230,7 @@ def test_string_labels_round_trip():
         n_samples=90, widths={"a": 2, "b": 2}, n_classes=3, random_state=0
     )
     labels = np.array(["cat", "dog", "eel"])[y]
-    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3)
     model.fit(X, labels)
     assert list(model.classes_) == ["cat", "dog", "eel"]
     reference = clone(model).fit(X, y)
@@ -345,6 +272,6 @@ def test_set_output_pandas_uses_feature_names():
     X, y, modalities = make_multimodal_classification(
         n_samples=60, widths={"a": 2, "b": 2}, random_state=0
     )
-    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, random_state=0)
+    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3)
     frame = model.set_output(transform="pandas").fit(X, y).transform(X)
     assert list(frame.columns) == list(model.get_feature_names_out())
