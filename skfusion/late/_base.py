@@ -179,7 +179,9 @@ class _BaseLateFusion(
         -------
         routing : MetadataRouter
         """
-        router = MetadataRouter(owner=self)
+        # sample_weight is also used by the estimator itself (class prior, target
+        # mean, the vote's weights): passing it is never "routed to no object".
+        router = MetadataRouter(owner=self).add_self_request(self)
         for name, estimator in self._named_specs():
             if not _is_drop(estimator):
                 router.add(
@@ -218,7 +220,7 @@ class _BaseLateFusion(
         self._branches = [b for b in branches if not is_dropped(b)]
         self.branch_modalities_ = {b.name: list(b.modalities) for b in self._branches}
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X_valid)
+            sample_weight = _check_sample_weight(sample_weight, X_valid, ensure_non_negative=True)
         y_encoded = self._encode_target(y, task, sample_weight)
         branch_params, final_params, split_params = self._route_fit_params(
             sample_weight, fit_params

@@ -521,7 +521,9 @@ def _run_flat(jobs, plans, X, y, fit_params, classes, n_jobs, verbose, *, out_of
         )
         outputs = parallel(call(X_jobs, *job[1:]) for job in jobs)
         try:
-            yield from zip(jobs, outputs)
+            # outputs first: zip then draws the generator to its end, so it finishes
+            # normally instead of being closed half-way (which joblib reports as an abort)
+            yield from ((job, result) for result, job in zip(outputs, jobs))
         finally:
             if hasattr(outputs, "close"):  # a generator: stop the jobs still running
                 with warnings.catch_warnings():

@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.metadata_routing import MethodMapping
+from sklearn.utils.metadata_routing import MethodMapping, _routing_enabled, process_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
@@ -369,6 +369,7 @@ class StackingLateFusion(_BaseLateFusion):
     def _meta_features(self, X):
         """Meta-features of X (NaN where a branch is absent), the branch presence, and the
         passed-through columns (None without ``passthrough``)."""
+        check_is_fitted(self)
         X_valid, presence, outputs = self._branch_outputs(X, self.stack_method_)
         columns = [
             (np.flatnonzero(presence[:, k]), None if out is None else self._as_columns(out, k))
@@ -401,45 +402,76 @@ class StackingLateFusion(_BaseLateFusion):
             return sp.hstack([sp.csr_matrix(meta), passthrough], format="csr")
         return np.hstack([meta, passthrough])
 
-    def _final_output(self, X, method, fallback):
-        """Each row's pattern meta-learner's ``method``; ``fallback`` where no branch is present."""
+    def _final_output(self, X, method, fallback, params=None):
+        """Each row's pattern meta-learner's ``method``; ``fallback`` where no branch is present.
+
+        ``params`` go to every meta-learner's ``method``. An output that is a
+        tuple (``predict(X, return_std=True)``) is assembled element by
+        element; rows with no branch get ``fallback`` in its first element
+        and NaN in the others (no meta-learner says how uncertain they are).
+        """
         meta, presence, passthrough = self._meta_features(X)
+        params = params or {}
+        outputs = []  # the tuple's elements; one for a plain output
 
         def predict(some):
-            sub_presence = presence[some]
-            patterns, inverse = np.unique(sub_presence, axis=0, return_inverse=True)
-            output = None
+            patterns, inverse = np.unique(presence[some], axis=0, return_inverse=True)
+            inverse, rows_of_some = inverse.reshape(-1), np.flatnonzero(some)
             for i, pattern in enumerate(patterns):
-                rows = np.flatnonzero(some)[inverse.reshape(-1) == i]
+                rows = rows_of_some[inverse == i]
                 estimator, reads = self._pattern_estimator(pattern)
                 features = self._pattern_features(
                     meta[rows], _take_rows_or_none(passthrough, rows), reads
                 )
-                piece = self._aligned(estimator, method, getattr(estimator, method)(features))
-                if output is None:
-                    output = np.empty((sub_presence.shape[0],) + piece.shape[1:], piece.dtype)
-                output[inverse.reshape(-1) == i] = piece
-            return output
+                piece = getattr(estimator, method)(features, **params)
+                pieces = piece if isinstance(piece, tuple) else (piece,)
+                for j, element in enumerate(pieces):
+                    element = np.asarray(element)
+                    if j == 0:
+                        element = self._aligned(estimator, method, element)
+                    if len(outputs) <= j:
+                        outputs.append(np.empty((rows_of_some.size,) + element.shape[1:], element.dtype))
+                    outputs[j][inverse == i] = element
+            return outputs[0]
 
-        return self._predict_present_rows(predict, presence.any(axis=1), fallback)
+        first = self._predict_present_rows(predict, presence.any(axis=1), fallback)
+        if len(outputs) < 2:
+            return first
+        present = presence.any(axis=1)
+        rest = []
+        for element in outputs[1:]:
+            full = np.full((present.size,) + element.shape[1:], np.nan)
+            full[present] = element
+            rest.append(full)
+        return (first, *rest)
 
-    def predict(self, X):
-        """Predict with the final estimator; rows with no branch get the prior or mean.
+    def predict(self, X, **predict_params):
+        """Predict with the meta-learners; rows with no branch get the prior or mean.
 
         Parameters
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Input samples.
+            Samples; each row is predicted by the meta-learner of the branches
+            present in it.
+        **predict_params : dict
+            Passed to the meta-learners' ``predict`` (routed to the final
+            estimator's ``predict`` with metadata routing enabled), e.g.
+            ``return_std=True`` for a final estimator that gives it; it
+            accounts for the final estimator's uncertainty only.
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels or values.
+        y_pred : ndarray of shape (n_samples,), or a tuple of such
+            Predicted labels or values (and what ``predict_params`` ask for).
         """
         check_is_fitted(self)
+        if _routing_enabled():
+            params = process_routing(self, "predict", **predict_params)["final_estimator"]["predict"]
+        else:
+            params = predict_params
         if not hasattr(self, "classes_"):
-            return self._final_output(X, "predict", self.target_mean_)
-        index = self._final_output(X, "predict", int(np.argmax(self.class_prior_)))
+            return self._final_output(X, "predict", self.target_mean_, params)
+        index = self._final_output(X, "predict", int(np.argmax(self.class_prior_)), params)
         return self.classes_[np.asarray(index, dtype=np.intp)]
 
     @available_if(_final_has("predict_proba"))
@@ -529,7 +561,8 @@ class StackingLateFusion(_BaseLateFusion):
         """Get the metadata routing of this object.
 
         ``fit`` metadata reach every branch's ``fit`` (on its rows) and the
-        final estimator's ``fit``.
+        final estimator's ``fit``; ``predict`` metadata reach the final
+        estimator's ``predict``.
 
         Returns
         -------
@@ -541,7 +574,9 @@ class StackingLateFusion(_BaseLateFusion):
             final = _default_final_estimator("classifier" if is_classifier(self) else "regressor")
         router.add(
             final_estimator=final,
-            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            method_mapping=MethodMapping()
+            .add(caller="fit", callee="fit")
+            .add(caller="predict", callee="predict"),
         )
         return router
 

@@ -18,9 +18,11 @@ __all__ = ["WeightedVoteFusion", "learn_vote_weights"]
 
 
 def _soft_classification(self):
-    """available_if check: predict_proba exists for soft-voting classifiers (as fitted)."""
-    if hasattr(self, "_soft"):
-        return self._soft
+    """available_if check: predict_proba exists for soft-voting classifiers.
+
+    ``voting`` is read when predicting, as scikit-learn's VotingClassifier does,
+    so ``set_params(voting=...)`` after fit takes effect without a refit.
+    """
     return _is_classification(self) and self.voting == "soft"
 
 
@@ -121,6 +123,9 @@ class WeightedVoteFusion(_BaseLateFusion):
         self.memory = memory
         self.verbose = verbose
 
+    def _task(self):
+        return "classifier" if hasattr(self, "classes_") else "regressor"
+
     def _learning(self):
         return isinstance(self.weights, str) and self.weights == "learn"
 
@@ -172,8 +177,7 @@ class WeightedVoteFusion(_BaseLateFusion):
                 "for voting='hard'."
             )
         fixed = None if learning else self._fixed_weights()
-        self._vote_methods = self._methods(data.task)
-        self._soft = data.task == "classifier" and self.voting == "soft"
+        fit_methods = self._methods(data.task)
 
         def learn_weights(fitted):  # the branches' refits may still be running
             weights = learn_vote_weights(
@@ -188,7 +192,7 @@ class WeightedVoteFusion(_BaseLateFusion):
 
         self._fit_branches(
             data,
-            self._vote_methods,
+            fit_methods,
             out_of_fold=learning,
             while_refitting=learn_weights if learning else None,
         )
@@ -254,7 +258,7 @@ class WeightedVoteFusion(_BaseLateFusion):
 
     def _weighted_sums(self, X):
         """Per row, the weighted sum of the present branches' votes, and their total weight."""
-        _, presence, outputs = self._branch_outputs(X, self._vote_methods)
+        _, presence, outputs = self._branch_outputs(X, self._methods(self._task()))
         weights = self._weight_vector()
         n_samples = presence.shape[0]
         classification = hasattr(self, "classes_")
@@ -263,7 +267,7 @@ class WeightedVoteFusion(_BaseLateFusion):
             if output is None:
                 continue
             rows = np.flatnonzero(presence[:, k])
-            if classification and not self._soft:  # a hard vote for the predicted class
+            if classification and not _soft_classification(self):  # a vote for one class
                 sums[rows, output.astype(np.intp)] += weights[k]
             else:
                 sums[rows] += weights[k] * output
@@ -333,7 +337,8 @@ class WeightedVoteFusion(_BaseLateFusion):
             branch; hard voting: each branch's class index; regression: each
             branch's prediction.
         """
-        _, presence, outputs = self._branch_outputs(X, self._vote_methods)
+        check_is_fitted(self)
+        _, presence, outputs = self._branch_outputs(X, self._methods(self._task()))
         widths = self._widths()
         meta = np.full((presence.shape[0], sum(widths)), np.nan)
         start = 0
@@ -344,7 +349,7 @@ class WeightedVoteFusion(_BaseLateFusion):
         return meta
 
     def _widths(self):
-        return [self.classes_.size if self._soft else 1] * len(self._branches)
+        return [self.classes_.size if _soft_classification(self) else 1] * len(self._branches)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the per-branch predictions returned by :meth:`transform`.

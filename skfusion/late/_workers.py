@@ -68,10 +68,13 @@ def uses_threads():
 
 
 def streams_results(n_jobs):
-    """Whether Parallel can hand results over as they come under the active backend
-    (joblib's multiprocessing backend cannot: it returns them all at the end)."""
+    """Whether Parallel should hand results over as they come: in parallel, when the
+    active backend can (joblib's multiprocessing backend cannot: it returns them all
+    at the end). In sequence there is nothing to overlap, and joblib's sequential
+    generator cannot be closed early with ``verbose`` on (it reports progress with
+    counters that only a parallel run sets)."""
     backend, _ = get_active_backend()
-    return effective_n_jobs(n_jobs) == 1 or bool(
+    return effective_n_jobs(n_jobs) != 1 and bool(
         getattr(backend, "supports_return_generator", False)
     )
 

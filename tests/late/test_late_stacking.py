@@ -1,7 +1,6 @@
 """StackingLateFusion: equivalence with scikit-learn's stacking, meta-features
 with missing modalities, simulated gaps, fallbacks."""
 
-import warnings
 
 import numpy as np
 import pytest
@@ -9,14 +8,13 @@ from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import StackingClassifier, StackingRegressor
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeCV
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from skfusion import NoModalityPresentWarning, StackingLateFusion
+from skfusion import StackingLateFusion
 from skfusion.datasets import make_multimodal_classification, make_multimodal_regression
 
 

@@ -1,0 +1,113 @@
+"""Edges of late fusion that once failed: verbose fits, calls before fit, negative
+weights, predict-time parameters and metadata, and settings changed after fit."""
+
+import numpy as np
+import pytest
+import sklearn
+from joblib import parallel_config
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import BayesianRidge, LinearRegression, LogisticRegression, Ridge
+
+from skfusion import StackingLateFusion, WeightedVoteFusion
+from skfusion.datasets import make_multimodal_classification, make_multimodal_regression
+
+ESTIMATORS = [StackingLateFusion, WeightedVoteFusion]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_multimodal_classification(n_samples=90, widths={"a": 3, "b": 4}, random_state=0)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("n_jobs", [None, 1, 2])
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_verbose_fit_runs_under_every_backend_and_n_jobs(Estimator, n_jobs, backend, data, capsys):
+    X, y, modalities = data
+    quiet = Estimator(LogisticRegression(), modalities=modalities, cv=3, n_jobs=n_jobs)
+    with parallel_config(backend=backend):
+        loud = Estimator(LogisticRegression(), modalities=modalities, cv=3, n_jobs=n_jobs, verbose=5)
+        loud.fit(X, y)
+        quiet.fit(X, y)
+    np.testing.assert_array_equal(loud.predict_proba(X), quiet.predict_proba(X))
+    assert "Parallel" in capsys.readouterr().err  # joblib reports progress on stderr
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "transform", "score"])
+def test_calls_before_fit_raise_not_fitted_error(Estimator, method, data):
+    X, y, modalities = data
+    model = Estimator(LogisticRegression(), modalities=modalities)
+    args = (X, y) if method == "score" else (X,)
+    with pytest.raises(NotFittedError):
+        getattr(model, method)(*args)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_negative_sample_weight_is_refused(Estimator, data):
+    X, y, modalities = data
+    weights = np.ones(y.size)
+    weights[3] = -1.0
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        Estimator(LogisticRegression(), modalities=modalities).fit(X, y, sample_weight=weights)
+
+
+def test_stacking_predict_passes_parameters_to_the_meta_learners():
+    X, y, modalities = make_multimodal_regression(
+        n_samples=120, widths={"a": 3, "b": 4}, random_state=0
+    )
+    model = StackingLateFusion(Ridge(), modalities=modalities, final_estimator=BayesianRidge())
+    model.fit(X, y)
+    mean, std = model.predict(X[:10], return_std=True)
+    expected_mean, expected_std = model.final_estimator_.predict(
+        model.transform(X[:10]), return_std=True
+    )
+    np.testing.assert_allclose(mean, expected_mean)
+    np.testing.assert_allclose(std, expected_std)
+    gap = X[:4].copy()
+    gap[:, modalities["b"]] = np.nan
+    gap[3] = np.nan  # no modality: the training mean, and no uncertainty to report
+    with pytest.warns(UserWarning, match="1 of 4 rows"):
+        mean, std = model.predict(gap, return_std=True)
+    assert mean[3] == pytest.approx(model.target_mean_)
+    assert np.isnan(std[3]) and np.isfinite(std[:3]).all()
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_sample_weight_with_routing_is_used_even_when_no_branch_requests_it(Estimator, data):
+    X, y, modalities = data
+    weights = np.where(y == 1, 3.0, 1.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        branch = LogisticRegression().set_fit_request(sample_weight=False)
+        model = Estimator(branch, modalities=modalities)
+        if Estimator is StackingLateFusion:
+            final = LogisticRegression().set_fit_request(sample_weight=False)
+            model.set_params(final_estimator=final)
+        model.fit(X, y, sample_weight=weights)
+    expected = np.bincount(y, weights=weights) / weights.sum()
+    np.testing.assert_allclose(model.class_prior_, expected)
+
+
+def test_vote_reads_voting_when_predicting(data):
+    X, y, modalities = data
+    vote = WeightedVoteFusion(LogisticRegression(), modalities=modalities, weights=None).fit(X, y)
+    assert hasattr(vote, "predict_proba")
+    vote.set_params(voting="hard")
+    assert not hasattr(vote, "predict_proba")
+    labels = np.column_stack(
+        [vote.named_estimators_[m].predict(X[:, cols]) for m, cols in modalities.items()]
+    )
+    # equal weights, two branches: ties go to the first class, as in scikit-learn
+    expected = np.where(labels.sum(axis=1) == 2, 1, 0)
+    np.testing.assert_array_equal(vote.predict(X), expected)
+    assert vote.transform(X).shape == (y.size, 2)  # one label per branch
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e-2, 1e3, 1e6])
+def test_vote_regression_follows_the_unit_of_y(scale):
+    X, y, modalities = make_multimodal_regression(
+        n_samples=120, widths={"a": 3, "b": 4}, random_state=0
+    )
+    model = WeightedVoteFusion(LinearRegression(), modalities=modalities)
+    reference = model.fit(X, y).predict(X)
+    np.testing.assert_allclose(model.fit(X, scale * y).predict(X), scale * reference, rtol=1e-6)
