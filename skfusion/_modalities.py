@@ -21,7 +21,14 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_array,
+    check_is_fitted,
+    check_X_y,
+    validate_data,
+)
 
 __all__ = [
     "ALL_COLUMNS",
@@ -189,19 +196,54 @@ def validate_modal_data(estimator, X, y="no_validation", *, reset=True, **check_
     checks that ``X`` has the fitted number of columns (and, for DataFrames, the
     same names in the same order) and leaves the resolution untouched.
 
-    NaN is allowed (it encodes missing modalities); inf is refused.
+    Columns in no modality are never read: only the modalities' columns are
+    converted and checked (an ID or text column beside them is fine), and the
+    returned array holds zeros in the others, so that column positions keep
+    their meaning. NaN is allowed (it encodes missing modalities); inf is refused.
     """
     check_params.setdefault("ensure_all_finite", "allow-nan")
-    raw = X
     if not reset:
         check_is_fitted(estimator, "modalities_")
-    out = validate_data(estimator, X, y, reset=reset, **check_params)
-    if reset:
-        if not hasattr(raw, "shape"):
-            # Lists and array-likes without `shape`: resolve against the validated array.
-            raw = out[0] if isinstance(out, tuple) else out
+    raw = X if hasattr(X, "shape") or X is None else np.asarray(X, dtype=object)
+    if reset and _is_nonempty_table(raw):
         estimator.modalities_ = resolve_modalities(estimator.modalities, raw)
-    return out
+    used = _used_columns(estimator, raw)
+    if used is None:
+        out = validate_data(estimator, X, y, reset=reset, **check_params)
+        if reset and not hasattr(estimator, "modalities_"):
+            validated = out[0] if isinstance(out, tuple) else out
+            estimator.modalities_ = resolve_modalities(estimator.modalities, validated)
+        return out
+    _check_feature_names(estimator, raw, reset=reset)
+    _check_n_features(estimator, raw, reset=reset)
+    subset = raw.iloc[:, used] if hasattr(raw, "iloc") else raw[:, used]
+    if isinstance(y, str) and y == "no_validation":
+        return _with_unread_columns(check_array(subset, estimator=estimator, **check_params), used, raw)
+    block, y = check_X_y(subset, y, estimator=estimator, **check_params)
+    return _with_unread_columns(block, used, raw), y
+
+
+def _used_columns(estimator, X):
+    """Sorted positions of the modalities' columns when some column is in no modality
+    (None otherwise, and for sparse or not 2-D input, which are validated whole)."""
+    modalities_ = getattr(estimator, "modalities_", None)
+    if modalities_ is None or sp.issparse(X) or not _is_nonempty_table(X):
+        return None
+    used = np.unique(np.concatenate([np.asarray(c, dtype=np.intp) for c in modalities_.values()]))
+    return None if used.size == X.shape[1] else used
+
+
+def _is_nonempty_table(X):
+    """2-D with rows and columns: anything else gets scikit-learn's own error messages."""
+    shape = getattr(X, "shape", ())
+    return len(shape) == 2 and shape[0] > 0 and shape[1] > 0
+
+
+def _with_unread_columns(block, used, X):
+    """``block`` (the modalities' columns) back in place among ``X``'s columns, zeros elsewhere."""
+    full = np.zeros((block.shape[0], X.shape[1]), dtype=block.dtype)
+    full[:, used] = block
+    return full
 
 
 def _as_slice(indices):
