@@ -129,7 +129,7 @@ def build_parser():
     )
     compare.add_argument(
         "--random-state",
-        type=int,
+        type=_int_at_least(0),
         default=0,
         metavar="SEED",
         help="seed for fold shuffling and networks (default: 0)",
@@ -240,6 +240,21 @@ def _parse_modalities(specs, columns):
     return modalities
 
 
+def _modality_name(column, columns):
+    """A column's name as a modality name: '__' (reserved for nested parameters) becomes '_'
+    (with a suffix if that name is taken by another column)."""
+    if "__" not in column:
+        return column
+    name = column
+    while "__" in name:
+        name = name.replace("__", "_")
+    taken = set(columns) - {column}
+    base, k = name, 2
+    while name in taken:
+        name, k = f"{base}_{k}", k + 1
+    return name
+
+
 def _feature_matrix(frame, used):
     non_numeric = [column for column in used if frame[column].dtype.kind not in "biuf"]
     if non_numeric:
@@ -256,12 +271,19 @@ def _feature_matrix(frame, used):
 
 
 def _check_missing(X, spec, used):
-    """Whole missing modalities are fine (fusion handles them); scattered NaN are not."""
+    """Whole missing modalities are fine (fusion handles them); scattered NaN are not,
+    nor a modality missing in every row."""
     nan = np.isnan(X)
     if not nan.any():
         return
     positions = {name: np.asarray(columns) for name, columns in spec.items()}
     present = presence_mask(X, positions)
+    for j, name in enumerate(positions):
+        if not present[:, j].any():
+            raise UsageError(
+                f"modality {name!r} is empty in every row (columns "
+                f"{_column_list([used[c] for c in positions[name]], 3)}); leave it out"
+            )
     for j, (name, columns) in enumerate(positions.items()):
         # rows where the modality is present yet some of its columns are NaN
         holes = nan[:, columns] & present[:, [j]]
@@ -304,7 +326,7 @@ def _load_file(args):
                     f"--modality {name}: it selects the target column {args.target!r}; leave it out"
                 )
     else:
-        modalities = {column: [column] for column in features}
+        modalities = {_modality_name(column, features): [column] for column in features}
     used, spec = _used_columns(modalities)
     X = _feature_matrix(frame, used)
     _check_missing(X, spec, used)
@@ -396,11 +418,20 @@ def _check_target(y, task, cv):
         raise UsageError(f"--target: {_one_line(exc)}") from None
     if task == "classification":
         classes, counts = np.unique(y, return_counts=True)
-        if counts.min() < cv:
+        if classes.size > len(y) / 2:
             raise UsageError(
-                f"--cv {cv}: class {classes[counts.argmin()]!r} has only {counts.min()} rows; "
-                f"lower --cv to at most {counts.min()} or drop that class"
+                f"--task classification: the target has {classes.size} distinct values in "
+                f"{len(y)} rows, too many classes to learn; if it is a quantity, use "
+                "--task regression (or --task auto)"
             )
+        if counts.min() < cv:
+            smallest = classes[counts.argmin()]
+            fix = (
+                f"lower --cv to at most {counts.min()} or drop that class"
+                if counts.min() >= 2
+                else "drop that class (cross-validation needs two rows of each)"
+            )
+            raise UsageError(f"--cv {cv}: class {smallest!r} has only {counts.min()} rows; {fix}")
     elif len(y) < cv:
         raise UsageError(f"--cv {cv}: only {len(y)} rows; lower --cv")
     return task
@@ -536,6 +567,8 @@ def main(argv=None):
         return 2
     try:
         return _compare(args)
-    except UsageError as exc:
-        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+    except (UsageError, ValueError, TypeError) as exc:
+        # skfusion raises ValueError/TypeError for data it cannot use, naming the column
+        # or modality at fault: for the command line, that is a user error too
+        print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2

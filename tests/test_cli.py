@@ -332,3 +332,55 @@ def test_whole_missing_modalities_are_accepted(table, tmp_path, capsys):
         "early",
         "vote",
     ]
+
+
+def test_awkward_column_names_are_valid_modalities_and_branches(tmp_path, capsys):
+    """A column whose name holds '__' or is a parameter's name ('cv', 'verbose')."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 4)), columns=["a__b", "cv", "verbose", "x"])
+    frame["y"] = (frame["x"] > 0).astype(int)
+    code = main(["compare", "--data", _write(tmp_path, frame, "odd.csv"), "--target", "y",
+                 "--strategies", "single,hybrid,stacking", "--quiet", "--cv", "3"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "single:a_b" in out and "single:cv" in out and "hybrid" in out
+
+
+def test_user_errors_found_by_the_review_exit_2_with_one_line(table, tmp_path, capsys):
+    path, frame = table
+    empty_b = frame.assign(b1=np.nan, b2=np.nan)
+    continuous = frame.assign(label=np.linspace(0, 1, len(frame)))
+    cases = [
+        (["--data", _write(tmp_path, empty_b, "empty_b.csv"), "--target", "label",
+          "--modality", "a=a1,a2", "--modality", "b=b1,b2"],
+         "modality 'b' is empty in every row"),
+        (["--data", _write(tmp_path, continuous, "continuous.csv"), "--target", "label",
+          "--task", "classification"],
+         "use --task regression"),
+    ]
+    for argv, message in cases:
+        err = _user_error(capsys, ["compare", *argv])
+        assert message in err, (argv, err)
+
+
+def test_a_negative_seed_is_refused_by_the_parser(table, capsys):
+    path, _ = table
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--data", str(path), "--target", "label", "--random-state", "-5"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if "error:" in line] == [
+        "skfusion compare: error: argument --random-state: expected an integer >= 0, got -5"
+    ]
+
+
+def test_an_error_the_fusion_code_raises_is_a_user_error(table, capsys, monkeypatch):
+    from skfusion.model_selection import _compare
+
+    def refuse(*args, **kwargs):
+        raise ValueError("Modality 'a' says\nwhat is wrong")
+
+    monkeypatch.setattr(_compare, "cross_validate", refuse)
+    path, _ = table
+    err = _user_error(capsys, ["compare", "--data", str(path), "--target", "label", "--quiet"])
+    assert "Modality 'a' says what is wrong" in err

@@ -108,20 +108,30 @@ def _builtin_strategy(name, spec, task, random_state):
     if name == "intermediate":
         return [(name, "intermediate", _intermediate(spec, task, random_state))]
     if name == "hybrid":
-        fused = "fused"
-        while fused in spec:  # the early-fused branch must not shadow a modality
-            fused = "_" + fused
-        branches = [(modality, _scaled_linear_model(task)) for modality in spec]
         names = list(spec)
+        # a branch per modality, named after it unless that name is taken (by a
+        # parameter of StackingLateFusion, say a modality named "cv")
+        taken = set(StackingLateFusion(None).get_params(deep=False))
+        branches = []
+        for modality in names:
+            branch = _free_name(modality, taken)
+            taken.add(branch)
+            branches.append((branch, _scaled_linear_model(task), [modality]))
+        fused = _free_name("fused", taken | set(names))
         branches.append((fused, _early_fusion(branch_modalities(spec, names), task), names))
-        hybrid = StackingLateFusion(
-            branches, modalities=spec, cv=_INNER_CV
-        )
+        hybrid = StackingLateFusion(branches, modalities=spec, cv=_INNER_CV)
         return [(name, "hybrid", hybrid)]
     raise ValueError(
         f"Unknown strategy {name!r}; the built-in strategies are "
         f"{', '.join(STRATEGY_NAMES)} and single:<modality>."
     )
+
+
+def _free_name(name, taken):
+    """``name``, or ``name`` with underscores in front until no name in ``taken`` is the same."""
+    while name in taken:
+        name = "_" + name
+    return name
 
 
 def _default_names():
