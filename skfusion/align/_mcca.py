@@ -102,9 +102,14 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     canonical correlations. The whitening works from the eigendecomposition
     of each modality's smaller Gram matrix (``p x p``, or ``n x n`` when
     ``p > n``), so no ``p x p`` matrix is inverted and, when ``p > n``, none is
-    formed: the cost is ``O(n p min(n, p))`` per modality; regularised CCA with covariance
-    shrinkage follows Vinod (1976) and Tenenhaus and Tenenhaus (RGCCA,
-    Psychometrika 76, 2011).
+    formed: the cost is ``O(n p min(n, p))`` per modality. With shrinkage
+    ``r``, each modality is whitened by ``(1 - r) C + r (trace(C) / p) I``
+    instead of ``C``: the regularised MAXVAR generalised CCA (as cca-zoo's
+    ``GCCA`` computes it, which these weights match), not Vinod's canonical
+    ridge (1976), which regularises the two-view problem differently.
+    Shrinkage towards a scaled identity as in Ledoit and Wolf, "A
+    well-conditioned estimator for large-dimensional covariance matrices",
+    Journal of Multivariate Analysis 88 (2004).
 
     Missing modalities (all columns NaN in a row): :meth:`fit` uses only the
     rows where every modality is present; :meth:`transform` averages the

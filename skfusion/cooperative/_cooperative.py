@@ -65,7 +65,11 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
     alpha : float >= 0, default=1.0
         Strength of the elastic-net penalty, in the convention of
         :class:`sklearn.linear_model.ElasticNet` (squared error divided by
-        ``2 n``); ``alpha=0`` is unpenalised least squares.
+        ``2 n``); ``alpha=0`` is unpenalised least squares. For
+        ``family="gaussian"`` it applies to the target divided by its
+        (weighted) standard deviation, ``target_scale_``, so that the
+        predictions follow the unit of ``y``: fitting ``c * y`` predicts
+        ``c`` times as much.
     l1_ratio : float in [0, 1], default=1.0
         Mix of the penalty: 1 is the lasso (the paper's choice, giving sparse
         ``coef_``), 0 is ridge (solved in closed form), in between the
@@ -95,6 +99,9 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
         Class labels (``family="binomial"`` only); ``classes_[1]`` is the positive class.
     n_iter_ : int
         IRLS iterations (1 for ``"gaussian"``).
+    target_scale_ : float
+        Standard deviation of the training target (1 where it is 0), the unit
+        of the penalised fit (``family="gaussian"`` only).
     modalities_ : dict of str to ndarray of int
         Column positions of each modality.
     n_features_in_ : int
@@ -208,7 +215,11 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
                 )
             theta, self.intercept_, self.n_iter_ = problem.fit_binomial((y == self.classes_[1]).astype(np.float64))
         else:
-            theta, self.intercept_ = problem.solve(y.astype(np.float64), sample_weight)
+            # The penalty is in units of the standardised target, so that the
+            # predictions follow the unit of y (an L1 penalty is not homogeneous in y).
+            self.target_scale_ = _spread(y.astype(np.float64), sample_weight)
+            theta, intercept = problem.solve(y / self.target_scale_, sample_weight)
+            theta, self.intercept_ = theta * self.target_scale_, intercept * self.target_scale_
             self.n_iter_ = 1
         self.coef_ = {name: theta[view] for name, view in zip(self.modalities_, view_slices)}
         return self
@@ -411,6 +422,13 @@ class _Problem:
             ConvergenceWarning,
         )
         return theta, float(intercept), _MAX_IRLS_ITER
+
+
+def _spread(y, sample_weight):
+    """Weighted standard deviation of ``y``, 1.0 for a constant (or non-finite) one."""
+    mean = np.average(y, weights=sample_weight)
+    spread = float(np.sqrt(np.average((y - mean) ** 2, weights=sample_weight)))
+    return spread if np.isfinite(spread) and spread > 0 else 1.0
 
 
 def _agreement_rows(centred, view_slices, rho):

@@ -22,6 +22,15 @@ def _coef(model):
     return np.concatenate(list(model.coef_.values()))
 
 
+def _scaled_fit(reference, X, y, sample_weight=None):
+    """``reference`` fitted to y divided by its standard deviation, coefficients scaled back:
+    how CooperativeFusion applies its penalty, so that predictions follow the unit of y."""
+    mean = np.average(y, weights=sample_weight)
+    scale = np.sqrt(np.average((y - mean) ** 2, weights=sample_weight))
+    reference.fit(X, y / scale, sample_weight=sample_weight)
+    return reference.coef_ * scale, reference.intercept_ * scale
+
+
 @pytest.mark.parametrize(
     "l1_ratio, reference",
     [
@@ -34,10 +43,10 @@ def test_rho_zero_is_the_penalised_model_on_the_concatenation(rng, l1_ratio, ref
     X, y, modalities = _views(rng)
     model = CooperativeFusion(modalities, rho=0.0, alpha=0.05, l1_ratio=l1_ratio, tol=1e-12, max_iter=100_000)
     model.fit(X, y)
-    early = reference(0.05, X.shape[0]).fit(X, y)
-    np.testing.assert_allclose(_coef(model), early.coef_, atol=1e-12)
-    np.testing.assert_allclose(model.intercept_, early.intercept_, atol=1e-12)
-    np.testing.assert_allclose(model.predict(X), early.predict(X), atol=1e-10)
+    coef, intercept = _scaled_fit(reference(0.05, X.shape[0]), X, y)
+    np.testing.assert_allclose(_coef(model), coef, atol=1e-11)
+    np.testing.assert_allclose(model.intercept_, intercept, atol=1e-11)
+    np.testing.assert_allclose(model.predict(X), X @ coef + intercept, atol=1e-10)
 
 
 def test_rho_zero_with_sample_weight_matches_weighted_lasso(rng):
@@ -45,9 +54,10 @@ def test_rho_zero_with_sample_weight_matches_weighted_lasso(rng):
     weight = rng.uniform(0.2, 3.0, size=X.shape[0])
     model = CooperativeFusion(modalities, rho=0.0, alpha=0.05, tol=1e-12, max_iter=100_000)
     model.fit(X, y, sample_weight=weight)
-    early = Lasso(alpha=0.05, tol=1e-12, max_iter=100_000).fit(X, y, sample_weight=weight)
-    np.testing.assert_allclose(_coef(model), early.coef_, atol=1e-10)
-    np.testing.assert_allclose(model.intercept_, early.intercept_, atol=1e-10)
+    early = Lasso(alpha=0.05, tol=1e-12, max_iter=100_000)
+    coef, intercept = _scaled_fit(early, X, y, sample_weight=weight)
+    np.testing.assert_allclose(_coef(model), coef, atol=1e-10)
+    np.testing.assert_allclose(model.intercept_, intercept, atol=1e-10)
 
 
 @pytest.mark.parametrize("widths", [(4, 3), (3, 2, 4), (2, 3, 2, 3)])
@@ -58,9 +68,11 @@ def test_rho_one_decouples_into_late_fusion(rng, widths):
     n_views, alpha = len(widths), 0.05
     lasso = CooperativeFusion(modalities, rho=1.0, alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
     ridge = CooperativeFusion(modalities, rho=1.0, alpha=alpha, l1_ratio=0.0).fit(X, y)
+    scale = np.std(y)  # the penalty applies to the standardised target
     for name, columns in modalities.items():
-        alone = Lasso(alpha=alpha / n_views, tol=1e-12, max_iter=100_000).fit(X[:, columns], y / n_views)
-        np.testing.assert_allclose(lasso.coef_[name], alone.coef_, atol=1e-9)
+        alone = Lasso(alpha=alpha / n_views, tol=1e-12, max_iter=100_000)
+        alone.fit(X[:, columns], y / scale / n_views)
+        np.testing.assert_allclose(lasso.coef_[name], alone.coef_ * scale, atol=1e-9)
         alone = Ridge(alpha=alpha * X.shape[0] / n_views).fit(X[:, columns], y / n_views)
         np.testing.assert_allclose(ridge.coef_[name], alone.coef_, atol=1e-10)
 
@@ -124,7 +136,8 @@ def test_agreement_beats_early_fusion_when_views_share_the_signal(rng):
     X_test, y_test, _ = _paper_simulation(np.random.default_rng(1), n=2000, p=100, noise=5.0)
 
     def test_mse(rho):
-        model = CooperativeFusion(modalities, rho=rho, alpha=0.1).fit(X, y)
+        # alpha 0.1 in the unit of y, as in the paper's setting (alpha is per std of y)
+        model = CooperativeFusion(modalities, rho=rho, alpha=0.1 / np.std(y)).fit(X, y)
         return np.mean((model.predict(X_test) - y_test) ** 2)
 
     early = test_mse(0.0)
