@@ -254,10 +254,12 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows to score, every modality present.
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        log_odds : ndarray of shape (n_samples,)
+            Positive where ``classes_[1]`` is the more likely class.
         """
         return self._linear_predictor(X)
 
@@ -267,10 +269,13 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows to predict, every modality present.
 
         Returns
         -------
-        ndarray of shape (n_samples,)
+        y_pred : ndarray of shape (n_samples,)
+            The sum of the modalities' linear predictors plus the intercept,
+            or the class on whose side of zero that sum falls.
         """
         scores = self._linear_predictor(X)
         if _is_binomial(self):
@@ -284,11 +289,13 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows to classify, every modality present.
 
         Returns
         -------
-        ndarray of shape (n_samples, 2)
-            Columns follow ``classes_``.
+        proba : ndarray of shape (n_samples, 2)
+            The logistic function of :meth:`decision_function`, in the
+            column order of ``classes_``.
         """
         positive = expit(self._linear_predictor(X))
         return np.column_stack([1.0 - positive, positive])

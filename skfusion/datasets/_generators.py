@@ -178,6 +178,30 @@ def _linear_score(latents, signal, directions):
 # ---------------------------------------------------------------- public API
 
 
+_ROWS_AND_WIDTHS = """    n_samples : int, default=300
+        Number of rows.
+    widths : dict of str to int, default=None
+        Number of columns of each modality, in column order. ``None`` means
+        ``{"a": 5, "b": 5, "c": 5}``."""
+
+_SEED_AND_X = """    random_state : int, RandomState instance or None, default=None
+        Seed for every random draw; the same seed gives the same data.
+
+    Returns
+    -------
+    X : ndarray or DataFrame of shape (n_samples, sum of widths)
+        Modality blocks side by side, in the order of ``widths``."""
+
+
+def _shared_docs(function):
+    """Write the parameter texts both generators share into ``function``'s docstring."""
+    function.__doc__ = function.__doc__.replace("{_ROWS_AND_WIDTHS}", _ROWS_AND_WIDTHS).replace(
+        "{_SEED_AND_X}", _SEED_AND_X
+    )
+    return function
+
+
+@_shared_docs
 def make_multimodal_classification(
     n_samples=300,
     widths=None,
@@ -203,11 +227,7 @@ def make_multimodal_classification(
 
     Parameters
     ----------
-    n_samples : int, default=300
-        Number of rows.
-    widths : dict of str to int, default=None
-        Number of columns of each modality, in column order. ``None`` means
-        ``{"a": 5, "b": 5, "c": 5}``.
+{_ROWS_AND_WIDTHS}
     n_classes : int, default=2
         Number of classes, labelled ``0 .. n_classes - 1``; balanced in
         expectation.
@@ -242,13 +262,7 @@ def make_multimodal_classification(
     as_frame : bool, default=False
         Return ``X`` as a pandas DataFrame with columns ``"<name>_<i>"`` and
         ``y`` as a Series named ``"target"``.
-    random_state : int, RandomState instance or None, default=None
-        Seed for every random draw; the same seed gives the same data.
-
-    Returns
-    -------
-    X : ndarray or DataFrame of shape (n_samples, sum of widths)
-        Modality blocks side by side, in the order of ``widths``.
+{_SEED_AND_X}
     y : ndarray or Series of shape (n_samples,)
         Integer class labels.
     modalities : dict of str to list
@@ -355,6 +369,7 @@ def _score_to_class(score, n_classes):
     return (np.rint(angle * n_classes / (2 * np.pi)).astype(np.int64)) % n_classes
 
 
+@_shared_docs
 def make_multimodal_regression(
     n_samples=300,
     widths=None,
@@ -378,11 +393,7 @@ def make_multimodal_regression(
 
     Parameters
     ----------
-    n_samples : int, default=300
-        Number of rows.
-    widths : dict of str to int, default=None
-        Number of columns of each modality, in column order. ``None`` means
-        ``{"a": 5, "b": 5, "c": 5}``.
+{_ROWS_AND_WIDTHS}
     n_targets : int, default=1
         Number of targets; ``y`` is 1-D when it is 1.
     n_informative : int, default=2
@@ -411,13 +422,7 @@ def make_multimodal_regression(
         Return ``X`` as a pandas DataFrame with columns ``"<name>_<i>"`` and
         ``y`` as a Series named ``"target"`` (a DataFrame with columns
         ``"target_<j>"`` for several targets).
-    random_state : int, RandomState instance or None, default=None
-        Seed for every random draw; the same seed gives the same data.
-
-    Returns
-    -------
-    X : ndarray or DataFrame of shape (n_samples, sum of widths)
-        Modality blocks side by side, in the order of ``widths``.
+{_SEED_AND_X}
     y : ndarray, Series or DataFrame of shape (n_samples,) or (n_samples, n_targets)
         The targets.
     modalities : dict of str to list
