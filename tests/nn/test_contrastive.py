@@ -158,6 +158,42 @@ def test_mmd_loss_agrees_with_the_numpy_estimate(rng, gamma):
     assert float(loss) == pytest.approx(mmd(A, B, gamma=gamma), rel=1e-8)
 
 
+def test_mmd_loss_median_heuristic_is_the_one_of_metrics_mmd_on_the_docstring_example():
+    # Pooled squared distances 1, 1, 1, 4, 4, 9: numpy's median is 2.5 (gamma 0.2);
+    # torch.median's lower middle value, 1, would give gamma 0.5 and 0.7688.
+    a, b = [[0.0], [1.0]], [[2.0], [3.0]]
+    expected = mmd(a, b, gamma=0.2)
+    assert mmd(a, b) == pytest.approx(expected, rel=1e-12)
+    assert float(mmd_loss(torch.tensor(a), torch.tensor(b))) == pytest.approx(expected, abs=1e-6)
+    assert expected == pytest.approx(0.6961, abs=1e-4)
+
+
+@pytest.mark.parametrize("n_a, n_b, width, shift", [
+    (3, 4, 2, 0.0),  # 21 pairs: an odd count
+    (10, 10, 3, 0.5),  # 190 pairs: an even count, where the two medians differ
+    (40, 25, 1, 1.0),
+    (700, 600, 4, 0.3),  # 1300 pooled rows: the median reads 1000 evenly spaced ones
+])
+def test_mmd_loss_in_float32_equals_metrics_mmd_in_float64(n_a, n_b, width, shift):
+    rng = np.random.default_rng(n_a)
+    A = rng.normal(size=(n_a, width))
+    B = rng.normal(size=(n_b, width)) + shift
+    expected = mmd(A, B)
+    loss = mmd_loss(torch.as_tensor(A, dtype=torch.float32), torch.as_tensor(B, dtype=torch.float32))
+    assert loss.dtype == torch.float32
+    assert float(loss) == pytest.approx(expected, abs=1e-6)
+
+
+def test_mmd_loss_with_mostly_coincident_rows_uses_gamma_one_as_metrics_mmd():
+    # 36 of the 55 pooled pairs coincide: the median distance is 0, the kernel then gamma=1.
+    A = np.zeros((6, 2))
+    B = np.array([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [3.0, 0.0]])
+    assert mmd(A, B, gamma=1.0) != pytest.approx(mmd(A, B, gamma=5.0))
+    assert float(mmd_loss(torch.as_tensor(A), torch.as_tensor(B))) == pytest.approx(
+        mmd(A, B, gamma=1.0), rel=1e-10)
+    assert mmd(A, B) == pytest.approx(mmd(A, B, gamma=1.0), rel=1e-12)
+
+
 def test_mmd_loss_has_gradients_and_needs_two_rows():
     za = torch.randn(10, 2, requires_grad=True)
     mmd_loss(za, torch.randn(12, 2) + 1.0).backward()
