@@ -142,7 +142,7 @@ def contrastive_retrieval(X, y, modalities, epochs, seeds):
     runs, times = [], []
     for seed in seeds:
         model = ContrastiveAlignment(
-            two, n_components=k, max_epochs=epochs, output="concat", random_state=seed, device="cpu"
+            two, latent_dim=k, max_epochs=epochs, output="concat", random_state=seed, device="cpu"
         )
         start = time.perf_counter()
         model.fit(X_train)

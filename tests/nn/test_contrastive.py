@@ -16,7 +16,7 @@ from skfusion.nn import info_nce_loss, mmd_loss  # noqa: E402
 
 
 @parametrize_with_checks(
-    [ContrastiveAlignment(HALVES, n_components=2, hidden_layer_sizes=(8,), max_epochs=2, batch_size=16)],
+    [ContrastiveAlignment(HALVES, latent_dim=2, encoder_hidden_sizes=(8,), max_epochs=2, batch_size=16)],
     expected_failed_checks=lambda estimator: {
         # allow_nan: a modality whose columns are all NaN in a row is missing there and is
         # handled; this check puts NaN in a single column, which is refused with a ValueError.
@@ -80,7 +80,7 @@ def test_temperature_is_learned_only_when_asked():
 
 def test_outputs_and_missing_modalities():
     X, modalities = _paired(120, seed=0)
-    model = ContrastiveAlignment(modalities, n_components=6, max_epochs=2, random_state=0).fit(X)
+    model = ContrastiveAlignment(modalities, latent_dim=6, max_epochs=2, random_state=0).fit(X)
     per_modality = model.set_params(output="concat").transform(X)
     assert per_modality.shape == (120, 12)
     np.testing.assert_allclose(np.linalg.norm(per_modality[:, :6], axis=1), 1.0, rtol=1e-5)
@@ -113,7 +113,7 @@ def test_three_modalities_train_on_all_pairs_and_score_any_pair():
         ({"modalities": None}, "two or more modalities"),
         ({"output": "image"}, "`output` must be"),
         ({"query_modality": "image"}, "`query_modality`='image' is not a modality"),
-        ({"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes"),
+        ({"encoder_hidden_sizes": (8, 0)}, "encoder_hidden_sizes"),
     ],
 )
 def test_bad_parameters_name_the_culprit(params, message):
