@@ -80,9 +80,10 @@ class BaseNetworkEstimator(ModalityProtocolMixin, TransformerMixin, BaseEstimato
         never reaches the network input.
         """
         scaler = StandardScaler().set_output(transform="default")
-        for start in range(0, X.shape[0], chunk_rows):
-            scaler.partial_fit(X[start : start + chunk_rows])
-        overflow = np.isinf(scaler.mean_) | np.isinf(scaler.scale_)
+        with np.errstate(over="ignore"):  # an overflow is refused below, naming the column
+            for start in range(0, X.shape[0], chunk_rows):
+                scaler.partial_fit(X[start : start + chunk_rows])
+        overflow = np.isinf(scaler.mean_) | np.isinf(scaler.var_)
         if overflow.any():
             raise ValueError(
                 f"{self._column_label(np.flatnonzero(overflow)[0])} of X: its mean or standard "

@@ -258,13 +258,14 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
             fallback_name=fallback_name,
         )
 
-    def _representation(self, X, method, width, what):
-        """``module.<method>`` over X, ``width`` columns; NaN for rows with no modality.
+    def _representation(self, X, method, what):
+        """``module.<method>`` over X; NaN for rows with no modality present.
 
         There is no training value to give those rows (``what`` says what is
         missing, for the warning).
         """
         X, present, any_present = self._validated(X)
+        width = self._n_features_out if method == "transform" else len(self.modalities_)
         n_absent = np.count_nonzero(~any_present)
         if n_absent:
             warn_at_caller(
@@ -296,8 +297,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
             (``"concat"``), ``(latent_dim + 1) ** n_modalities`` (``"tensor"``),
             ``latent_dim`` otherwise. Rows with no modality present are NaN.
         """
-        return self._representation(X, "transform", self._n_features_out,
-                                    "fused representation")
+        return self._representation(X, "transform", "fused representation")
 
     def attention_weights(self, X):
         """Return the per-row attention of ``fusion="attention"`` on each modality.
@@ -320,8 +320,8 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
                 f"attention_weights needs fusion='attention'; this model was fitted "
                 f"with fusion={self.fusion!r}."
             )
-        weights = self._representation(X, "attention_weights", len(self.modalities_),
-                                       "attention weights").astype(np.float64)
+        weights = self._representation(X, "attention_weights", "attention weights")
+        weights = weights.astype(np.float64)
         # The softmax ran in float32; renormalise so that rows sum to one in float64.
         return weights / weights.sum(axis=1, keepdims=True)
 
