@@ -16,7 +16,8 @@ from skfusion.nn import info_nce_loss, mmd_loss  # noqa: E402
 
 
 @parametrize_with_checks(
-    [ContrastiveAlignment(HALVES, latent_dim=2, encoder_hidden_sizes=(8,), max_epochs=2, batch_size=16)],
+    [ContrastiveAlignment(HALVES, latent_dim=2, encoder_hidden_sizes=(8,), max_epochs=2, batch_size=16,
+                          device="cpu")],
     expected_failed_checks=lambda estimator: {
         # allow_nan: a modality whose columns are all NaN in a row is missing there and is
         # handled; this check puts NaN in a single column, which is refused with a ValueError.
@@ -105,6 +106,64 @@ def test_three_modalities_train_on_all_pairs_and_score_any_pair():
     for query, gallery in (("a", "c"), ("c", "b")):
         model.set_params(query_modality=query, gallery_modality=gallery)
         assert model.score(X) > 10 / 300
+
+
+def test_trains_through_the_shared_skorch_net_with_adamw():
+    from skfusion.nn._training import ContrastiveLoss, FusionNet
+
+    X, modalities = _paired(100, seed=0)
+    model = ContrastiveAlignment(modalities, max_epochs=4, weight_decay=0.05, device="cpu",
+                                 random_state=0).fit(X)
+    assert type(model.net_) is FusionNet and model.module_ is model.net_.module_
+    assert isinstance(model.net_.optimizer_, torch.optim.AdamW)
+    assert isinstance(model.net_.criterion_, ContrastiveLoss)
+    history = model.net_.history
+    assert model.loss_curve_ == list(history[:, "train_loss"]) and len(model.loss_curve_) == 4
+    assert history[-1, "temperature"] == pytest.approx(model.temperature_)
+    # CLIP does not decay its logit scale; every other parameter is decayed.
+    groups = model.net_.optimizer_.param_groups
+    criterion_group = [g for g in groups if any(p is model.net_.criterion_.log_scale
+                                                for p in g["params"])]
+    assert len(criterion_group) == 1 and criterion_group[0]["weight_decay"] == 0.0
+    others = [p for g in groups if g["weight_decay"] == 0.05 for p in g["params"]]
+    assert len(others) == len(list(model.module_.parameters()))
+
+
+def test_only_rows_with_two_modalities_present_are_trained_on():
+    X, modalities = _paired(100, seed=0)
+    X[:70, 10:] = np.nan  # b missing in 70 rows: 30 rows carry a pair
+    model = ContrastiveAlignment(modalities, max_epochs=1, batch_size=8, device="cpu",
+                                 random_state=0).fit(X)
+    assert sum(model.net_.history[0, "batches", :, "train_batch_size"]) == 30
+    X[:99, 10:] = np.nan
+    with pytest.raises(ValueError, match="at least 2 samples where two or more modalities are "
+                                         "present.*got 1 sample"):
+        ContrastiveAlignment(modalities, max_epochs=1, device="cpu").fit(X)
+
+
+def test_a_batch_with_no_pair_to_compare_leaves_the_weights_alone():
+    from skfusion.nn._modules import ProjectionNetwork
+    from skfusion.nn._training import ContrastiveLoss, FusionNet, TensorData
+
+    # Three rows, each with a different pair of three modalities: no pair has 2 rows.
+    x = torch.randn(3, 3)
+    present = torch.tensor([[True, True, False], [False, True, True], [True, False, True]])
+    net = FusionNet(ProjectionNetwork, module__columns=[[0], [1], [2]], module__latent_dim=2,
+                    criterion=ContrastiveLoss, optimizer=torch.optim.AdamW, batch_size=3,
+                    max_epochs=1, train_split=None, device="cpu", verbose=0)
+    net.initialize()
+    before = [p.detach().clone() for p in net.module_.parameters()]
+    net.partial_fit(TensorData(x, present), None)
+    assert net.history[-1, "train_loss"] == 0.0
+    assert all(torch.equal(a, b) for a, b in zip(before, net.module_.parameters()))
+
+
+def test_verbose_prints_skorchs_epoch_table_with_the_temperature(capsys):
+    X, modalities = _paired(60, seed=0)
+    ContrastiveAlignment(modalities, max_epochs=2, verbose=1, device="cpu").fit(X)
+    out = capsys.readouterr().out
+    for column in ("epoch", "train_loss", "temperature", "dur"):
+        assert column in out
 
 
 @pytest.mark.parametrize(
