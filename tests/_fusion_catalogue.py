@@ -191,7 +191,7 @@ else:
                 "ContrastiveAlignment",
                 lambda m: _nn_module.ContrastiveAlignment(
                     m, latent_dim=2, encoder_hidden_sizes=(8,), max_epochs=3,
-                    batch_size=32, random_state=0,
+                    batch_size=32, device="cpu", random_state=0,
                 ),
                 "transform",
                 "random_state",
