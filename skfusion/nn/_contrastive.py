@@ -206,6 +206,9 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         for j, (name, columns) in enumerate(self.modalities_.items()):
             present_block(X, columns, mask[:, j], name)  # refuses partly-NaN modalities
         seed = self._draw_seed()
+        # CLIP does not decay its logit scale (a second parameter group only when there is
+        # decay at all: each group costs an optimiser pass per step).
+        no_decay = [("log_scale", {"weight_decay": 0.0})] if self.weight_decay > 0 else []
         net = self._make_net(
             ProjectionNetwork,
             ContrastiveLoss,
@@ -221,8 +224,7 @@ class ContrastiveAlignment(BaseNetworkEstimator):
             module__encoder_hidden_sizes=hidden_sizes,
             criterion__temperature=self.temperature,
             criterion__learn_temperature=self.learn_temperature,
-            # CLIP does not decay its logit scale.
-            optimizer__param_groups=[("log_scale", {"weight_decay": 0.0})],
+            optimizer__param_groups=no_decay,
         )
         # Only rows with two or more modalities present carry a positive pair.
         paired = mask.sum(axis=1) >= 2

@@ -146,9 +146,15 @@ class TensorBatches:
         order = torch.randperm(n, device=data.x.device) if self.shuffle else None
         for start in range(0, len(self) * size, size):
             stop = min(start + size, n)
-            rows = slice(start, stop) if order is None else order[start:stop]
-            y = None if data.y is None else data.y[rows]
-            yield {"x": data.x[rows], "present": data.present[rows]}, y
+            if order is None:
+                rows = slice(start, stop)
+                yield {"x": data.x[rows], "present": data.present[rows]}, (
+                    None if data.y is None else data.y[rows])
+                continue
+            rows = order[start:stop]  # index_select: a cheaper gather than x[rows]
+            y = None if data.y is None else data.y.index_select(0, rows)
+            yield {"x": data.x.index_select(0, rows),
+                   "present": data.present.index_select(0, rows)}, y
 
 
 def inference_chunks(data, chunk_rows):
@@ -257,10 +263,15 @@ def alignment_loss(latents, present, kind, temperature=0.07):
     """
     n_modalities = latents.shape[1]
     latents = latents.float()
+    # A batch where every modality is present (the common case) needs no per-pair
+    # masking: one check instead of a boolean gather (and its backward) per pair.
+    complete = bool(present.all())
     total, n_pairs = latents.new_zeros(()), 0
     for a in range(n_modalities):
         for b in range(a + 1, n_modalities):
-            if kind == "contrastive":
+            if complete:
+                za, zb = latents[:, a], latents[:, b]
+            elif kind == "contrastive":
                 both = present[:, a] & present[:, b]
                 za, zb = latents[both, a], latents[both, b]
             else:
