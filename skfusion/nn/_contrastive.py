@@ -205,6 +205,15 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         device = resolve_device(self.device)
         for j, (name, columns) in enumerate(self.modalities_.items()):
             present_block(X, columns, mask[:, j], name)  # refuses partly-NaN modalities
+        # Only rows with two or more modalities present carry a positive pair.
+        paired = mask.sum(axis=1) >= 2
+        n_paired = int(np.count_nonzero(paired))
+        if n_paired < 2:
+            raise ValueError(
+                "ContrastiveAlignment needs at least 2 samples where two or more modalities "
+                "are present (each row's negatives are the other rows of its batch); got "
+                f"{n_paired} sample(s) of {X.shape[0]}."
+            )
         seed = self._draw_seed()
         # CLIP does not decay its logit scale (a second parameter group only when there is
         # decay at all: each group costs an optimiser pass per step).
@@ -226,20 +235,10 @@ class ContrastiveAlignment(BaseNetworkEstimator):
             criterion__learn_temperature=self.learn_temperature,
             optimizer__param_groups=no_decay,
         )
-        # Only rows with two or more modalities present carry a positive pair.
-        paired = mask.sum(axis=1) >= 2
-        n_paired = int(np.count_nonzero(paired))
-        if n_paired < 2:
-            raise ValueError(
-                "ContrastiveAlignment needs at least 2 samples where two or more modalities "
-                "are present (each row's negatives are the other rows of its batch); got "
-                f"{n_paired} sample(s) of {X.shape[0]}."
-            )
         self.scaler_ = self._fit_scaler(X)
         self._train(net, self._to_device(X[paired], mask[paired], device=device), seed)
-        # No history with max_epochs=0 (the untrained baseline).
-        self.loss_curve_ = [float(loss) for loss in net.history[:, "train_loss"]] if len(
-            net.history) else []
+        history = net.history  # empty with max_epochs=0 (the untrained baseline)
+        self.loss_curve_ = [float(loss) for loss in history[:, "train_loss"]] if history else []
         self.temperature_ = float(net.criterion_.temperature().detach())
         return self
 

@@ -434,10 +434,11 @@ class FusionNet(NeuralNet):
         self.check_is_fitted()
         Xi, _ = batch
         self._switch_modes(training)
-        compute = self.module_ if method == "forward" else getattr(self.module_, method)
-        # forward goes through __call__ so that the module's hooks run, as users expect.
         with torch.set_grad_enabled(training), self._autocast():
-            return compute(**Xi).float()
+            if method == "forward":
+                # infer calls the module itself, so that its hooks run, as users expect.
+                return self.infer(Xi).float()
+            return getattr(self.module_, method)(**Xi).float()
 
     def forward_iter(self, X, training=False, device="cpu", *, method="forward"):
         """Outputs of ``module_.<method>`` over ``X``, one fixed-size chunk at a time.
