@@ -50,7 +50,7 @@ k = 10  # dimension of every shared space
 
 mcca = MultiviewCCA(two, n_components=k, output="concat").fit(X_train)
 contrastive = ContrastiveAlignment(
-    two, n_components=k, max_epochs=100, output="concat", random_state=0
+    two, latent_dim=k, max_epochs=100, output="concat", random_state=0
 ).fit(X_train)
 
 

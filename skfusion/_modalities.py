@@ -43,6 +43,7 @@ __all__ = [
     "branch_modalities",
     "check_no_missing",
     "check_present_somewhere",
+    "validate_alignment_data",
     "check_finite_target",
     "concat_modalities",
 ]
@@ -383,6 +384,35 @@ def check_present_somewhere(mask, names, *, reason="every modality must be prese
             raise ValueError(
                 f"Modality {name!r} is missing (all NaN) in all {mask.shape[0]} rows; {reason}."
             )
+
+
+def validate_alignment_data(estimator, X, *, reason):
+    """The start of ``fit`` of an estimator that aligns two or more modalities.
+
+    Validates ``X`` (float64 or float32, NaN allowed; sets ``modalities_``,
+    ``n_features_in_`` and ``feature_names_in_``), refuses a specification of
+    fewer than two modalities, and a modality missing in every row
+    (``reason`` ends that message, as in :func:`check_present_somewhere`).
+
+    Returns
+    -------
+    X : ndarray
+        The validated input.
+    names : list of str
+        The modality names, in order.
+    mask : ndarray of bool of shape (n_samples, n_modalities)
+        The presence mask (:func:`presence_mask`).
+    """
+    X = validate_modal_data(estimator, X, dtype=[np.float64, np.float32])
+    names = list(estimator.modalities_)
+    if len(names) < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} aligns two or more modalities; `modalities` gives "
+            f"{len(names)} ({names[0]!r}). Pass e.g. {{'a': [...], 'b': [...]}}."
+        )
+    mask = presence_mask(X, estimator.modalities_)
+    check_present_somewhere(mask, names, reason=reason)
+    return X, names, mask
 
 
 def check_finite_target(y):

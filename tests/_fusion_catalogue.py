@@ -213,8 +213,8 @@ else:
             Entry(
                 "ContrastiveAlignment",
                 lambda m: _nn_module.ContrastiveAlignment(
-                    m, n_components=2, hidden_layer_sizes=(8,), max_epochs=3,
-                    batch_size=32, random_state=0,
+                    m, latent_dim=2, encoder_hidden_sizes=(8,), max_epochs=3,
+                    batch_size=32, device="cpu", random_state=0,
                 ),
                 "transform",
                 "random_state",

@@ -119,7 +119,9 @@ def densify(values):
 
 
 def tolerance(entry, rtol):
-    """Networks compute in float32: outputs differ with the batch composition at ~1e-7."""
+    """Networks compute in float32 through MKL, bit-reproducible for one memory layout
+    but not promised across layouts: a last-bit difference, carried through a few
+    epochs of training, stays far below 1e-5 of the outputs."""
     if entry.slow:
         return {"rtol": max(rtol, 1e-5), "atol": 1e-6}
     return {"rtol": rtol, "atol": 1e-12}
@@ -348,8 +350,8 @@ def test_non_contiguous_input(entry):
     X, y, modalities = data(entry)
     strided = np.repeat(X, 2, axis=1)[:, ::2]
     assert not strided.flags.c_contiguous and not strided.flags.f_contiguous
-    same_output_as_clean(entry, X, y, modalities, strided, rtol=1e-12, atol=1e-12)
-    same_output_as_clean(entry, X, y, modalities, np.asfortranarray(X), rtol=1e-12, atol=1e-12)
+    same_output_as_clean(entry, X, y, modalities, strided, **tolerance(entry, 1e-12))
+    same_output_as_clean(entry, X, y, modalities, np.asfortranarray(X), **tolerance(entry, 1e-12))
 
 
 @each_estimator
@@ -359,7 +361,7 @@ def test_read_only_memory_mapped_input(entry, tmp_path):
     np.save(path, X)
     X_mmap = np.load(path, mmap_mode="r")
     assert not X_mmap.flags.writeable
-    same_output_as_clean(entry, X, y, modalities, X_mmap, rtol=1e-12, atol=1e-12)
+    same_output_as_clean(entry, X, y, modalities, X_mmap, **tolerance(entry, 1e-12))
     assert_allclose(np.asarray(X_mmap), X)  # and it was not written to
 
 

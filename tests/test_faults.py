@@ -159,17 +159,19 @@ def test_contrastive_alignment_with_nan_loss_stops_with_a_clear_error(monkeypatc
     nn = _nn()
     import torch
 
-    import skfusion.nn._contrastive as contrastive
+    import skfusion.nn._training as training
 
     def nan_loss(za, zb, temperature):
         return (za * torch.nan).sum() + (zb * 0).sum()  # keeps the graph: backward runs
 
-    monkeypatch.setattr(contrastive, "info_nce_loss", nan_loss)
+    monkeypatch.setattr(training, "info_nce_loss", nan_loss)
     X, _, modalities = make_data("transform")
-    aligner = nn.ContrastiveAlignment(modalities, n_components=2, hidden_layer_sizes=(8,),
-                                      max_epochs=2, batch_size=32, random_state=0)
-    with pytest.raises(FloatingPointError, match=r"contrastive loss became nan at epoch 1.*`lr`"):
+    aligner = nn.ContrastiveAlignment(modalities, latent_dim=2, encoder_hidden_sizes=(8,),
+                                      max_epochs=2, batch_size=32, device="cpu", random_state=0)
+    with pytest.raises(FloatingPointError, match=r"training loss became nan at epoch 1.*`lr`"):
         aligner.fit(X)
+    with pytest.raises(NotFittedError):
+        aligner.transform(X)
 
 
 def test_regression_network_with_overflowing_target_is_not_broken():

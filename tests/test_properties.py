@@ -35,6 +35,21 @@ SETTINGS = settings(
 each_estimator = pytest.mark.parametrize("entry", ENTRIES, ids=[e.id for e in ENTRIES])
 
 
+def same_computation_tolerance(entry):
+    """Tolerance for one computation reached through two input layouts.
+
+    float64 estimators agree to round-off. The torch networks (``slow``
+    entries) train and predict in float32 through MKL, whose kernels are
+    bit-reproducible for one memory layout but not promised across layouts
+    (a column block as a strided view or gathered, other buffer alignment):
+    a last-bit difference in one batch, carried through a few epochs of
+    training, stays far below 1e-5 of the outputs.
+    """
+    if entry.slow:
+        return {"rtol": 1e-5, "atol": 1e-6}
+    return {"rtol": 1e-9, "atol": 1e-12}
+
+
 @st.composite
 def problems(draw, entry):
     """(X, y, modalities) with a random layout; missing modalities where allowed."""
@@ -107,7 +122,7 @@ def test_permuting_dataframe_columns_changes_nothing(entry, data):
     expected = output(fit(entry.build(by_name), frame, y, entry.task), frame, entry.task)
     estimator = fit(entry.build(by_name), shuffled, y, entry.task)
     got = output(estimator, shuffled, entry.task)
-    assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    assert_allclose(got, expected, **same_computation_tolerance(entry))
 
 
 @each_estimator

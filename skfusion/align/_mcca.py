@@ -16,9 +16,9 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
 from .._modalities import (
-    check_present_somewhere,
     presence_mask,
     present_block,
+    validate_alignment_data,
     validate_modal_data,
 )
 from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
@@ -188,17 +188,9 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         -------
         self : MultiviewCCA
         """
-        X = validate_modal_data(self, X, dtype=[np.float64, np.float32])
-        names = list(self.modalities_)
-        if len(names) < 2:
-            raise ValueError(
-                "MultiviewCCA aligns two or more modalities; `modalities` gives "
-                f"{len(names)} ({names[0]!r}). Pass e.g. {{'a': [...], 'b': [...]}}."
-            )
-        regularization = self._resolve_regularization(names)
-        mask = presence_mask(X, self.modalities_)
         needs = "MultiviewCCA needs at least 2 samples where every modality is present"
-        check_present_somewhere(mask, names, reason=needs)
+        X, names, mask = validate_alignment_data(self, X, reason=needs)
+        regularization = self._resolve_regularization(names)
         complete = mask.all(axis=1)
         n_complete = int(complete.sum())
         if n_complete < 2:

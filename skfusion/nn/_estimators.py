@@ -1,25 +1,18 @@
 """Intermediate fusion estimators: per-modality encoders, a fusion operator, a head.
 
 The public classes are plain scikit-learn estimators with flat parameters; at
-``fit`` they build a skorch net (:class:`~skfusion.nn._training.FusionNet`,
+``fit`` they build the trainer of skfusion.nn (:class:`~skfusion.nn._training.FusionNet`,
 kept as ``net_``) around a :class:`~skfusion.nn._modules.FusionNetwork` and
-train it on tensors moved to the device once.
+train it on tensors moved to the device once (see :mod:`skfusion.nn._base`).
 """
 
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    RegressorMixin,
-    TransformerMixin,
-)
+from sklearn.base import ClassifierMixin, ClassNamePrefixFeaturesOutMixin, RegressorMixin
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import LabelEncoder, StandardScaler
-from sklearn.utils import check_random_state
+from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -29,83 +22,27 @@ from skorch.utils import noop
 
 from .._fit_context import fit_context
 from .._modalities import check_present_somewhere, presence_mask, validate_modal_data
-from .._utils.modality_protocol import ModalityProtocolMixin
-from .._warnings import warn_at_caller
+from .._warnings import predict_present_rows, warn_at_caller
 from ..exceptions import NoModalityPresentWarning
+from ._base import BaseNetworkEstimator, attribute_docs, check_hidden_sizes, parameter_docs
 from ._modules import ACTIVATIONS, FUSIONS, FusionNetwork
-from ._training import (
-    FusionNet,
-    HoldOutSplit,
-    StopOnNonFiniteLoss,
-    TensorBatches,
-    TensorData,
-    ValidAccuracy,
-)
+from ._training import HoldOutSplit, StopOnNonFiniteLoss, ValidAccuracy, resolve_device
 
 __all__ = ["IntermediateFusionClassifier", "IntermediateFusionRegressor"]
 
 # Beyond this width the TFN outer product (and the head's first layer) gets huge.
 _MAX_TENSOR_FUSION_WIDTH = 100_000
 
-
-def _resolve_device(device):
-    """``"auto"`` -> CUDA when available; an explicit CUDA request without CUDA is an error."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"`device` must be 'cpu', 'cuda', 'cuda:<index>' or 'auto'; got {device!r}."
-        ) from exc
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"`device={device!r}` but torch sees no CUDA device; use device='auto' "
-            "(CUDA when available, else CPU) or device='cpu'."
-        )
-    if parsed.type not in ("cpu", "cuda"):
-        raise ValueError(f"`device` must be a CPU or CUDA device; got {device!r}.")
-    return str(parsed)
+# What the rows with no modality present are, in NoModalityPresentWarning.
+_ABSENT_ROWS = "have every modality missing (all NaN)"
 
 
-def _check_hidden_sizes(sizes, name):
-    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
-        raise TypeError(f"`{name}` must be a tuple of ints; got {sizes!r}.")
-    sizes = tuple(sizes)
-    for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
-            raise ValueError(f"`{name}` must hold positive ints; got {sizes!r}.")
-    return tuple(int(size) for size in sizes)
-
-
-def _pad_batch(batch, batch_size):
-    """Pad a short batch to ``batch_size`` rows (zeros, every modality present).
-
-    BLAS and cuBLAS choose kernels by matrix shape, so in float32 a row's output
-    could change in its last bits with the number of rows beside it; with every
-    batch the same shape, a row's prediction does not depend on the other rows
-    of X (nor on row order or subsetting).
-    """
-    n_rows = batch["x"].shape[0]
-    if n_rows == batch_size:
-        return batch
-    x = batch["x"].new_zeros((batch_size, batch["x"].shape[1]))
-    present = batch["present"].new_ones((batch_size, batch["present"].shape[1]))
-    x[:n_rows] = batch["x"]
-    present[:n_rows] = batch["present"]
-    return {"x": x, "present": present}
-
-
-class _BaseIntermediateFusion(
-    ModalityProtocolMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
-):
+class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstimator):
     """What the classifier and the regressor share. Not for direct use."""
 
     _parameter_constraints: dict = {
-        "modalities": [dict, None],
+        **BaseNetworkEstimator._parameter_constraints,
         "fusion": [StrOptions(set(FUSIONS))],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "encoder_hidden_sizes": ["array-like"],
         "head_hidden_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -116,17 +53,12 @@ class _BaseIntermediateFusion(
         "standardize": ["boolean"],
         "alignment": [StrOptions({"mmd", "contrastive"}), None],
         "alignment_weight": [Interval(Real, 0, None, closed="left")],
-        "lr": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "device": [str],
         "amp": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -196,20 +128,16 @@ class _BaseIntermediateFusion(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # A modality missing in a row (all NaN there) is what this estimator handles.
-        tags.input_tags.allow_nan = True
         # The network computes, and transform returns, float32.
         tags.transformer_tags.preserves_dtype = ["float32"]
-        # Bit-identical refits on CPU; CUDA kernels are not all deterministic.
-        tags.non_deterministic = self.device != "cpu" and torch.cuda.is_available()
         return tags
 
     # ------------------------------------------------------------ fit
 
     def _check_architecture(self, n_modalities):
         """Checks that need the data (number of modalities) or combine parameters."""
-        encoder_hidden = _check_hidden_sizes(self.encoder_hidden_sizes, "encoder_hidden_sizes")
-        head_hidden = _check_hidden_sizes(self.head_hidden_sizes, "head_hidden_sizes")
+        encoder_hidden = check_hidden_sizes(self.encoder_hidden_sizes, "encoder_hidden_sizes")
+        head_hidden = check_hidden_sizes(self.head_hidden_sizes, "head_hidden_sizes")
         if self.fusion == "attention" and self.latent_dim % self.n_heads:
             raise ValueError(
                 f"fusion='attention' splits `latent_dim` across heads, so it must be a "
@@ -232,23 +160,9 @@ class _BaseIntermediateFusion(
         present = presence_mask(X, self.modalities_)
         return present, present.any(axis=1)
 
-    def _network_input(self, X):
-        """Standardised float32 X with NaN (missing modalities and cells) set to 0."""
-        if self.scaler_ is not None:
-            out = self.scaler_.transform(X).astype(np.float32, copy=False)
-        else:
-            out = np.array(X, dtype=np.float32)  # a copy: NaN is replaced in place
-        np.putmask(out, np.isnan(out), 0.0)  # in place; nan_to_num also scans for inf
-        return out
-
-    def _to_device(self, X, present, y=None, device="cpu"):
-        x = torch.from_numpy(np.ascontiguousarray(self._network_input(X))).to(device)
-        mask = torch.from_numpy(np.ascontiguousarray(present)).to(device)
-        y = None if y is None else torch.from_numpy(y).to(device)
-        return TensorData(x, mask, y)
-
     def _fit_network(self, X, y_net, n_outputs, criterion, criterion_kwargs, stratify):
         encoder_hidden, head_hidden = self._check_architecture(len(self.modalities_))
+        device = resolve_device(self.device)
         present, any_present = self._present_rows(X)
         if not any_present.all():
             raise ValueError(
@@ -259,10 +173,7 @@ class _BaseIntermediateFusion(
         check_present_somewhere(
             present, list(self.modalities_), reason="its encoder cannot be trained"
         )
-        device = _resolve_device(self.device)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        self.scaler_ = _fit_scaler(X) if self.standardize else None
-
+        seed = self._draw_seed()
         callbacks = [("stop_on_nonfinite_loss", StopOnNonFiniteLoss())]
         train_split = None
         if self.early_stopping:
@@ -273,46 +184,35 @@ class _BaseIntermediateFusion(
                 monitor="valid_loss", patience=self.n_iter_no_change, load_best=True,
                 sink=print if self.verbose else noop,
             )))
-
-        net = FusionNet(
+        module = {
+            "columns": [indices.tolist() for indices in self.modalities_.values()],
+            "n_outputs": n_outputs,
+            "latent_dim": self.latent_dim,
+            "fusion": self.fusion,
+            "encoder_hidden_sizes": encoder_hidden,
+            "head_hidden_sizes": head_hidden,
+            "activation": self.activation,
+            "dropout": self.dropout,
+            "normalization": self.normalization,
+            "modality_dropout": self.modality_dropout,
+            "rank": self.rank,
+            "n_heads": self.n_heads,
+        }
+        net = self._make_net(
             FusionNetwork,
-            module__columns=[indices.tolist() for indices in self.modalities_.values()],
-            module__n_outputs=n_outputs,
-            module__latent_dim=self.latent_dim,
-            module__fusion=self.fusion,
-            module__encoder_hidden_sizes=encoder_hidden,
-            module__head_hidden_sizes=head_hidden,
-            module__activation=self.activation,
-            module__dropout=self.dropout,
-            module__normalization=self.normalization,
-            module__modality_dropout=self.modality_dropout,
-            module__rank=self.rank,
-            module__n_heads=self.n_heads,
-            criterion=criterion,
-            **{f"criterion__{key}": value for key, value in criterion_kwargs.items()},
-            optimizer=torch.optim.AdamW,
-            optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            train_split=train_split,
-            callbacks=callbacks,
-            verbose=int(self.verbose),
+            criterion,
             device=device,
+            callbacks=callbacks,
+            train_split=train_split,
             amp=self.amp,
             alignment=self.alignment,
             alignment_weight=self.alignment_weight,
             drop_single_batch=self.normalization == "batch",
+            **{f"module__{key}": value for key, value in module.items()},
+            **{f"criterion__{key}": value for key, value in criterion_kwargs.items()},
         )
-        data = self._to_device(X, present, y_net, device)
-        devices = [torch.device(device)] if device.startswith("cuda") else []
-        # Seed inside a forked RNG state: reproducible, and the caller's global
-        # torch RNG is left as it was.
-        with torch.random.fork_rng(devices=devices, device_type="cuda"):
-            torch.manual_seed(seed)
-            net.fit(data, None)
-        self.net_ = net
-        self.device_ = device
+        self.scaler_ = self._fit_scaler(X) if self.standardize else None
+        self._train(net, self._to_device(X, present, y_net, device), seed)
         return self
 
     def _validation_rows(self, n_samples, stratify, seed):
@@ -333,52 +233,49 @@ class _BaseIntermediateFusion(
             _, valid = train_test_split(rows, test_size=n_valid, random_state=seed)
         return np.sort(valid)
 
-    def __sklearn_is_fitted__(self):
-        # Only a completed fit sets `net_`; a fit that failed part way (e.g. on a
-        # non-finite loss) leaves an estimator that says it is not fitted.
-        return "net_" in self.__dict__
-
     # ------------------------------------------------------------ inference
 
-    def _forward(self, X, method):
-        """``module.<method>`` over validated X in batches, on the net's device.
-
-        Rows with no modality present get NaN (with a warning): the network
-        has nothing to compute from.
-        """
+    def _validated(self, X):
+        """Validated X, its presence mask, and the rows where some modality is present."""
         check_is_fitted(self)
         X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
         present, any_present = self._present_rows(X)
-        if not any_present.all():
+        return X, present, any_present
+
+    def _predict_present(self, X, output, fallback, fallback_name):
+        """``output(network output)`` on the rows with a modality present; elsewhere the
+        fitted attribute named ``fallback``.
+
+        The network has nothing to compute from where every modality is
+        missing: those rows get the training class prior or target mean with
+        a :class:`~skfusion.NoModalityPresentWarning`, as in every fusion
+        estimator (:func:`skfusion._warnings.predict_present_rows`).
+        """
+        X, present, any_present = self._validated(X)
+        return predict_present_rows(
+            lambda rows: output(self._predict_rows(X, present, "forward", rows)),
+            any_present, getattr(self, fallback), absent_rows=_ABSENT_ROWS,
+            fallback_name=fallback_name,
+        )
+
+    def _representation(self, X, method, what):
+        """``module.<method>`` over X; NaN for rows with no modality present.
+
+        There is no training value to give those rows (``what`` says what is
+        missing, for the warning).
+        """
+        X, present, any_present = self._validated(X)
+        width = self._n_features_out if method == "transform" else len(self.modalities_)
+        n_absent = np.count_nonzero(~any_present)
+        if n_absent:
             warn_at_caller(
-                f"{np.count_nonzero(~any_present)} of {X.shape[0]} rows have every "
-                "modality missing (all NaN).",
+                f"{n_absent} of {X.shape[0]} rows {_ABSENT_ROWS}; {what} NaN there.",
                 NoModalityPresentWarning,
             )
-        net = self.net_
-        module = net.module_.eval()
-        # forward through __call__ so that the module's hooks run, as users expect.
-        compute = module if method == "forward" else getattr(module, method)
-        rows = any_present if not any_present.all() else slice(None)
-        data = self._to_device(X[rows], present[rows], device=net.device)
-        outputs = []
-        with torch.no_grad(), net._autocast():
-            for batch, _ in TensorBatches(data, self.batch_size):
-                n_rows = batch["x"].shape[0]
-                out = compute(**_pad_batch(batch, self.batch_size))
-                outputs.append(out[:n_rows].float().cpu())
-        result = np.full((X.shape[0], self._method_width(method)), np.nan, dtype=np.float32)
-        if outputs:
-            result[rows] = torch.cat(outputs).numpy()
-        return result, any_present
-
-    def _method_width(self, method):
-        module = self.net_.module_
-        if method == "transform":
-            return module.fusion.out_dim
-        if method == "attention_weights":
-            return len(self.modalities_)
-        return module.head[-1].out_features
+        result = np.full((X.shape[0], width), np.nan, dtype=np.float32)
+        if n_absent < X.shape[0]:
+            result[any_present] = self._predict_rows(X, present, method, any_present)
+        return result
 
     @property
     def _n_features_out(self):
@@ -400,7 +297,7 @@ class _BaseIntermediateFusion(
             (``"concat"``), ``(latent_dim + 1) ** n_modalities`` (``"tensor"``),
             ``latent_dim`` otherwise. Rows with no modality present are NaN.
         """
-        return self._forward(X, "transform")[0]
+        return self._representation(X, "transform", "the fused representation is")
 
     def attention_weights(self, X):
         """Return the per-row attention of ``fusion="attention"`` on each modality.
@@ -423,24 +320,18 @@ class _BaseIntermediateFusion(
                 f"attention_weights needs fusion='attention'; this model was fitted "
                 f"with fusion={self.fusion!r}."
             )
-        weights = self._forward(X, "attention_weights")[0].astype(np.float64)
+        weights = self._representation(X, "attention_weights", "the attention weights are")
+        weights = weights.astype(np.float64)
         # The softmax ran in float32; renormalise so that rows sum to one in float64.
         return weights / weights.sum(axis=1, keepdims=True)
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        # skorch maps a CUDA-trained net to the CPU when no GPU is there (with a
-        # DeviceWarning); follow it so that predictions run where the weights are.
-        if "net_" in self.__dict__:
-            self.device_ = str(self.net_.device)
 
-
-_DOC_PARAMETERS = """
+_DOC_PARAMETERS = f"""
     modalities : dict of str to column selector, default=None
         Columns of each modality (see :func:`skfusion.concat_modalities`);
         ``None`` is one modality holding every column. A modality whose
         columns are all NaN in a row is missing there.
-    fusion : {"concat", "sum", "gated", "attention", "tensor", "lowrank"}, default="concat"
+    fusion : {{"concat", "sum", "gated", "attention", "tensor", "lowrank"}}, default="concat"
         How the modality latents are combined:
 
         - ``"concat"``: concatenation (``n_modalities * latent_dim`` wide);
@@ -451,18 +342,17 @@ _DOC_PARAMETERS = """
           then attention pooling (see :meth:`attention_weights`);
         - ``"tensor"``: Tensor Fusion Network outer product of ``[z_m, 1]``,
           ``(latent_dim + 1) ** n_modalities`` wide (for small widths);
-        - ``"lowrank"``: Low-rank Multimodal Fusion of rank ``rank``.
-    latent_dim : int, default=32
-        Width of each modality's latent vector (the encoders' output).
-    encoder_hidden_sizes : tuple of int, default=(64,)
-        Hidden layer widths of each modality's encoder MLP.
+        - ``"lowrank"``: Low-rank Multimodal Fusion of rank ``rank``.{parameter_docs(
+        "latent_dim", "encoder_hidden_sizes", latent_dim=32,
+        latent_dim_summary="Width of each modality's latent vector (the encoders' output).",
+    )}
     head_hidden_sizes : tuple of int, default=(64,)
         Hidden layer widths of the head MLP on the fused representation.
-    activation : {"relu", "gelu", "tanh", "elu", "leaky_relu"}, default="relu"
+    activation : {{"relu", "gelu", "tanh", "elu", "leaky_relu"}}, default="relu"
         Activation of the hidden layers.
     dropout : float in [0, 1), default=0.0
         Dropout after each hidden activation.
-    normalization : {"batch", "layer"} or None, default=None
+    normalization : {{"batch", "layer"}} or None, default=None
         Normalisation after each hidden linear layer.
     rank : int, default=4
         Rank of ``fusion="lowrank"``.
@@ -476,21 +366,15 @@ _DOC_PARAMETERS = """
     standardize : bool, default=True
         Standardise every column (mean and standard deviation over the rows
         where it is not NaN) before the network.
-    alignment : {"mmd", "contrastive"} or None, default=None
+    alignment : {{"mmd", "contrastive"}} or None, default=None
         Add ``alignment_weight`` times an alignment loss between the latents of
         every pair of modalities: maximum mean discrepancy between the latents
         of rows where each is present (``"mmd"``), or symmetric InfoNCE between
         the paired latents of rows where both are present (``"contrastive"``).
     alignment_weight : float >= 0, default=0.1
-        Weight of the alignment term.
-    lr : float, default=1e-3
-        Learning rate of AdamW.
-    weight_decay : float, default=1e-2
-        Decoupled weight decay of AdamW.
-    batch_size : int, default=128
-        Rows per mini-batch (training and inference).
-    max_epochs : int, default=100
-        Passes over the training rows.
+        Weight of the alignment term.{parameter_docs(
+        "lr", "weight_decay", "batch_size", "max_epochs", weight_decay="1e-2", max_epochs=100,
+    )}
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows (stratified for
         classification) and stop when the validation loss has not improved for
@@ -498,35 +382,18 @@ _DOC_PARAMETERS = """
     validation_fraction : float in (0, 1), default=0.1
         Held-out fraction when ``early_stopping=True``.
     n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs.
-    device : {"auto", "cpu", "cuda"} or str, default="auto"
-        Where to train: ``"auto"`` picks CUDA when torch sees it; ``"cuda:1"``
-        and the like are accepted.
+        Patience of early stopping, in epochs.{parameter_docs("device")}
     amp : bool, default=False
         Mixed precision (float16 autocast with gradient scaling) on CUDA; no
-        effect on CPU.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, batch order, dropout, modality dropout and
-        the validation split; with an int, results on CPU are identical run to
-        run.
-    verbose : int, default=0
-        ``> 0`` prints skorch's per-epoch table (losses, duration)."""
+        effect on CPU.{parameter_docs(
+        "random_state", "verbose",
+        random_state_note="It also seeds dropout, modality dropout and the validation split.",
+        verbose_note="With early stopping it shows the validation loss and accuracy.",
+    )}"""
 
-_DOC_ATTRIBUTES = """
-    net_ : skorch.NeuralNet
-        The trained skorch net; ``net_.module_`` is the torch module and
-        ``net_.history`` the per-epoch history.
-    scaler_ : StandardScaler or None
-        Fitted input standardisation (``None`` when ``standardize=False``).
-    device_ : str
-        Device the network lives on.
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit. Defined only when ``X`` has string
-        column names."""
+_DOC_ATTRIBUTES = attribute_docs(
+    scaler_none=" or None", scaler_note="``None`` when ``standardize=False``."
+)
 
 _DOC_NOTES = """
     The network gets ``X`` standardised, with NaN replaced by 0 (the column
@@ -547,7 +414,16 @@ _DOC_NOTES = """
     ``module__*`` parameters, accepts arbitrary keyword arguments and does work
     in ``__init__``, which would break ``clone`` and grid search over
     ``fusion`` or ``latent_dim``. Batches are sliced from tensors already on the
-    device instead of going through a ``DataLoader``."""
+    device instead of going through a ``DataLoader``; the same net trains
+    :class:`~skfusion.nn.ContrastiveAlignment`.
+
+    The network computes in float32: a value that float32 cannot hold once
+    standardised (beyond about ``3.4e38``) is refused with a ValueError naming
+    its column, at fit and at prediction, rather than turned into NaN.
+
+    ``fit`` is all or nothing: when it fails (a non-finite training loss,
+    say), the estimator keeps the model of its previous fit, or stays
+    unfitted."""
 
 
 class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
@@ -659,7 +535,6 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
         self : object
             The fitted classifier.
         """
-        self.__dict__.pop("net_", None)  # a failed refit must not leave the old net
         X, y = validate_modal_data(self, X, y, dtype=[np.float64, np.float32])
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -695,13 +570,7 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
             ``classes_``. Rows with no modality present get ``class_prior_``
             (with a :class:`~skfusion.NoModalityPresentWarning`).
         """
-        logits, any_present = self._forward(X, "forward")
-        proba = np.empty(logits.shape, dtype=np.float64)
-        proba[~any_present] = self.class_prior_
-        scores = logits[any_present].astype(np.float64)
-        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-        proba[any_present] = scores / scores.sum(axis=1, keepdims=True)
-        return proba
+        return self._predict_present(X, _softmax, "class_prior_", "class prior")
 
     def predict(self, X):
         """Return the most probable class.
@@ -716,10 +585,8 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
         y_pred : ndarray of shape (n_samples,)
             Predicted class labels.
         """
-        logits, any_present = self._forward(X, "forward")
-        index = np.argmax(logits, axis=1)
-        index[~any_present] = np.argmax(self.class_prior_)
-        return self.classes_[index]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 class IntermediateFusionRegressor(RegressorMixin, _BaseIntermediateFusion):
@@ -786,7 +653,6 @@ class IntermediateFusionRegressor(RegressorMixin, _BaseIntermediateFusion):
         self : object
             The fitted regressor.
         """
-        self.__dict__.pop("net_", None)  # a failed refit must not leave the old net
         X, y = validate_modal_data(self, X, y, dtype=[np.float64, np.float32],
                                    multi_output=True, y_numeric=True)
         self._y_is_1d = y.ndim == 1
@@ -809,19 +675,18 @@ class IntermediateFusionRegressor(RegressorMixin, _BaseIntermediateFusion):
             Predictions; rows with no modality present get ``target_mean_``
             (with a :class:`~skfusion.NoModalityPresentWarning`).
         """
-        out, any_present = self._forward(X, "forward")
-        y_pred = out.astype(np.float64) * self.target_scale_ + self.target_mean_
-        y_pred[~any_present] = self.target_mean_
+        y_pred = self._predict_present(
+            X, lambda out: out.astype(np.float64) * self.target_scale_ + self.target_mean_,
+            "target_mean_", "target mean",
+        )
         return y_pred.ravel() if self._y_is_1d else y_pred
 
 
-def _fit_scaler(X, chunk_rows=65_536):
-    """StandardScaler fitted in row chunks: ``fit`` on all of X at once makes
-    transient copies about twice the size of X."""
-    scaler = StandardScaler()
-    for start in range(0, X.shape[0], chunk_rows):
-        scaler.partial_fit(X[start : start + chunk_rows])
-    return scaler
+def _softmax(logits):
+    """Class probabilities (float64) from float32 logits, one row each."""
+    scores = logits.astype(np.float64)
+    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return scores / scores.sum(axis=1, keepdims=True)
 
 
 def _target_scaling(y2d):

@@ -5,10 +5,15 @@ of ``zb`` and return a scalar tensor, so any network can add them as an
 alignment term (``loss = task_loss + weight * info_nce_loss(za, zb)``).
 """
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 __all__ = ["info_nce_loss", "mmd_loss"]
+
+# As skfusion.metrics: the median heuristic reads at most this many pooled rows,
+# evenly spaced, so that both give the same bandwidth on the same sample.
+_MEDIAN_MAX_ROWS = 1000
 
 
 def info_nce_loss(za, zb, temperature=0.07):
@@ -74,9 +79,11 @@ def mmd_loss(za, zb, gamma=None):
         Two samples; ``n, m >= 2``.
     gamma : float or None, default=None
         Kernel ``exp(-gamma * ||a - b||^2)``. ``None`` uses the median
-        heuristic ``1 / (2 median(squared pairwise distances of the pooled
-        sample))``, as :func:`skfusion.metrics.mmd` does, computed without
-        gradient.
+        heuristic ``1 / (2 median(squared distances between distinct pooled
+        rows))`` exactly as :func:`skfusion.metrics.mmd` does (the median of
+        an even count is the mean of the two middle values; at most 1000
+        evenly spaced pooled rows are read; a zero median gives ``gamma=1``),
+        computed without gradient.
 
     Returns
     -------
@@ -100,6 +107,8 @@ def mmd_loss(za, zb, gamma=None):
     >>> b = torch.tensor([[2.0], [3.0]])
     >>> round(float(mmd_loss(a, b, gamma=1.0)), 4)
     0.5335
+    >>> round(float(mmd_loss(a, b)), 4)  # median heuristic, as skfusion.metrics.mmd
+    0.6961
     """
     if za.ndim != 2 or zb.ndim != 2 or za.shape[1] != zb.shape[1]:
         raise ValueError(
@@ -112,16 +121,38 @@ def mmd_loss(za, zb, gamma=None):
     pooled = torch.cat([za, zb], dim=0)
     sq = torch.cdist(pooled, pooled).pow(2)
     if gamma is None:
-        with torch.no_grad():
-            off = sq[~torch.eye(n + m, dtype=torch.bool, device=sq.device)]
-            median = off.median()
-            gamma = 0.5 / median.clamp_min(torch.finfo(sq.dtype).tiny)
+        gamma = _median_heuristic_gamma(pooled, sq)
     kernel = torch.exp(-gamma * sq)
     kaa, kbb, kab = kernel[:n, :n], kernel[n:, n:], kernel[:n, n:]
     # Unbiased: leave out the diagonal k(x_i, x_i) terms of the within-sample means.
     within_a = (kaa.sum() - kaa.diagonal().sum()) / (n * (n - 1))
     within_b = (kbb.sum() - kbb.diagonal().sum()) / (m * (m - 1))
     return within_a + within_b - 2.0 * kab.mean()
+
+
+@torch.no_grad()
+def _median_heuristic_gamma(pooled, sq):
+    """``1 / (2 median)`` of the squared distances between distinct pooled rows.
+
+    The same statistic as ``skfusion.metrics._median_heuristic_gamma``:
+    ``torch.median`` returns the lower of the two middle values of an even
+    count, where ``numpy.median`` averages them, so the middle is taken by
+    sorting; each pair is counted once (upper triangle), as there.
+    """
+    n_pooled = pooled.shape[0]
+    if n_pooled > _MEDIAN_MAX_ROWS:
+        rows = np.linspace(0, n_pooled - 1, _MEDIAN_MAX_ROWS).astype(np.intp)
+        rows = torch.as_tensor(rows, device=sq.device)
+        sq = sq[rows][:, rows]
+        n_pooled = _MEDIAN_MAX_ROWS
+    upper = torch.triu_indices(n_pooled, n_pooled, offset=1, device=sq.device)
+    distances = torch.sort(sq[upper[0], upper[1]]).values
+    count = distances.numel()
+    median = 0.5 * (distances[(count - 1) // 2] + distances[count // 2])
+    if median <= 0:
+        # More than half the pairs coincide: any bandwidth sees the same ties.
+        return 1.0
+    return 0.5 / median
 
 
 def _check_pair(za, zb):

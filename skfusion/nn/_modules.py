@@ -1,10 +1,13 @@
-"""Torch building blocks of intermediate fusion: encoders, fusion operators, head.
+"""Torch building blocks of skfusion.nn: encoders, fusion operators, head, projection heads.
 
-:class:`FusionNetwork` takes one standardised 2-D batch ``x`` (NaN already
-replaced by 0) and the boolean ``present`` mask ``(n, n_modalities)``; it splits
-``x`` by modality column positions, encodes each block into a ``latent_dim``
-vector, zeroes the latents of missing (or, in training, dropped) modalities --
-the one code path for both -- fuses them and applies the head.
+Every network takes one standardised 2-D batch ``x`` (NaN already replaced by
+0) and the boolean ``present`` mask ``(n, n_modalities)``, and splits ``x`` by
+modality column positions into one encoder per modality
+(:class:`ModalityEncoders`). :class:`FusionNetwork` (intermediate fusion)
+zeroes the latents of missing (or, in training, dropped) modalities -- the one
+code path for both -- fuses them and applies the head;
+:class:`ProjectionNetwork` (contrastive alignment) returns the latents
+themselves, one embedding per modality.
 
 Every fusion operator maps latents ``z`` of shape ``(n, M, d)``, already zero
 where absent, and the mask ``kept`` of shape ``(n, M)`` to a fused
@@ -26,7 +29,9 @@ __all__ = [
     "AttentionFusion",
     "TensorFusion",
     "LowRankFusion",
+    "ModalityEncoders",
     "FusionNetwork",
+    "ProjectionNetwork",
     "drop_modalities",
     "make_mlp",
 ]
@@ -248,7 +253,53 @@ def _contiguous_slice(indices):
     return None
 
 
-class FusionNetwork(nn.Module):
+class ModalityEncoders(nn.Module):
+    """One encoder MLP per modality, each reading its own columns of ``x``.
+
+    The part every network of skfusion.nn shares: :meth:`encode` maps ``x``
+    to the unmasked latents ``(n, M, latent_dim)``, in modality order.
+
+    Parameters
+    ----------
+    columns : list of sequence of int
+        Column positions of each modality in ``x``, in modality order.
+    latent_dim : int
+        Width of each modality latent.
+    encoder_hidden_sizes : tuple of int
+        Hidden layer widths of each encoder MLP.
+    activation, dropout, normalization
+        Of the hidden layers (see :func:`make_mlp`).
+    """
+
+    def __init__(self, columns, latent_dim=32, encoder_hidden_sizes=(64,), activation="relu",
+                 dropout=0.0, normalization=None):
+        super().__init__()
+        self.column_slices = [_contiguous_slice(c) for c in columns]
+        for m, (key, indices) in enumerate(zip(self.column_slices, columns)):
+            if key is None:
+                # A buffer follows the module to its device.
+                self.register_buffer(
+                    f"_columns_{m}", torch.as_tensor([int(i) for i in indices]),
+                    persistent=False,
+                )
+        self.encoders = nn.ModuleList(
+            ModalityEncoder(len(c), latent_dim, encoder_hidden_sizes, activation=activation,
+                            dropout=dropout, normalization=normalization)
+            for c in columns
+        )
+
+    def _block(self, x, m):
+        key = self.column_slices[m]
+        if key is not None:
+            return x[:, key]
+        return x.index_select(1, getattr(self, f"_columns_{m}"))
+
+    def encode(self, x):
+        """Unmasked latents of every modality, ``(n, M, latent_dim)``."""
+        return torch.stack([enc(self._block(x, m)) for m, enc in enumerate(self.encoders)], 1)
+
+
+class FusionNetwork(ModalityEncoders):
     """Encoders per modality, a fusion operator, and a head MLP.
 
     Parameters
@@ -276,21 +327,9 @@ class FusionNetwork(nn.Module):
     def __init__(self, columns, n_outputs, latent_dim=32, fusion="concat",
                  encoder_hidden_sizes=(64,), head_hidden_sizes=(64,), activation="relu",
                  dropout=0.0, normalization=None, modality_dropout=0.0, rank=4, n_heads=1):
-        super().__init__()
-        self.column_slices = [_contiguous_slice(c) for c in columns]
-        for m, (key, indices) in enumerate(zip(self.column_slices, columns)):
-            if key is None:
-                # A buffer follows the module to its device.
-                self.register_buffer(
-                    f"_columns_{m}", torch.as_tensor([int(i) for i in indices]),
-                    persistent=False,
-                )
+        super().__init__(columns, latent_dim, encoder_hidden_sizes, activation=activation,
+                         dropout=dropout, normalization=normalization)
         self.modality_dropout = modality_dropout
-        self.encoders = nn.ModuleList(
-            ModalityEncoder(len(c), latent_dim, encoder_hidden_sizes, activation=activation,
-                            dropout=dropout, normalization=normalization)
-            for c in columns
-        )
         n_modalities = len(columns)
         if fusion == "attention":
             self.fusion = AttentionFusion(n_modalities, latent_dim, n_heads)
@@ -301,16 +340,6 @@ class FusionNetwork(nn.Module):
         self.head = make_mlp(self.fusion.out_dim, head_hidden_sizes, n_outputs,
                              activation=activation, dropout=dropout,
                              normalization=normalization)
-
-    def _block(self, x, m):
-        key = self.column_slices[m]
-        if key is not None:
-            return x[:, key]
-        return x.index_select(1, getattr(self, f"_columns_{m}"))
-
-    def encode(self, x):
-        """Unmasked latents of every modality, ``(n, M, latent_dim)``."""
-        return torch.stack([enc(self._block(x, m)) for m, enc in enumerate(self.encoders)], 1)
 
     def mask(self, present):
         """The modalities the network sees: ``present``, minus modality dropout in training."""
@@ -341,3 +370,21 @@ class FusionNetwork(nn.Module):
         kept = self.mask(present)
         z = self.encode(x) * kept[:, :, None].to(x.dtype)
         return self.fusion.pooling_weights(z, kept)
+
+
+class ProjectionNetwork(ModalityEncoders):
+    """Contrastive alignment's projection heads: one MLP per modality into a shared space.
+
+    ``forward`` returns every modality's raw embedding ``(n, M, latent_dim)``
+    (what the contrastive loss compares, after normalising); :meth:`transform`
+    the L2-normalised ones (what the loss sees: cosine similarity). The
+    ``present`` mask is not used: a missing modality's embedding is computed
+    from zeros and set aside by the caller.
+    """
+
+    def forward(self, x, present):
+        return self.encode(x)
+
+    def transform(self, x, present):
+        """L2-normalised embeddings, ``(n, M, latent_dim)``."""
+        return torch.nn.functional.normalize(self.encode(x), dim=-1)

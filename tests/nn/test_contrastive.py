@@ -16,7 +16,8 @@ from skfusion.nn import info_nce_loss, mmd_loss  # noqa: E402
 
 
 @parametrize_with_checks(
-    [ContrastiveAlignment(HALVES, n_components=2, hidden_layer_sizes=(8,), max_epochs=2, batch_size=16)],
+    [ContrastiveAlignment(HALVES, latent_dim=2, encoder_hidden_sizes=(8,), max_epochs=2, batch_size=16,
+                          device="cpu")],
     expected_failed_checks=lambda estimator: {
         # allow_nan: a modality whose columns are all NaN in a row is missing there and is
         # handled; this check puts NaN in a single column, which is refused with a ValueError.
@@ -80,7 +81,7 @@ def test_temperature_is_learned_only_when_asked():
 
 def test_outputs_and_missing_modalities():
     X, modalities = _paired(120, seed=0)
-    model = ContrastiveAlignment(modalities, n_components=6, max_epochs=2, random_state=0).fit(X)
+    model = ContrastiveAlignment(modalities, latent_dim=6, max_epochs=2, random_state=0).fit(X)
     per_modality = model.set_params(output="concat").transform(X)
     assert per_modality.shape == (120, 12)
     np.testing.assert_allclose(np.linalg.norm(per_modality[:, :6], axis=1), 1.0, rtol=1e-5)
@@ -107,13 +108,71 @@ def test_three_modalities_train_on_all_pairs_and_score_any_pair():
         assert model.score(X) > 10 / 300
 
 
+def test_trains_through_the_shared_skorch_net_with_adamw():
+    from skfusion.nn._training import ContrastiveLoss, FusionNet
+
+    X, modalities = _paired(100, seed=0)
+    model = ContrastiveAlignment(modalities, max_epochs=4, weight_decay=0.05, device="cpu",
+                                 random_state=0).fit(X)
+    assert type(model.net_) is FusionNet and model.module_ is model.net_.module_
+    assert isinstance(model.net_.optimizer_, torch.optim.AdamW)
+    assert isinstance(model.net_.criterion_, ContrastiveLoss)
+    history = model.net_.history
+    assert model.loss_curve_ == list(history[:, "train_loss"]) and len(model.loss_curve_) == 4
+    assert history[-1, "temperature"] == pytest.approx(model.temperature_)
+    # CLIP does not decay its logit scale; every other parameter is decayed.
+    groups = model.net_.optimizer_.param_groups
+    criterion_group = [g for g in groups if any(p is model.net_.criterion_.log_scale
+                                                for p in g["params"])]
+    assert len(criterion_group) == 1 and criterion_group[0]["weight_decay"] == 0.0
+    others = [p for g in groups if g["weight_decay"] == 0.05 for p in g["params"]]
+    assert len(others) == len(list(model.module_.parameters()))
+
+
+def test_only_rows_with_two_modalities_present_are_trained_on():
+    X, modalities = _paired(100, seed=0)
+    X[:70, 10:] = np.nan  # b missing in 70 rows: 30 rows carry a pair
+    model = ContrastiveAlignment(modalities, max_epochs=1, batch_size=8, device="cpu",
+                                 random_state=0).fit(X)
+    assert sum(model.net_.history[0, "batches", :, "train_batch_size"]) == 30
+    X[:99, 10:] = np.nan
+    with pytest.raises(ValueError, match="at least 2 samples where two or more modalities are "
+                                         "present.*got 1 sample"):
+        ContrastiveAlignment(modalities, max_epochs=1, device="cpu").fit(X)
+
+
+def test_a_batch_with_no_pair_to_compare_leaves_the_weights_alone():
+    from skfusion.nn._modules import ProjectionNetwork
+    from skfusion.nn._training import ContrastiveLoss, FusionNet, TensorData
+
+    # Three rows, each with a different pair of three modalities: no pair has 2 rows.
+    x = torch.randn(3, 3)
+    present = torch.tensor([[True, True, False], [False, True, True], [True, False, True]])
+    net = FusionNet(ProjectionNetwork, module__columns=[[0], [1], [2]], module__latent_dim=2,
+                    criterion=ContrastiveLoss, optimizer=torch.optim.AdamW, batch_size=3,
+                    max_epochs=1, train_split=None, device="cpu", verbose=0)
+    net.initialize()
+    before = [p.detach().clone() for p in net.module_.parameters()]
+    net.partial_fit(TensorData(x, present), None)
+    assert net.history[-1, "train_loss"] == 0.0
+    assert all(torch.equal(a, b) for a, b in zip(before, net.module_.parameters()))
+
+
+def test_verbose_prints_skorchs_epoch_table_with_the_temperature(capsys):
+    X, modalities = _paired(60, seed=0)
+    ContrastiveAlignment(modalities, max_epochs=2, verbose=1, device="cpu").fit(X)
+    out = capsys.readouterr().out
+    for column in ("epoch", "train_loss", "temperature", "dur"):
+        assert column in out
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
         ({"modalities": None}, "two or more modalities"),
         ({"output": "image"}, "`output` must be"),
         ({"query_modality": "image"}, "`query_modality`='image' is not a modality"),
-        ({"hidden_layer_sizes": (8, 0)}, "hidden_layer_sizes"),
+        ({"encoder_hidden_sizes": (8, 0)}, "encoder_hidden_sizes"),
     ],
 )
 def test_bad_parameters_name_the_culprit(params, message):
@@ -156,6 +215,42 @@ def test_mmd_loss_agrees_with_the_numpy_estimate(rng, gamma):
     A, B = rng.normal(size=(30, 3)), rng.normal(size=(25, 3)) + 0.5
     loss = mmd_loss(torch.as_tensor(A), torch.as_tensor(B), gamma=gamma)
     assert float(loss) == pytest.approx(mmd(A, B, gamma=gamma), rel=1e-8)
+
+
+def test_mmd_loss_median_heuristic_is_the_one_of_metrics_mmd_on_the_docstring_example():
+    # Pooled squared distances 1, 1, 1, 4, 4, 9: numpy's median is 2.5 (gamma 0.2);
+    # torch.median's lower middle value, 1, would give gamma 0.5 and 0.7688.
+    a, b = [[0.0], [1.0]], [[2.0], [3.0]]
+    expected = mmd(a, b, gamma=0.2)
+    assert mmd(a, b) == pytest.approx(expected, rel=1e-12)
+    assert float(mmd_loss(torch.tensor(a), torch.tensor(b))) == pytest.approx(expected, abs=1e-6)
+    assert expected == pytest.approx(0.6961, abs=1e-4)
+
+
+@pytest.mark.parametrize("n_a, n_b, width, shift", [
+    (3, 4, 2, 0.0),  # 21 pairs: an odd count
+    (10, 10, 3, 0.5),  # 190 pairs: an even count, where the two medians differ
+    (40, 25, 1, 1.0),
+    (700, 600, 4, 0.3),  # 1300 pooled rows: the median reads 1000 evenly spaced ones
+])
+def test_mmd_loss_in_float32_equals_metrics_mmd_in_float64(n_a, n_b, width, shift):
+    rng = np.random.default_rng(n_a)
+    A = rng.normal(size=(n_a, width))
+    B = rng.normal(size=(n_b, width)) + shift
+    expected = mmd(A, B)
+    loss = mmd_loss(torch.as_tensor(A, dtype=torch.float32), torch.as_tensor(B, dtype=torch.float32))
+    assert loss.dtype == torch.float32
+    assert float(loss) == pytest.approx(expected, abs=1e-6)
+
+
+def test_mmd_loss_with_mostly_coincident_rows_uses_gamma_one_as_metrics_mmd():
+    # 36 of the 55 pooled pairs coincide: the median distance is 0, the kernel then gamma=1.
+    A = np.zeros((6, 2))
+    B = np.array([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.0, 0.0], [3.0, 0.0]])
+    assert mmd(A, B, gamma=1.0) != pytest.approx(mmd(A, B, gamma=5.0))
+    assert float(mmd_loss(torch.as_tensor(A), torch.as_tensor(B))) == pytest.approx(
+        mmd(A, B, gamma=1.0), rel=1e-10)
+    assert mmd(A, B) == pytest.approx(mmd(A, B, gamma=1.0), rel=1e-12)
 
 
 def test_mmd_loss_has_gradients_and_needs_two_rows():

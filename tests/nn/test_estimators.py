@@ -218,7 +218,9 @@ def test_rows_with_no_modality_present():
     with pytest.raises(ValueError, match="3 of 100 training rows have every modality"):
         net.fit(X_bad, y)
     net.fit(X, y)
-    with pytest.warns(NoModalityPresentWarning, match="3 of 100 rows"):
+    with pytest.warns(NoModalityPresentWarning,
+                      match=r"^3 of 100 rows have every modality missing \(all NaN\); they get "
+                            r"the training class prior\.$"):
         proba = net.predict_proba(X_bad)
     np.testing.assert_allclose(proba[:3], np.tile(np.bincount(y) / 100, (3, 1)))
     np.testing.assert_allclose(proba[3:], net.predict_proba(X[3:]))
@@ -233,15 +235,38 @@ def test_rows_with_no_modality_present():
             np.testing.assert_array_equal(result, net.classes_[np.argmax(proba, axis=1)])
 
 
-def test_prediction_of_a_row_does_not_depend_on_the_other_rows(easy):
-    X, y, modalities = easy
-    net = IntermediateFusionRegressor(modalities, batch_size=64, max_epochs=3, **CPU)
-    net.fit(X, y.astype(float))
-    full = net.predict(X)
-    order = np.random.default_rng(0).permutation(400)
+def test_regressor_rows_with_no_modality_present_get_the_target_mean():
+    X, y, modalities = make_multimodal_regression(100, {"a": 2, "b": 2}, n_targets=2,
+                                                  random_state=0)
+    net = IntermediateFusionRegressor(modalities, max_epochs=2, **CPU).fit(X, y)
+    X_bad = X.copy()
+    X_bad[[0, 50]] = np.nan
+    with pytest.warns(NoModalityPresentWarning,
+                      match=r"^2 of 100 rows have every modality missing \(all NaN\); they get "
+                            r"the training target mean\.$") as record:
+        predictions = net.predict(X_bad)
+    assert record[0].filename == __file__
+    np.testing.assert_allclose(predictions[[0, 50]], np.tile(y.mean(axis=0), (2, 1)))
+    keep = np.ones(100, dtype=bool)
+    keep[[0, 50]] = False
+    np.testing.assert_array_equal(predictions[keep], net.predict(X[keep]))
+    with pytest.warns(NoModalityPresentWarning, match="2 of 2 rows"):
+        np.testing.assert_allclose(net.predict(X_bad[[0, 50]]), np.tile(y.mean(axis=0), (2, 1)))
+
+
+def test_prediction_of_a_row_does_not_depend_on_the_other_rows_nor_on_batch_size():
+    X, y, modalities = make_multimodal_regression(700, {"a": 3, "b": 4}, random_state=0)
+    net = IntermediateFusionRegressor(modalities, fusion="attention", batch_size=64,
+                                      max_epochs=3, **CPU)
+    net.fit(X, y)
+    full = net.predict(X)  # 700 rows: three inference chunks
+    order = np.random.default_rng(0).permutation(700)
     np.testing.assert_array_equal(net.predict(X[order]), full[order])
     np.testing.assert_array_equal(net.predict(X[7:50]), full[7:50])
     np.testing.assert_array_equal(net.predict(X[[5]]), full[[5]])
+    np.testing.assert_array_equal(net.predict(X[300:]), full[300:])
+    for batch_size in (1, 2**20):
+        np.testing.assert_array_equal(net.set_params(batch_size=batch_size).predict(X), full)
 
 
 # ---------------------------------------------------------------- training options

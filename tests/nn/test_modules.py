@@ -216,14 +216,16 @@ def test_tensor_batches_can_drop_a_trailing_single_row():
     assert [len(y) for _, y in TensorBatches(data, 4)] == [4, 4, 1]
 
 
+@pytest.mark.parametrize("complete", [False, True])
 @pytest.mark.parametrize("kind", ["contrastive", "mmd"])
-def test_alignment_loss_averages_pairs_over_their_present_rows(kind):
+def test_alignment_loss_averages_pairs_over_their_present_rows(kind, complete):
     from skfusion.nn import info_nce_loss, mmd_loss
 
     latents = torch.randn(12, 3, 4)
     present = torch.ones(12, 3, dtype=torch.bool)
-    present[:5, 0] = False
-    present[8:, 2] = False
+    if not complete:
+        present[:5, 0] = False
+        present[8:, 2] = False
     expected = []
     for a, b in [(0, 1), (0, 2), (1, 2)]:
         if kind == "contrastive":
