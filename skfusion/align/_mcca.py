@@ -158,8 +158,6 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         self.output = output
         self.scale = scale
 
-    # -- modality protocol ----------------------------------------------------
-
     def _check_restriction(self, kept):
         if len(kept) < 2:
             raise ModalitySubsetError(f"MultiviewCCA aligns two or more modalities; got {kept}.")

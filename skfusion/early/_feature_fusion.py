@@ -191,8 +191,6 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         self.missing = missing
         self.add_indicator = add_indicator
 
-    # -- modality protocol ----------------------------------------------------
-
     def _check_restriction(self, kept):
         specs = dict(named_items(self.transformers))
         if all(isinstance(specs.get(name), str) and specs[name] == "drop" for name in kept):

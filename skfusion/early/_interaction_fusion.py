@@ -182,8 +182,6 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         self.missing = missing
         self.random_state = random_state
 
-    # -- modality protocol ----------------------------------------------------
-
     def _kept_pairs(self, kept):
         return None if self.pairs is None else [
             pair for pair in self.pairs if all(name in kept for name in pair)

@@ -164,8 +164,6 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    # -- modality protocol ----------------------------------------------------
-
     def _check_restriction(self, kept):
         if len(kept) < 2:
             raise ModalitySubsetError(f"ContrastiveAlignment aligns two or more modalities; got {kept}.")
