@@ -273,8 +273,10 @@ class _BaseLateFusion(
             if sample_weight is not None:
                 fit_params = {**fit_params, "sample_weight": sample_weight}
             routed = process_routing(self, "fit", **fit_params)
-            final = routed["final_estimator"]["fit"] if "final_estimator" in routed else {}
-            split = routed["splitter"]["split"] if "splitter" in routed else {}
+            # `get`, not `in`: without metadata, process_routing answers an object with
+            # `get` and `[]` only, through which `in` would iterate forever
+            final = routed.get("final_estimator", {}).get("fit", {})
+            split = routed.get("splitter", {}).get("split", {})
             return [dict(routed[name]["fit"]) for name in names], dict(final), dict(split)
         _raise_for_params(fit_params, self, "fit")
         params = {} if sample_weight is None else {"sample_weight": sample_weight}

@@ -1,6 +1,8 @@
 """Edges of late fusion that once failed: verbose fits, calls before fit, negative
 weights, predict-time parameters and metadata, and settings changed after fit."""
 
+import threading
+
 import numpy as np
 import pytest
 import sklearn
@@ -88,6 +90,23 @@ def test_sample_weight_with_routing_is_used_even_when_no_branch_requests_it(Esti
     np.testing.assert_allclose(model.class_prior_, expected)
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_fit_with_metadata_routing_enabled_and_no_metadata_returns(Estimator, data):
+    X, y, modalities = data
+    expected = Estimator(LogisticRegression(), modalities=modalities).fit(X, y).predict_proba(X)
+    model = Estimator(LogisticRegression(), modalities=modalities)
+
+    def fit():  # in a thread, so that a fit that never returns fails instead of hanging
+        with sklearn.config_context(enable_metadata_routing=True):  # thread-local
+            model.fit(X, y)
+
+    worker = threading.Thread(target=fit, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "fit never returned"
+    np.testing.assert_array_equal(model.predict_proba(X), expected)
+
+
 def test_vote_reads_voting_when_predicting(data):
     X, y, modalities = data
     vote = WeightedVoteFusion(LogisticRegression(), modalities=modalities, weights=None).fit(X, y)
@@ -111,3 +130,4 @@ def test_vote_regression_follows_the_unit_of_y(scale):
     model = WeightedVoteFusion(LinearRegression(), modalities=modalities)
     reference = model.fit(X, y).predict(X)
     np.testing.assert_allclose(model.fit(X, scale * y).predict(X), scale * reference, rtol=1e-6)
+
