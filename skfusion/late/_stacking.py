@@ -423,7 +423,10 @@ class StackingLateFusion(_BaseLateFusion):
                 features = self._pattern_features(
                     meta[rows], _take_rows_or_none(passthrough, rows), reads
                 )
-                piece = getattr(estimator, method)(features, **params)
+                # sample-aligned parameters (routed metadata) follow the rows
+                piece = getattr(estimator, method)(
+                    features, **subset_params(params, rows, presence.shape[0])
+                )
                 pieces = piece if isinstance(piece, tuple) else (piece,)
                 for j, element in enumerate(pieces):
                     element = np.asarray(element)

@@ -131,3 +131,27 @@ def test_vote_regression_follows_the_unit_of_y(scale):
     reference = model.fit(X, y).predict(X)
     np.testing.assert_allclose(model.fit(X, scale * y).predict(X), scale * reference, rtol=1e-6)
 
+
+class _ShiftingRegressor(LinearRegression):
+    """A final estimator whose predict adds the sample weights it is given."""
+
+    def predict(self, X, sample_weight=None):
+        prediction = super().predict(X)
+        return prediction if sample_weight is None else prediction + sample_weight
+
+
+def test_stacking_routes_predict_metadata_to_each_patterns_rows():
+    X, y, modalities = make_multimodal_regression(
+        n_samples=120, widths={"a": 3, "b": 4}, random_state=0
+    )
+    X[:15, modalities["b"]] = np.nan  # a pattern with 'a' only, in training and below
+    weights = np.arange(20.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        final = _ShiftingRegressor().set_predict_request(sample_weight=True)
+        model = StackingLateFusion(Ridge(), modalities=modalities, final_estimator=final)
+        model.fit(X, y)
+        plain = model.predict(X[5:25])  # rows 5-14 miss 'b', rows 15-24 have both
+        shifted = model.predict(X[5:25], sample_weight=weights)
+    assert sorted(model.final_estimators_) == [("a",), ("a", "b")]
+    # each row's meta-learner got that row's weight, whatever its pattern
+    np.testing.assert_allclose(shifted - plain, weights)
