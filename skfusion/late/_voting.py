@@ -45,7 +45,10 @@ class WeightedVoteFusion(_BaseLateFusion):
     ----------{ESTIMATORS_AND_MODALITIES}
     voting : {{"soft", "hard"}}, default="soft"
         Average probabilities or count labels (classification; ignored for
-        regression). Hard voting needs fixed ``weights``.
+        regression). Read when predicting, so ``set_params(voting=...)``
+        needs no refit. Hard voting needs fixed ``weights``; soft voting needs
+        branches with ``predict_proba``, at fit when the weights are learned,
+        else when predicting.
     weights : "learn", None, array-like or dict, default="learn"
         ``"learn"``: learned from out-of-fold predictions over ``cv``. None:
         equal weights. A list (one weight per entry of ``estimators``, dropped
@@ -177,7 +180,9 @@ class WeightedVoteFusion(_BaseLateFusion):
                 "for voting='hard'."
             )
         fixed = None if learning else self._fixed_weights()
-        fit_methods = self._methods(data.task)
+        # Fixed weights need no prediction at fit, and `voting` is read when
+        # predicting: only learned weights need the soft vote's predict_proba now.
+        fit_methods = self._methods(data.task) if learning else ["predict"] * len(self._branches)
 
         def learn_weights(fitted):  # the branches' refits may still be running
             weights = learn_vote_weights(

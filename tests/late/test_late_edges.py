@@ -9,6 +9,7 @@ import sklearn
 from joblib import parallel_config
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import BayesianRidge, LinearRegression, LogisticRegression, Ridge
+from sklearn.svm import LinearSVC
 
 from skfusion import StackingLateFusion, WeightedVoteFusion
 from skfusion.datasets import make_multimodal_classification, make_multimodal_regression
@@ -130,6 +131,24 @@ def test_vote_regression_follows_the_unit_of_y(scale):
     model = WeightedVoteFusion(LinearRegression(), modalities=modalities)
     reference = model.fit(X, y).predict(X)
     np.testing.assert_allclose(model.fit(X, scale * y).predict(X), scale * reference, rtol=1e-6)
+
+
+def test_soft_vote_with_fixed_weights_needs_no_probabilities_at_fit(data):
+    X, y, modalities = data
+    # voting="soft" (the default) over branches without predict_proba: with fixed
+    # weights nothing at fit asks for probabilities, and voting is read when predicting
+    vote = WeightedVoteFusion(LinearSVC(), modalities=modalities, weights=None).fit(X, y)
+    with pytest.raises(ValueError, match="Soft voting needs predict_proba, which the branch 'a'"):
+        vote.predict_proba(X)
+    vote.set_params(voting="hard")
+    labels = np.column_stack(
+        [vote.named_estimators_[m].predict(X[:, cols]) for m, cols in modalities.items()]
+    )
+    # equal weights, two branches: ties go to the first class, as in scikit-learn
+    np.testing.assert_array_equal(vote.predict(X), np.where(labels.sum(axis=1) == 2, 1, 0))
+    # learned weights minimise the log-loss of out-of-fold probabilities: refused at fit
+    with pytest.raises(ValueError, match="Soft voting needs predict_proba, which the branch 'a'"):
+        WeightedVoteFusion(LinearSVC(), modalities=modalities).fit(X, y)
 
 
 class _ShiftingRegressor(LinearRegression):
