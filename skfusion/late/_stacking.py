@@ -350,10 +350,11 @@ class StackingLateFusion(_BaseLateFusion):
         for method in candidates:
             if hasattr(branch.estimator, method):
                 return method
-        raise ValueError(
-            f"The {branch.describe()} does not implement {self.stack_method!r} "
-            f"(stack_method={self.stack_method!r})."
-        )
+        if len(candidates) == 1:
+            missing = f"does not implement {candidates[0]!r}"
+        else:
+            missing = "implements none of " + ", ".join(repr(m) for m in candidates)
+        raise ValueError(f"The {branch.describe()} {missing} (stack_method={self.stack_method!r}).")
 
     def _as_columns(self, output, k):
         """Branch output as meta-feature columns (binary probabilities: the positive class only)."""

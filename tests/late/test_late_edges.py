@@ -1,12 +1,14 @@
 """Edges of late fusion that once failed: verbose fits, calls before fit, negative
 weights, predict-time parameters and metadata, and settings changed after fit."""
 
+import re
 import threading
 
 import numpy as np
 import pytest
 import sklearn
 from joblib import parallel_config
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import BayesianRidge, LinearRegression, LogisticRegression, Ridge
 from sklearn.svm import LinearSVC
@@ -149,6 +151,30 @@ def test_soft_vote_with_fixed_weights_needs_no_probabilities_at_fit(data):
     # learned weights minimise the log-loss of out-of-fold probabilities: refused at fit
     with pytest.raises(ValueError, match="Soft voting needs predict_proba, which the branch 'a'"):
         WeightedVoteFusion(LinearSVC(), modalities=modalities).fit(X, y)
+
+
+class _FitOnlyClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier with no prediction method; fitting it is an error of its own."""
+
+    def fit(self, X, y):
+        raise RuntimeError("fitted although it cannot be stacked")
+
+
+def test_stacking_branch_without_any_method_names_the_methods_tried(data):
+    X, y, modalities = data
+    model = StackingLateFusion(
+        [("a", LogisticRegression()), ("b", _FitOnlyClassifier())], modalities=modalities
+    )
+    message = (
+        "The branch 'b' (modalities ['b']) implements none of 'predict_proba', "
+        "'decision_function', 'predict' (stack_method='auto')."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):  # before any fit
+        model.fit(X, y)
+    model.set_params(stack_method="decision_function")
+    message = "The branch 'b' (modalities ['b']) does not implement 'decision_function'"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        model.fit(X, y)
 
 
 class _ShiftingRegressor(LinearRegression):
