@@ -199,6 +199,10 @@ class _BaseLateFusion(
 
     def _validate_fit_data(self, X, y, sample_weight, fit_params):
         """Validate X, y and metadata; set modalities_, classes_ and the priors."""
+        if not _routing_enabled():
+            # how fit was called, whatever the parameters and data: said first, as in
+            # scikit-learn's ensembles
+            _raise_for_params(fit_params, self, "fit")
         check_estimators_spec(self.estimators, reserved=self.get_params(deep=False))
         named = [(n, e) for n, e in self._named_specs() if not _is_drop(e)]
         if not named:
@@ -278,7 +282,6 @@ class _BaseLateFusion(
             final = routed.get("final_estimator", {}).get("fit", {})
             split = routed.get("splitter", {}).get("split", {})
             return [dict(routed[name]["fit"]) for name in names], dict(final), dict(split)
-        _raise_for_params(fit_params, self, "fit")
         params = {} if sample_weight is None else {"sample_weight": sample_weight}
         return [dict(params) for _ in names], dict(params), {}
 

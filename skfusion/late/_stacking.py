@@ -21,14 +21,22 @@ __all__ = ["StackingLateFusion"]
 
 
 def _final_has(method):
-    """available_if check: classification and the final estimator has ``method``."""
+    """available_if check: classification and the final estimator has ``method``.
+
+    Where it has not, the AttributeError saying why (the final estimator's own,
+    or that the branches are regressors) becomes the cause of the one that
+    ``available_if`` raises, as in scikit-learn's stacking.
+    """
 
     def check(self):
         if not _is_classification(self):
-            return False
-        if hasattr(self, "final_estimator_"):
-            return hasattr(self.final_estimator_, method)
-        return self.final_estimator is None or hasattr(self.final_estimator, method)
+            raise AttributeError(
+                f"{method} is only available for classification; the branches are regressors"
+            )
+        final = getattr(self, "final_estimator_", self.final_estimator)
+        if final is not None:  # None: the default LogisticRegression has every method
+            getattr(final, method)
+        return True
 
     return check
 

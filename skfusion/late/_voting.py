@@ -18,12 +18,25 @@ __all__ = ["WeightedVoteFusion", "learn_vote_weights"]
 
 
 def _soft_classification(self):
-    """available_if check: predict_proba exists for soft-voting classifiers.
+    """Whether the vote averages probabilities: a soft-voting classifier.
 
     ``voting`` is read when predicting, as scikit-learn's VotingClassifier does,
     so ``set_params(voting=...)`` after fit takes effect without a refit.
     """
     return _is_classification(self) and self.voting == "soft"
+
+
+def _check_predict_proba(self):
+    """available_if check: predict_proba exists for soft-voting classifiers; where it
+    does not, the AttributeError saying why is the cause of the one ``available_if``
+    raises (as in scikit-learn's VotingClassifier)."""
+    if not _is_classification(self):
+        raise AttributeError(
+            "predict_proba is only available for classification; the branches are regressors"
+        )
+    if self.voting != "soft":
+        raise AttributeError(f"predict_proba is not available when voting={self.voting!r}")
+    return True
 
 
 class WeightedVoteFusion(_BaseLateFusion):
@@ -288,7 +301,7 @@ class WeightedVoteFusion(_BaseLateFusion):
             extra=" or only zero-weight branches",
         )
 
-    @available_if(_soft_classification)
+    @available_if(_check_predict_proba)
     def predict_proba(self, X):
         """Weighted average of the present branches' probabilities.
 
