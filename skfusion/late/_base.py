@@ -199,6 +199,10 @@ class _BaseLateFusion(
 
     def _validate_fit_data(self, X, y, sample_weight, fit_params):
         """Validate X, y and metadata; set modalities_, classes_ and the priors."""
+        if not _routing_enabled():
+            # how fit was called, whatever the parameters and data: said first, as in
+            # scikit-learn's ensembles
+            _raise_for_params(fit_params, self, "fit")
         check_estimators_spec(self.estimators, reserved=self.get_params(deep=False))
         named = [(n, e) for n, e in self._named_specs() if not _is_drop(e)]
         if not named:
@@ -273,10 +277,11 @@ class _BaseLateFusion(
             if sample_weight is not None:
                 fit_params = {**fit_params, "sample_weight": sample_weight}
             routed = process_routing(self, "fit", **fit_params)
-            final = routed["final_estimator"]["fit"] if "final_estimator" in routed else {}
-            split = routed["splitter"]["split"] if "splitter" in routed else {}
+            # `get`, not `in`: without metadata, process_routing answers an object with
+            # `get` and `[]` only, through which `in` would iterate forever
+            final = routed.get("final_estimator", {}).get("fit", {})
+            split = routed.get("splitter", {}).get("split", {})
             return [dict(routed[name]["fit"]) for name in names], dict(final), dict(split)
-        _raise_for_params(fit_params, self, "fit")
         params = {} if sample_weight is None else {"sample_weight": sample_weight}
         return [dict(params) for _ in names], dict(params), {}
 

@@ -661,6 +661,17 @@ def check_finite_output(output, branch, what):
         )
 
 
+def _rows_block(X, branch, rows, n_samples):
+    """The branch's columns of X on ``rows``: X itself when the branch reads every row
+    and every column in order (as a scikit-learn ensemble hands its base estimators
+    the caller's X), else a view or a copy."""
+    if rows.size == n_samples:
+        if np.array_equal(branch.columns, np.arange(X.shape[1])):
+            return X
+        return take_block(X, branch.columns)
+    return take_block(X, branch.columns, rows)
+
+
 def prefit_branches(branches, X, presence, *, methods, classes):
     """``cv="prefit"``: check each branch is fitted and predict on its present rows."""
     from sklearn.utils.validation import check_is_fitted
@@ -671,7 +682,7 @@ def prefit_branches(branches, X, presence, *, methods, classes):
         rows = np.flatnonzero(presence[:, k])
         if rows.size == 0:
             raise ValueError(f"The {branch.describe()} is present in no training row.")
-        block = take_block(X, branch.columns, rows)
+        block = _rows_block(X, branch, rows, presence.shape[0])
         output = aligned_output(branch.estimator, block, methods[k], classes, branch.describe())
         check_finite_output(output, branch, "predictions")
         fitted.append(FittedBranch(branch, branch.estimator, rows, output))
@@ -686,7 +697,7 @@ def predict_branches(branches, estimators, X, presence, *, methods, classes):
         if rows.size == 0:
             outputs.append(None)
             continue
-        block = take_block(X, branch.columns, None if rows.size == presence.shape[0] else rows)
+        block = _rows_block(X, branch, rows, presence.shape[0])
         output = aligned_output(estimator, block, methods[k], classes, branch.describe())
         check_finite_output(output, branch, "predictions")
         outputs.append(output)

@@ -21,14 +21,22 @@ __all__ = ["StackingLateFusion"]
 
 
 def _final_has(method):
-    """available_if check: classification and the final estimator has ``method``."""
+    """available_if check: classification and the final estimator has ``method``.
+
+    Where it has not, the AttributeError saying why (the final estimator's own,
+    or that the branches are regressors) becomes the cause of the one that
+    ``available_if`` raises, as in scikit-learn's stacking.
+    """
 
     def check(self):
         if not _is_classification(self):
-            return False
-        if hasattr(self, "final_estimator_"):
-            return hasattr(self.final_estimator_, method)
-        return self.final_estimator is None or hasattr(self.final_estimator, method)
+            raise AttributeError(
+                f"{method} is only available for classification; the branches are regressors"
+            )
+        final = getattr(self, "final_estimator_", self.final_estimator)
+        if final is not None:  # None: the default LogisticRegression has every method
+            getattr(final, method)
+        return True
 
     return check
 
@@ -350,10 +358,11 @@ class StackingLateFusion(_BaseLateFusion):
         for method in candidates:
             if hasattr(branch.estimator, method):
                 return method
-        raise ValueError(
-            f"The {branch.describe()} does not implement {self.stack_method!r} "
-            f"(stack_method={self.stack_method!r})."
-        )
+        if len(candidates) == 1:
+            missing = f"does not implement {candidates[0]!r}"
+        else:
+            missing = "implements none of " + ", ".join(repr(m) for m in candidates)
+        raise ValueError(f"The {branch.describe()} {missing} (stack_method={self.stack_method!r}).")
 
     def _as_columns(self, output, k):
         """Branch output as meta-feature columns (binary probabilities: the positive class only)."""
@@ -423,7 +432,10 @@ class StackingLateFusion(_BaseLateFusion):
                 features = self._pattern_features(
                     meta[rows], _take_rows_or_none(passthrough, rows), reads
                 )
-                piece = getattr(estimator, method)(features, **params)
+                # sample-aligned parameters (routed metadata) follow the rows
+                piece = getattr(estimator, method)(
+                    features, **subset_params(params, rows, presence.shape[0])
+                )
                 pieces = piece if isinstance(piece, tuple) else (piece,)
                 for j, element in enumerate(pieces):
                     element = np.asarray(element)

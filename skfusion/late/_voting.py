@@ -18,12 +18,25 @@ __all__ = ["WeightedVoteFusion", "learn_vote_weights"]
 
 
 def _soft_classification(self):
-    """available_if check: predict_proba exists for soft-voting classifiers.
+    """Whether the vote averages probabilities: a soft-voting classifier.
 
     ``voting`` is read when predicting, as scikit-learn's VotingClassifier does,
     so ``set_params(voting=...)`` after fit takes effect without a refit.
     """
     return _is_classification(self) and self.voting == "soft"
+
+
+def _check_predict_proba(self):
+    """available_if check: predict_proba exists for soft-voting classifiers; where it
+    does not, the AttributeError saying why is the cause of the one ``available_if``
+    raises (as in scikit-learn's VotingClassifier)."""
+    if not _is_classification(self):
+        raise AttributeError(
+            "predict_proba is only available for classification; the branches are regressors"
+        )
+    if self.voting != "soft":
+        raise AttributeError(f"predict_proba is not available when voting={self.voting!r}")
+    return True
 
 
 class WeightedVoteFusion(_BaseLateFusion):
@@ -45,7 +58,10 @@ class WeightedVoteFusion(_BaseLateFusion):
     ----------{ESTIMATORS_AND_MODALITIES}
     voting : {{"soft", "hard"}}, default="soft"
         Average probabilities or count labels (classification; ignored for
-        regression). Hard voting needs fixed ``weights``.
+        regression). Read when predicting, so ``set_params(voting=...)``
+        needs no refit. Hard voting needs fixed ``weights``; soft voting needs
+        branches with ``predict_proba``, at fit when the weights are learned,
+        else when predicting.
     weights : "learn", None, array-like or dict, default="learn"
         ``"learn"``: learned from out-of-fold predictions over ``cv``. None:
         equal weights. A list (one weight per entry of ``estimators``, dropped
@@ -177,7 +193,9 @@ class WeightedVoteFusion(_BaseLateFusion):
                 "for voting='hard'."
             )
         fixed = None if learning else self._fixed_weights()
-        fit_methods = self._methods(data.task)
+        # Fixed weights need no prediction at fit, and `voting` is read when
+        # predicting: only learned weights need the soft vote's predict_proba now.
+        fit_methods = self._methods(data.task) if learning else ["predict"] * len(self._branches)
 
         def learn_weights(fitted):  # the branches' refits may still be running
             weights = learn_vote_weights(
@@ -283,7 +301,7 @@ class WeightedVoteFusion(_BaseLateFusion):
             extra=" or only zero-weight branches",
         )
 
-    @available_if(_soft_classification)
+    @available_if(_check_predict_proba)
     def predict_proba(self, X):
         """Weighted average of the present branches' probabilities.
 

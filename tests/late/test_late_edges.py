@@ -1,12 +1,17 @@
 """Edges of late fusion that once failed: verbose fits, calls before fit, negative
 weights, predict-time parameters and metadata, and settings changed after fit."""
 
+import re
+import threading
+
 import numpy as np
 import pytest
 import sklearn
 from joblib import parallel_config
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import BayesianRidge, LinearRegression, LogisticRegression, Ridge
+from sklearn.svm import LinearSVC
 
 from skfusion import StackingLateFusion, WeightedVoteFusion
 from skfusion.datasets import make_multimodal_classification, make_multimodal_regression
@@ -88,6 +93,23 @@ def test_sample_weight_with_routing_is_used_even_when_no_branch_requests_it(Esti
     np.testing.assert_allclose(model.class_prior_, expected)
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_fit_with_metadata_routing_enabled_and_no_metadata_returns(Estimator, data):
+    X, y, modalities = data
+    expected = Estimator(LogisticRegression(), modalities=modalities).fit(X, y).predict_proba(X)
+    model = Estimator(LogisticRegression(), modalities=modalities)
+
+    def fit():  # in a thread, so that a fit that never returns fails instead of hanging
+        with sklearn.config_context(enable_metadata_routing=True):  # thread-local
+            model.fit(X, y)
+
+    worker = threading.Thread(target=fit, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "fit never returned"
+    np.testing.assert_array_equal(model.predict_proba(X), expected)
+
+
 def test_vote_reads_voting_when_predicting(data):
     X, y, modalities = data
     vote = WeightedVoteFusion(LogisticRegression(), modalities=modalities, weights=None).fit(X, y)
@@ -111,3 +133,70 @@ def test_vote_regression_follows_the_unit_of_y(scale):
     model = WeightedVoteFusion(LinearRegression(), modalities=modalities)
     reference = model.fit(X, y).predict(X)
     np.testing.assert_allclose(model.fit(X, scale * y).predict(X), scale * reference, rtol=1e-6)
+
+
+def test_soft_vote_with_fixed_weights_needs_no_probabilities_at_fit(data):
+    X, y, modalities = data
+    # voting="soft" (the default) over branches without predict_proba: with fixed
+    # weights nothing at fit asks for probabilities, and voting is read when predicting
+    vote = WeightedVoteFusion(LinearSVC(), modalities=modalities, weights=None).fit(X, y)
+    with pytest.raises(ValueError, match="Soft voting needs predict_proba, which the branch 'a'"):
+        vote.predict_proba(X)
+    vote.set_params(voting="hard")
+    labels = np.column_stack(
+        [vote.named_estimators_[m].predict(X[:, cols]) for m, cols in modalities.items()]
+    )
+    # equal weights, two branches: ties go to the first class, as in scikit-learn
+    np.testing.assert_array_equal(vote.predict(X), np.where(labels.sum(axis=1) == 2, 1, 0))
+    # learned weights minimise the log-loss of out-of-fold probabilities: refused at fit
+    with pytest.raises(ValueError, match="Soft voting needs predict_proba, which the branch 'a'"):
+        WeightedVoteFusion(LinearSVC(), modalities=modalities).fit(X, y)
+
+
+class _FitOnlyClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier with no prediction method; fitting it is an error of its own."""
+
+    def fit(self, X, y):
+        raise RuntimeError("fitted although it cannot be stacked")
+
+
+def test_stacking_branch_without_any_method_names_the_methods_tried(data):
+    X, y, modalities = data
+    model = StackingLateFusion(
+        [("a", LogisticRegression()), ("b", _FitOnlyClassifier())], modalities=modalities
+    )
+    message = (
+        "The branch 'b' (modalities ['b']) implements none of 'predict_proba', "
+        "'decision_function', 'predict' (stack_method='auto')."
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):  # before any fit
+        model.fit(X, y)
+    model.set_params(stack_method="decision_function")
+    message = "The branch 'b' (modalities ['b']) does not implement 'decision_function'"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        model.fit(X, y)
+
+
+class _ShiftingRegressor(LinearRegression):
+    """A final estimator whose predict adds the sample weights it is given."""
+
+    def predict(self, X, sample_weight=None):
+        prediction = super().predict(X)
+        return prediction if sample_weight is None else prediction + sample_weight
+
+
+def test_stacking_routes_predict_metadata_to_each_patterns_rows():
+    X, y, modalities = make_multimodal_regression(
+        n_samples=120, widths={"a": 3, "b": 4}, random_state=0
+    )
+    X[:15, modalities["b"]] = np.nan  # a pattern with 'a' only, in training and below
+    weights = np.arange(20.0)
+    with sklearn.config_context(enable_metadata_routing=True):
+        final = _ShiftingRegressor().set_predict_request(sample_weight=True)
+        model = StackingLateFusion(Ridge(), modalities=modalities, final_estimator=final)
+        model.fit(X, y)
+        plain = model.predict(X[5:25])  # rows 5-14 miss 'b', rows 15-24 have both
+        shifted = model.predict(X[5:25], sample_weight=weights)
+    assert sorted(model.final_estimators_) == [("a",), ("a", "b")]
+    # each row's meta-learner got that row's weight, whatever its pattern
+    np.testing.assert_allclose(shifted - plain, weights)
