@@ -295,6 +295,8 @@ class StackingLateFusion(_BaseLateFusion):
     @property
     def final_estimators_(self):
         """The meta-learner of each pattern of present branches met so far, by their names."""
+        if "_pattern_models" not in self.__dict__:
+            raise AttributeError(f"This {type(self).__name__} is not fitted: no final_estimators_.")
         return {key: estimator for key, _, estimator in self._pattern_models}
 
     def _pattern_key(self, pattern):

@@ -741,32 +741,9 @@ def test_get_features_names_out_classifier(kwargs, expected_names):
     assert_array_equal(names_out, expected_names)
 
 
-@pytest.mark.skip(
-    reason="skfusion has no flatten_transform: its transform is always flat (one "
-    "column per branch and class, documented), so soft voting always has feature "
-    "names and this error cannot arise"
-)
-def test_get_features_names_out_classifier_error():
-    """Check that error is raised when voting="soft" and flatten_transform=False."""
-    X = [[1, 2], [3, 4], [5, 6]]
-    y = [0, 1, 2]
-
-    voting = voting_classifier(
-        estimators=[
-            ("lr", LogisticRegression(random_state=0)),
-            ("tree", DecisionTreeClassifier(random_state=0)),
-        ],
-        voting="soft",
-        flatten_transform=False,
-    )
-    voting.fit(X, y)
-
-    msg = (
-        "get_feature_names_out is not supported when `voting='soft'` and "
-        "`flatten_transform=False`"
-    )
-    with pytest.raises(ValueError, match=msg):
-        voting.get_feature_names_out()
+# scikit-learn's test_get_features_names_out_classifier_error: not ported; skfusion has no flatten_transform (its
+# transform is always flat, one column per branch and class, documented), so the
+# error it checks cannot arise.
 
 
 # Metadata Routing Tests
