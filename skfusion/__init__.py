@@ -11,16 +11,18 @@ intermediate (``skfusion.nn``, needs the ``torch`` extra), late
 __version__ = "0.1.0.dev0"
 
 from ._modalities import concat_modalities
-from .exceptions import NoModalityPresentWarning
+
+# -- align --
+from .align import MultiviewCCA
+from .cooperative import CooperativeFusion
 
 # Public estimators, one line per strategy package (the floors are on docs/architecture.rst).
 # -- early --
 from .early import FeatureFusion, InteractionFusion
+from .exceptions import NoModalityPresentWarning
+
 # -- late --
 from .late import StackingLateFusion, WeightedVoteFusion
-# -- align --
-from .align import MultiviewCCA
-from .cooperative import CooperativeFusion
 
 __all__ = [
     "__version__",

@@ -482,9 +482,9 @@ class _Progress:
         elapsed = time.perf_counter() - self.start
         if not self.tty:
             message = (
-                f"done: {total} strategies in {elapsed:.1f}s"
+                f"done: {total} fits in {elapsed:.1f}s"
                 if name is None
-                else f"[{done + 1}/{total}] {name} ({elapsed:.0f}s elapsed)"
+                else f"[{done}/{total}] {name} ({elapsed:.0f}s elapsed)"
             )
             print(message, file=self.stream, flush=True)
             return

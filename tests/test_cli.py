@@ -69,8 +69,9 @@ def test_compare_end_to_end_prints_the_table_and_writes_json_and_png(table, tmp_
     assert lines[0].split()[:3] == ["strategy", "kind", "accuracy"]
     assert [line.split()[0] for line in lines[2:5]] == ["single:a", "single:b", "early"]
     assert "Traceback" not in completed.stderr
-    # progress on a pipe: plain lines, one per strategy
-    assert "[1/3] single:a" in completed.stderr and "[3/3] early" in completed.stderr
+    # progress on a pipe: plain lines, one per fold (3 strategies x 3 folds)
+    assert "[1/9] single:a (1/3 folds)" in completed.stderr
+    assert "[9/9] early (3/3 folds)" in completed.stderr
     # 'noise' is in no --modality: the user is told it is not used
     assert "noise" in completed.stderr
 
@@ -380,7 +381,7 @@ def test_an_error_the_fusion_code_raises_is_a_user_error(table, capsys, monkeypa
     def refuse(*args, **kwargs):
         raise ValueError("Modality 'a' says\nwhat is wrong")
 
-    monkeypatch.setattr(_compare, "cross_validate", refuse)
+    monkeypatch.setattr(_compare, "evaluate_fold", refuse)
     path, _ = table
     err = _user_error(capsys, ["compare", "--data", str(path), "--target", "label", "--quiet"])
     assert "Modality 'a' says what is wrong" in err

@@ -158,19 +158,6 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         self.output = output
         self.scale = scale
 
-    def _check_restriction(self, kept):
-        if len(kept) < 2:
-            raise ModalitySubsetError(f"MultiviewCCA aligns two or more modalities; got {kept}.")
-
-    def _per_modality_params(self, kept, modalities):
-        if isinstance(self.regularization, dict):
-            return {"regularization": {m: r for m, r in self.regularization.items() if m in kept}}
-        return {}
-
-    def _predicts_with_masked_modalities(self):
-        # transform averages the projections of the modalities present in a row
-        return True
-
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the canonical weights on the rows where every modality is present.
@@ -313,6 +300,19 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         block = block - self._centre[name]
         self._scale[name] = _safe_scale(block.std(axis=0)) if self.scale else np.ones(block.shape[1])
         return block / self._scale[name]
+
+    def _check_restriction(self, kept):
+        if len(kept) < 2:
+            raise ModalitySubsetError(f"MultiviewCCA aligns two or more modalities; got {kept}.")
+
+    def _per_modality_params(self, kept, modalities):
+        if isinstance(self.regularization, dict):
+            return {"regularization": {m: r for m, r in self.regularization.items() if m in kept}}
+        return {}
+
+    def _predicts_with_masked_modalities(self):
+        # transform averages the projections of the modalities present in a row
+        return True
 
 
 def _safe_scale(std):

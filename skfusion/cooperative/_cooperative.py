@@ -24,8 +24,13 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from .._fit_context import fit_context
+from .._modalities import (
+    check_no_missing,
+    presence_mask,
+    take_columns,
+    validate_modal_data,
+)
 from .._utils.modality_protocol import ModalityProtocolMixin
-from .._modalities import check_no_missing, presence_mask, take_columns, validate_modal_data
 
 __all__ = ["CooperativeFusion"]
 

@@ -191,24 +191,6 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         self.missing = missing
         self.add_indicator = add_indicator
 
-    def _check_restriction(self, kept):
-        specs = dict(named_items(self.transformers))
-        if all(isinstance(specs.get(name), str) and specs[name] == "drop" for name in kept):
-            raise ModalitySubsetError(
-                f"FeatureFusion drops every modality of {kept} (transformers='drop')."
-            )
-
-    def _per_modality_params(self, kept, modalities):
-        positions = self._kept_positions(kept)
-        return {
-            "transformers": restrict_setting(self.transformers, kept, positions),
-            "weights": restrict_setting(self.weights, kept, positions),
-        }
-
-    def _predicts_with_masked_modalities(self):
-        # A missing modality's block is zero: it contributes nothing downstream.
-        return self.missing == "zero"
-
     # -- fit -------------------------------------------------------------------
 
     def _check_params_for_data(self):
@@ -443,5 +425,23 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         tags.input_tags.allow_nan = complete and all(t.allow_nan for t in inner_tags)
         tags.input_tags.sparse = complete and all(t.sparse for t in inner_tags)
         return tags
+
+    def _check_restriction(self, kept):
+        specs = dict(named_items(self.transformers))
+        if all(isinstance(specs.get(name), str) and specs[name] == "drop" for name in kept):
+            raise ModalitySubsetError(
+                f"FeatureFusion drops every modality of {kept} (transformers='drop')."
+            )
+
+    def _per_modality_params(self, kept, modalities):
+        positions = self._kept_positions(kept)
+        return {
+            "transformers": restrict_setting(self.transformers, kept, positions),
+            "weights": restrict_setting(self.weights, kept, positions),
+        }
+
+    def _predicts_with_masked_modalities(self):
+        # A missing modality's block is zero: it contributes nothing downstream.
+        return self.missing == "zero"
 
 

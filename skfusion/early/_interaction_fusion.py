@@ -182,23 +182,6 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         self.missing = missing
         self.random_state = random_state
 
-    def _kept_pairs(self, kept):
-        return None if self.pairs is None else [
-            pair for pair in self.pairs if all(name in kept for name in pair)
-        ]
-
-    def _check_restriction(self, kept):
-        if len(kept) < 2 or self._kept_pairs(kept) == []:
-            raise ModalitySubsetError(
-                f"InteractionFusion has no pair of modalities to interact in {kept}."
-            )
-
-    def _per_modality_params(self, kept, modalities):
-        return {"pairs": self._kept_pairs(kept)}
-
-    def _predicts_with_masked_modalities(self):
-        return self.missing == "zero"
-
     def _check_width(self, widths):
         total = sum(
             interaction_width(self.method, widths[a], widths[b], self.sketch_size)
@@ -366,3 +349,20 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         tags.input_tags.allow_nan = self.missing == "zero"
         tags.input_tags.sparse = self.projection is not None
         return tags
+
+    def _kept_pairs(self, kept):
+        return None if self.pairs is None else [
+            pair for pair in self.pairs if all(name in kept for name in pair)
+        ]
+
+    def _check_restriction(self, kept):
+        if len(kept) < 2 or self._kept_pairs(kept) == []:
+            raise ModalitySubsetError(
+                f"InteractionFusion has no pair of modalities to interact in {kept}."
+            )
+
+    def _per_modality_params(self, kept, modalities):
+        return {"pairs": self._kept_pairs(kept)}
+
+    def _predicts_with_masked_modalities(self):
+        return self.missing == "zero"

@@ -16,6 +16,7 @@ estimators (:class:`~skfusion.StackingLateFusion` and
   aligned to the ensemble's classes (:func:`predict_branches`).
 """
 
+import time
 import warnings
 from contextlib import closing
 from dataclasses import dataclass
@@ -33,7 +34,12 @@ from sklearn.utils.validation import check_memory
 
 from .._fit_context import fitting
 from .._modalities import branch_columns, take_block, take_columns
-from ._workers import shared_with_workers, single_blas_thread, streams_results, uses_threads
+from ._workers import (
+    shared_with_workers,
+    single_blas_thread,
+    streams_results,
+    uses_threads,
+)
 
 __all__ = [
     "Branch",
@@ -355,14 +361,18 @@ def _fit_task(estimator, X, columns, y, params, fit_rows, test_rows, method, cla
     """
     # Cloned here rather than by the caller: in parallel, the clones cost the
     # workers' time instead of delaying the first job.
+    start = time.process_time()
     estimator = clone(estimator)
     with single_blas_thread(limit):
         if fit_rows is not None:
             y, params = y[fit_rows], subset_params(params, fit_rows, y.shape[0])
         fit_estimator(estimator, take_block(X, columns, fit_rows), y, params, where)
-        if test_rows is None:  # a refit
-            return estimator
-        return aligned_output(estimator, take_block(X, columns, test_rows), method, classes, where)
+        if test_rows is not None:
+            estimator = aligned_output(
+                estimator, take_block(X, columns, test_rows), method, classes, where
+            )
+    # the job's CPU seconds go into the cache with its result (what a hit saves)
+    return estimator, time.process_time() - start
 
 
 # ------------------------------------------------------------------ caching
@@ -379,31 +389,41 @@ class _BranchCache:
     The (branch x fold) fits are scheduled in one flat Parallel call, so the
     unit of caching (one branch's out-of-fold predictions, one branch's refit)
     is not one function call: we look up before the call and store after it.
+    Each entry keeps the CPU seconds its computation took; ``reused_seconds``
+    adds up those of the entries loaded, the work this fit did not repeat.
     """
 
     def __init__(self, memory):
         memory = check_memory(memory)
         self.enabled = getattr(memory, "location", None) is not None
+        self.reused_seconds = 0.0
         if self.enabled:
             self._func = memory.cache(_stored_branch_output, ignore=["value"])
 
     def load(self, kind, key):
         if not self.enabled or not self._func.check_call_in_cache(kind, key):
             return None
-        return self._func(kind, key)  # None if the entry vanished meanwhile
+        stored = self._func(kind, key)  # None if the entry vanished meanwhile
+        if stored is None:
+            return None
+        value, seconds = stored
+        self.reused_seconds += seconds
+        return value
 
-    def store(self, kind, key, value):
+    def store(self, kind, key, value, seconds):
         if self.enabled and value is not None:
-            self._func(kind, key, value=value)
+            self._func(kind, key, value=(value, seconds))
 
 
-def _fit_key(data_key, branch):
-    """Cache key of a branch fit: the data (hashed once per fit), its columns and its parameters.
+def _fit_key(data_key, branch, fit_params):
+    """Cache key of a branch fit: the data (hashed once per fit), the branch's columns,
+    parameters and fit metadata.
 
-    A branch's rows (where its modalities are present) and its metadata follow
-    from the data, so they need no hashing of their own.
+    A branch's rows (where its modalities are present) follow from the data. The
+    key does not depend on the branch's name nor on the other branches, so that
+    estimators sharing a branch (stacking, the vote, a hybrid) share its fits.
     """
-    return joblib.hash((data_key, branch.columns, clone(branch.estimator)))
+    return joblib.hash((data_key, branch.columns, clone(branch.estimator), fit_params))
 
 
 # ------------------------------------------------------------------ fitting
@@ -432,13 +452,13 @@ class _BranchPlan:
     oof: np.ndarray = None
 
 
-def _plan_branch(branch, present, y, splits, method, task, cache, data_key, classes):
+def _plan_branch(branch, present, y, splits, method, task, cache, data_key, classes, fit_params):
     rows = np.flatnonzero(present)
     local = None if splits is None else _local_splits(splits, present)
     _check_branch_rows(branch, rows.size, y.shape[0], y[rows], local or [], task)
     plan = _BranchPlan(branch, method, rows, local)
     if cache.enabled:
-        fit_key = _fit_key(data_key, branch)
+        fit_key = _fit_key(data_key, branch, fit_params)
         oof_key = None if local is None else joblib.hash((fit_key, local, method, classes))
         plan.keys = (fit_key, oof_key)
         plan.refit = cache.load("refit", fit_key)
@@ -580,18 +600,23 @@ def fit_branches(
 
     Returns
     -------
-    list of FittedBranch
+    fitted : list of FittedBranch
+    reused_seconds : float
+        CPU seconds of the fits loaded from ``memory`` instead of run.
     """
     cache = _BranchCache(memory)
-    data_key = joblib.hash((X, y, fit_params)) if cache.enabled else None
+    data_key = joblib.hash((X, y)) if cache.enabled else None
     plans = [
-        _plan_branch(branch, presence[:, k], y, splits, methods[k], task, cache, data_key, classes)
+        _plan_branch(
+            branch, presence[:, k], y, splits, methods[k], task, cache, data_key, classes,
+            fit_params[k],
+        )
         for k, branch in enumerate(branches)
     ]
     jobs = [job for k, plan in enumerate(plans) for job in _jobs(k, plan)]
     if verbose and cache.enabled:
         print(f"[late fusion] {len(jobs)} fits to run; the others loaded from memory")
-    fold_outputs = {}
+    fold_outputs, fold_seconds = {}, {}
     n_fold_jobs = sum(fold is not None for _, _, fold in jobs)
     # In parallel, what needs only the out-of-fold predictions runs while the
     # refits do; in sequence it waits for them (nothing to overlap, and its data
@@ -601,7 +626,7 @@ def fit_branches(
 
     def out_of_fold_done():
         nonlocal fitted
-        fitted = _with_out_of_fold(plans, fold_outputs, cache)
+        fitted = _with_out_of_fold(plans, fold_outputs, fold_seconds, cache)
         if while_refitting is not None:
             while_refitting(fitted)
 
@@ -612,29 +637,30 @@ def fit_branches(
         jobs, plans, X, y, fit_params, classes, n_jobs, verbose, out_of_fold_first=overlap
     )
     with closing(flat) as results:
-        for (_, k, fold), result in results:
+        for (_, k, fold), (result, seconds) in results:
             if fold is None:
                 plans[k].refit = result
-                cache.store("refit", plans[k].keys[0], result)
+                cache.store("refit", plans[k].keys[0], result, seconds)
             else:
                 fold_outputs[k, fold] = result
+                fold_seconds[k] = fold_seconds.get(k, 0.0) + seconds
                 if overlap and len(fold_outputs) == n_fold_jobs:
                     out_of_fold_done()
     if fitted is None:
         out_of_fold_done()
     for item, plan in zip(fitted, plans):
         item.estimator = plan.refit
-    return fitted
+    return fitted, cache.reused_seconds
 
 
-def _with_out_of_fold(plans, fold_outputs, cache):
+def _with_out_of_fold(plans, fold_outputs, fold_seconds, cache):
     """The branches with their out-of-fold predictions, before their refits are in."""
     fitted = []
     for k, plan in enumerate(plans):
         if plan.splits is not None and plan.oof is None:
             plan.oof = _assemble_oof(plan, [fold_outputs[k, f] for f in range(len(plan.splits))])
             check_finite_output(plan.oof, plan.branch, "out-of-fold predictions")
-            cache.store("oof", plan.keys[1], plan.oof)
+            cache.store("oof", plan.keys[1], plan.oof, fold_seconds.get(k, 0.0))
         fitted.append(FittedBranch(plan.branch, None, plan.rows, plan.oof))
     return fitted
 

@@ -7,15 +7,24 @@ import scipy.sparse as sp
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.metadata_routing import MethodMapping, _routing_enabled, process_routing
+from sklearn.utils.metadata_routing import (
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
 from .._modalities import take_columns
-from ._docs import ESTIMATORS_AND_MODALITIES, FITTED_BRANCHES, FITTED_DATA, PARALLEL_AND_CACHE
 from ._base import _BaseLateFusion, _is_classification
 from ._branches import fit_estimator, subset_params
+from ._docs import (
+    ESTIMATORS_AND_MODALITIES,
+    FITTED_BRANCHES,
+    FITTED_DATA,
+    PARALLEL_AND_CACHE,
+)
 
 __all__ = ["StackingLateFusion"]
 

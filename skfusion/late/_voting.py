@@ -11,8 +11,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._fit_context import fit_context
 from .._utils.modality_protocol import ModalitySubsetError
-from ._docs import ESTIMATORS_AND_MODALITIES, FITTED_BRANCHES, FITTED_DATA, PARALLEL_AND_CACHE
 from ._base import _BaseLateFusion, _is_classification
+from ._docs import (
+    ESTIMATORS_AND_MODALITIES,
+    FITTED_BRANCHES,
+    FITTED_DATA,
+    PARALLEL_AND_CACHE,
+)
 
 __all__ = ["WeightedVoteFusion", "learn_vote_weights"]
 

@@ -5,18 +5,26 @@ folds and returns a :class:`FusionComparison`: a printable table of scores,
 fit time, predict latency and the gain over the best single modality.
 """
 
+import shutil
 import sys
+import tempfile
+import time
 import warnings
+from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
+from joblib import Memory
 from sklearn.base import clone
 from sklearn.exceptions import FitFailedWarning
-from sklearn.model_selection import cross_validate
+from sklearn.metrics import check_scoring
+from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.parallel import Parallel, delayed
 
 from .._modalities import check_finite_target, resolve_modalities
 from .._utils.splits import make_splits
+from ._evaluation import evaluate_fold
 from ._result import FusionComparison
 from ._strategies import resolve_strategies
 
@@ -65,11 +73,11 @@ def _metric_names(scoring, task):
 # The comparison                                                              #
 # --------------------------------------------------------------------------- #
 def _stderr_progress(done, total, name):
-    """The ``verbose`` reporter: one plain line per strategy on stderr."""
+    """The ``verbose`` reporter: one plain line per fold on stderr."""
     if name is None:
-        print(f"[compare_fusion] done: {total} strategies", file=sys.stderr, flush=True)
+        print(f"[compare_fusion] done: {total} fits", file=sys.stderr, flush=True)
     else:
-        print(f"[compare_fusion] {done + 1}/{total} {name}", file=sys.stderr, flush=True)
+        print(f"[compare_fusion] {done}/{total} {name}", file=sys.stderr, flush=True)
 
 
 def compare_fusion(
@@ -86,13 +94,15 @@ def compare_fusion(
     random_state=None,
     progress=None,
     error_score="raise",
+    share_work=True,
 ):
     """Cross-validate fusion strategies on the same folds and compare them.
 
-    Every strategy is cross-validated with :func:`~sklearn.model_selection.cross_validate`
-    on the same folds; the result holds each score's mean and spread, the fit
-    time, the predict latency per 1,000 rows and the gain over the best single
-    modality, and prints as a table.
+    Every strategy is fitted and scored on the same folds; the result holds
+    each score's mean and spread, the fit time, the predict latency per 1,000
+    rows and the gain over the best single modality, and prints as a table
+    that marks the best strategy and the cheapest one within one standard
+    error of it.
 
     Parameters
     ----------
@@ -108,7 +118,9 @@ def compare_fusion(
         What to compare. ``"default"`` is every built-in strategy:
 
         - ``"single"``: each modality alone (``"single:<modality>"``): its
-          columns standardised + a linear model;
+          columns standardised + a linear model (a one-branch
+          :class:`~skfusion.WeightedVoteFusion`, so that it is the very branch
+          the late-fusion strategies fit);
         - ``"early"``: :class:`~skfusion.FeatureFusion` over all modalities
           (columns standardised, each block scaled to unit total variance) + a
           linear model;
@@ -124,7 +136,9 @@ def compare_fusion(
         (classification) or :class:`~sklearn.linear_model.Ridge` (regression).
         Every built-in strategy accepts rows where whole modalities are missing
         (all their columns NaN); a missing modality contributes nothing to
-        early fusion and a single-modality model predicts its intercept there.
+        early fusion and a single-modality model predicts the prior there.
+        Without torch and skorch the network is left out of ``"default"``, and
+        the result says so (``skipped_``).
         A list may mix built-in names and ``(label, estimator)`` pairs; a dict
         maps labels to estimators.
     cv : int, cross-validation generator or iterable, default=5
@@ -138,22 +152,29 @@ def compare_fusion(
     n_jobs : int, default=None
         Folds fitted in parallel (joblib) within each strategy.
     verbose : int, default=0
-        ``>= 1`` prints one line per strategy on stderr (when ``progress`` is
-        None); ``>= 2`` also passes ``verbose - 1`` to ``cross_validate``.
+        ``>= 1`` prints one line per fold on stderr (when ``progress`` is None).
     task : {"auto", "classification", "regression"}, default="auto"
         Which built-in models to use; ``"auto"`` reads it from ``y``
         (binary/multiclass or continuous).
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int and seeds the network.
     progress : callable, default=None
-        Called as ``progress(done, total, name)`` before each strategy starts
-        (``done`` strategies finished, ``name`` the one starting) and as
+        Called as ``progress(done, total, name)`` when a strategy starts and
+        after each of its folds (``done`` of the ``total`` (strategy, fold)
+        fits finished, ``name`` like ``"stacking (2/5 folds)"``) and as
         ``progress(total, total, None)`` at the end. The command line uses it
         for its progress bar.
     error_score : "raise" or float, default="raise"
         As in ``cross_validate``: a failing fit raises, or scores this value
         with a :class:`~sklearn.exceptions.FitFailedWarning`; a strategy that
         fails on every fold then keeps its row, with this score and no times.
+    share_work : bool, default=True
+        Give the late-fusion estimators of the strategies (stacking, the vote,
+        the hybrid, the single-modality strategies, and those of your own
+        strategies with no ``memory`` of their own) one temporary cache, so
+        that a branch fitted on the same rows by several strategies is fitted
+        once per fold. The results are the same as without sharing; only the
+        time spent changes. ``False`` fits every strategy on its own.
 
     Returns
     -------
@@ -169,12 +190,16 @@ def compare_fusion(
     -----
     BLAS is limited to one thread while the strategies run (threadpoolctl):
     timings stay comparable across strategies, and lbfgs does not slow down
-    from BLAS threads competing with joblib workers for the cores.
+    from BLAS threads competing with joblib workers for the cores. Each
+    strategy is fitted once on a few rows before the timed folds, so that no
+    fit time includes a library's one-off start-up.
 
-    The predict latency is read from ``cross_validate``'s ``score_time``
-    divided by the test fold size: it includes the scorers' predictions
-    (one ``predict``/``predict_proba`` per kind the scorers need) and the
-    metric computation, which is negligible next to predicting.
+    The fit time of a strategy is its cost as if fitted alone: the wall time
+    of its fit, plus the CPU time of the branch fits it took from the shared
+    cache instead of running (``share_work``). What the comparison itself
+    spent is ``spent_seconds_``. The predict latency is one ``predict`` call
+    on at least 1,000 rows (a test fold's rows repeated), per 1,000 rows:
+    timing a small fold would measure call overhead, not prediction.
 
     Examples
     --------
@@ -194,51 +219,146 @@ def compare_fusion(
     """
     from threadpoolctl import threadpool_limits
 
+    start = time.perf_counter()
     X = X if hasattr(X, "shape") else np.asarray(X)
     spec = resolve_modalities(modalities, X)
     spec = {name: [int(c) for c in columns] for name, columns in spec.items()}
     task = _infer_task(y, task)
-    entries = resolve_strategies(strategies, spec, task, random_state)
+    entries, skipped = resolve_strategies(strategies, spec, task, random_state)
     splits = _make_splits(cv, X, y, task, random_state)
     scoring = _metric_names(scoring, task)
+    scorer = check_scoring(_scoring_estimator(task), scoring=scoring)
     if progress is None and verbose:
         progress = _stderr_progress
-    test_sizes = np.array([len(test) for _, test in splits])
+    total = len(entries) * len(splits)
 
-    records = []
-    # Strategies run one after the other (each parallel over folds) so that
-    # progress can be reported per strategy and fit times are not inflated by
-    # another strategy's workers.
-    with threadpool_limits(limits=1):
-        for done, (label, kind, estimator) in enumerate(entries):
-            if progress is not None:
-                progress(done, len(entries), label)
-            try:
-                results = cross_validate(
-                    clone(estimator),
-                    X,
-                    y,
-                    cv=splits,
-                    scoring=scoring,
-                    n_jobs=n_jobs,
-                    verbose=max(int(verbose) - 1, 0),
-                    error_score=error_score,
-                )
-            except Exception as exc:
-                # cross_validate raises when every fold failed, whatever error_score.
-                if isinstance(error_score, str) and error_score == "raise":
-                    raise
-                warnings.warn(
-                    f"Strategy {label!r} failed on every fold; its scores are set to "
-                    f"error_score={error_score!r}. {_first_line(exc)}",
-                    FitFailedWarning,
-                )
-                results = None
-            records.append(_record(label, kind, results, scoring, test_sizes))
+    with threadpool_limits(limits=1), _shared_branch_cache(entries, share_work) as plan:
+        _warm_up(plan, X, y, splits[0][0])
+        results = {}
+        for label, _, estimator in _execution_order(plan):
+
+            def report(folds_done, label=label):
+                if progress is not None:
+                    progress(
+                        len(results) * len(splits) + folds_done,
+                        total,
+                        f"{label} ({folds_done}/{len(splits)} folds)",
+                    )
+
+            results[label] = _cross_validate(
+                estimator, X, y, splits, scorer, error_score, n_jobs, label, report
+            )
     if progress is not None:
-        progress(len(entries), len(entries), None)
+        progress(total, total, None)
+    records = [
+        _record(label, kind, results[label], scoring, error_score) for label, kind, _ in entries
+    ]
     _fill_failed(records, scoring, error_score)
-    return FusionComparison(records, task=task, n_samples=len(y), n_splits=len(splits))
+    return FusionComparison(
+        records,
+        task=task,
+        n_samples=len(y),
+        n_splits=len(splits),
+        skipped=skipped,
+        spent_seconds=time.perf_counter() - start,
+    )
+
+
+def _scoring_estimator(task):
+    """A stand-in of the task's estimator type, for check_scoring's default scorer."""
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    return DummyClassifier() if task == "classification" else DummyRegressor()
+
+
+@contextmanager
+def _shared_branch_cache(entries, share_work):
+    """The strategies, each late-fusion estimator in them given one temporary cache.
+
+    Stacking, the vote, the hybrid and the single-modality strategies fit the same
+    branches (a modality's standardised linear model) on the same inner folds: with
+    one cache they fit each branch once per outer fold. Results are the same as
+    without it (the cache hands back the very fits); only the work is shared.
+    """
+    if not share_work:
+        yield entries
+        return
+    folder = tempfile.mkdtemp(prefix="skfusion-compare-")
+    try:
+        memory = Memory(folder, verbose=0)
+        yield [(label, kind, _with_memory(estimator, memory)) for label, kind, estimator in entries]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _with_memory(estimator, memory):
+    """A clone whose ensembles over branches (a ``memory`` and an ``estimators``
+    parameter) without a cache of their own use ``memory``."""
+    estimator = clone(estimator)
+    params = estimator.get_params(deep=True)
+    updates = {
+        key: memory
+        for key, value in params.items()
+        if key.rsplit("__", 1)[-1] == "memory"
+        and value is None
+        and _prefixed(key, "estimators") in params
+    }
+    return estimator.set_params(**updates) if updates else estimator
+
+
+def _prefixed(key, name):
+    """The parameter ``name`` of the object that owns parameter ``key``."""
+    owner = key.rsplit("__", 1)[0] if "__" in key else None
+    return name if owner is None else f"{owner}__{name}"
+
+
+def _execution_order(entries):
+    """Late fusion first (stacking before the others), then the single-modality
+    strategies, then the rest: the order in which branch fits get reused most."""
+    rank = {"late": 0, "hybrid": 1, "single": 2}
+    return sorted(entries, key=lambda entry: rank.get(entry[1], 3))
+
+
+def _warm_up(entries, X, y, train, n_rows=200):
+    """Fit every strategy once on a few training rows, untimed and unrecorded.
+
+    A library's first call pays one-off start-up (torch's made the network's first
+    fold cost four times the others); no fit time should include it.
+    """
+    rows = np.random.default_rng(0).permutation(train)[:n_rows]
+    X_small, y_small = _safe_indexing(X, rows), _safe_indexing(y, rows)
+    for _, _, estimator in entries:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                clone(estimator).fit(X_small, y_small)
+            except Exception:  # too few rows for it: the timed folds will say what is wrong
+                pass
+
+
+def _cross_validate(estimator, X, y, splits, scorer, error_score, n_jobs, label, report):
+    """One strategy over the folds (in parallel), reporting each fold as it ends."""
+    results = []
+    report(0)
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    folds = parallel(
+        delayed(evaluate_fold)(estimator, X, y, train, test, scorer, error_score)
+        for train, test in splits
+    )
+    for result in folds:
+        results.append(result)
+        report(len(results))
+    errors = [result["error"] for result in results if result["error"] is not None]
+    if errors:
+        where = "every fold" if len(errors) == len(results) else (
+            f"{len(errors)} of {len(results)} folds"
+        )
+        warnings.warn(
+            f"Strategy {label!r} failed on {where}; its scores there are set to "
+            f"error_score={error_score!r}. {errors[0]}",
+            FitFailedWarning,
+        )
+    return results
 
 
 def _first_line(exc):
@@ -264,30 +384,37 @@ def _fill_failed(records, scoring, error_score):
             record["scores"] = {metric: np.full(n_splits, float(error_score)) for metric in metrics}
 
 
-def _record(label, kind, results, scoring, test_sizes):
-    if results is None:  # every fold failed; _fill_failed sets the scores
-        missing = np.full(test_sizes.size, np.nan)
-        return {
-            "name": label,
-            "kind": kind,
-            "scores": None,
-            "fit_time": missing,
-            "predict_ms_per_1k": missing,
-        }
-    scores = {
-        key[len("test_") :]: np.asarray(value, dtype=float)
-        for key, value in results.items()
-        if key.startswith("test_")
-    }
-    if list(scores) == ["score"] and isinstance(scoring, str):
-        scores = {scoring: scores["score"]}
+def _record(label, kind, results, scoring, error_score):
+    """A strategy's row: per-fold scores, and its cost as if fitted alone and as spent."""
+    failed = all(result["scores"] is None for result in results)
+    scores = None
+    if not failed:
+        scores = _fold_scores(results, scoring, error_score)
+    spent = np.array([result["fit_seconds"] for result in results], dtype=float)
+    reused = np.array([result["reused_seconds"] for result in results], dtype=float)
     return {
         "name": label,
         "kind": kind,
         "scores": scores,
-        "fit_time": np.asarray(results["fit_time"], dtype=float),
-        # seconds per fold -> milliseconds per 1,000 rows
-        "predict_ms_per_1k": np.asarray(results["score_time"], dtype=float) / test_sizes * 1e6,
+        # the cost a user deploying this strategy would pay: its own fit, plus the
+        # branch fits it took from another strategy's work instead of repeating
+        "fit_time": spent + reused,
+        "fit_time_spent": spent,
+        "predict_ms_per_1k": np.array([r["predict_ms_per_1k"] for r in results], dtype=float),
     }
 
 
+def _fold_scores(results, scoring, error_score):
+    """``{metric: per-fold scores}``; a failed fold scores ``error_score``."""
+    first = next(result["scores"] for result in results if result["scores"] is not None)
+    metrics = list(first) if isinstance(first, dict) else [
+        scoring if isinstance(scoring, str) else "score"
+    ]
+    table = {metric: [] for metric in metrics}
+    for result in results:
+        for metric in metrics:
+            value = result["scores"]
+            if isinstance(value, dict):
+                value = value[metric]
+            table[metric].append(float(error_score) if value is None else float(value))
+    return {metric: np.array(values) for metric, values in table.items()}

@@ -52,6 +52,9 @@ class FusionComparisonDisplay:
         used for colours and the legend.
     metric : str, default="score"
         Label of the y axis.
+    best : str, default=None
+        The best strategy, marked on the plot (``from_results`` passes the
+        comparison's ``best_``).
 
     Attributes
     ----------
@@ -93,6 +96,7 @@ class FusionComparisonDisplay:
         fit_times_std,
         kinds=None,
         metric="score",
+        best=None,
     ):
         self.names = names
         self.scores_mean = scores_mean
@@ -101,6 +105,7 @@ class FusionComparisonDisplay:
         self.fit_times_std = fit_times_std
         self.kinds = kinds
         self.metric = metric
+        self.best = best
 
     def plot(self, ax=None, *, log_time="auto", annotate=True):
         """Draw the comparison.
@@ -113,7 +118,9 @@ class FusionComparisonDisplay:
             Logarithmic time axis; "auto" uses one when the fit times span
             more than a factor of 10.
         annotate : bool, default=True
-            Write each strategy's name next to its point.
+            Write each strategy's name next to its point; labels that would
+            overlap are moved apart vertically. The ``best`` strategy's point
+            is ringed and its label is bold.
 
         Returns
         -------
@@ -138,6 +145,9 @@ class FusionComparisonDisplay:
             )
             seen.add(kind)
             self.errorbars_.append(container)
+            if name == self.best:
+                ax.plot(times[i], self.scores_mean[i], "o", markersize=14, markerfacecolor="none",
+                        markeredgecolor="black", label="best")
             if annotate:
                 self.texts_.append(
                     ax.annotate(
@@ -146,6 +156,7 @@ class FusionComparisonDisplay:
                         textcoords="offset points",
                         xytext=(5, 5),
                         fontsize="small",
+                        fontweight="bold" if name == self.best else "normal",
                     )
                 )
         positive = times[times > 0]
@@ -156,6 +167,7 @@ class FusionComparisonDisplay:
         ax.set_xlabel("fit time per fold (s)")
         ax.set_ylabel(self.metric)
         ax.legend(title="kind", fontsize="small")
+        _separate_labels(self.texts_)
         self.ax_, self.figure_ = ax, ax.figure
         return self
 
@@ -190,6 +202,7 @@ class FusionComparisonDisplay:
             fit_times_std=np.array([np.std(r["fit_time"]) for r in records]),
             kinds=[r["kind"] for r in records],
             metric=metric,
+            best=results.best_ if metric == results.primary_metric else None,
         )
         return display.plot(ax=ax, **plot_kwargs)
 
@@ -238,3 +251,31 @@ class FusionComparisonDisplay:
             random_state=random_state,
         )
         return cls.from_results(results, ax=ax, **plot_kwargs)
+
+
+def _separate_labels(texts, gap_points=1.0, max_rounds=50):
+    """Move overlapping labels up, in offset points, until no two overlap.
+
+    Greedy: labels are visited bottom to top, and each one that overlaps one
+    already placed is raised just above it (dense clusters become stacks).
+    """
+    if len(texts) < 2:
+        return
+    figure = texts[0].figure
+    figure.draw_without_rendering()  # the labels' extents are known once laid out
+    renderer = figure.canvas.get_renderer()
+    points_per_pixel = 72.0 / figure.dpi
+    for _ in range(max_rounds):
+        boxes = [text.get_window_extent(renderer) for text in texts]
+        order = sorted(range(len(texts)), key=lambda i: boxes[i].y0)
+        moved = False
+        for a_rank, a in enumerate(order):
+            for b in order[:a_rank]:
+                if boxes[a].overlaps(boxes[b]):
+                    lift = (boxes[b].y1 - boxes[a].y0) * points_per_pixel + gap_points
+                    x, y = texts[a].xyann
+                    texts[a].xyann = (x, y + lift)
+                    boxes[a] = texts[a].get_window_extent(renderer)
+                    moved = True
+        if not moved:
+            return

@@ -31,14 +31,19 @@ class FusionComparison:
     ----------
     records : list of dict
         One per strategy, with keys ``name``, ``kind``, ``scores`` (metric ->
-        per-fold array), ``fit_time`` (seconds per fold) and
-        ``predict_ms_per_1k`` (per fold).
+        per-fold array), ``fit_time`` (seconds per fold, the strategy's cost
+        as if fitted alone), ``predict_ms_per_1k`` (per fold) and optionally
+        ``fit_time_spent`` (seconds per fold this comparison spent on it).
     task : {"classification", "regression"}
         The task the strategies were compared on.
     n_samples : int
         Number of rows cross-validated.
     n_splits : int
         Number of folds.
+    skipped : dict of str to str, default=None
+        Strategies that could not run here, with the reason.
+    spent_seconds : float, default=None
+        Wall time the whole comparison took.
 
     Attributes
     ----------
@@ -51,11 +56,20 @@ class FusionComparison:
     best_ : str
         Strategy with the highest mean ``primary_metric`` (scikit-learn's
         scorers are all greater-is-better).
+    cheapest_ : str
+        The strategy with the lowest mean fit time among those whose mean
+        ``primary_metric`` is within one standard error (over folds) of the
+        best's: as good as the best, as far as the folds can tell.
     best_single_ : str or None
         Best strategy of kind ``"single"``, None when none was compared.
     gain_ : dict of str to float
         Mean ``primary_metric`` minus that of ``best_single_`` (NaN when
         there is no single-modality strategy).
+    skipped_ : dict of str to str
+        Strategies left out, with the reason.
+    spent_seconds_ : float or None
+        Wall time the comparison took; with work shared between strategies it
+        is less than the sum of their fit times.
 
     See Also
     --------
@@ -75,9 +89,11 @@ class FusionComparison:
     >>> result = FusionComparison(records, task="classification", n_samples=100, n_splits=2)
     >>> result.best_, result.best_single_, round(result.gain_["early"], 3)
     ('early', 'single:a', 0.15)
+    >>> result.cheapest_  # single:a is more than one standard error below early
+    'early'
     """
 
-    def __init__(self, records, *, task, n_samples, n_splits):
+    def __init__(self, records, *, task, n_samples, n_splits, skipped=None, spent_seconds=None):
         if not records:
             raise ValueError("A comparison needs at least one strategy.")
         self.records = records
@@ -97,6 +113,19 @@ class FusionComparison:
         else:
             self.best_single_, reference = None, np.nan
         self.gain_ = {name: float(mean - reference) for name, mean in zip(self.names, means)}
+        self.cheapest_ = self._cheapest_within_one_standard_error(means)
+        self.skipped_ = dict(skipped or {})
+        self.spent_seconds_ = spent_seconds
+
+    def _cheapest_within_one_standard_error(self, means):
+        if self.best_ is None:
+            return None
+        best = self.records[self.names.index(self.best_)]["scores"][self.primary_metric]
+        threshold = np.nanmax(means) - np.std(best) / np.sqrt(len(best))
+        candidates = [i for i, mean in enumerate(means) if mean >= threshold]
+        times = [np.mean(self.records[i]["fit_time"]) for i in candidates]
+        times = [np.inf if np.isnan(t) else t for t in times]
+        return self.names[candidates[int(np.argmin(times))]]
 
     def _summary(self, record, key):
         values = record[key] if key in ("fit_time", "predict_ms_per_1k") else record["scores"][key]
@@ -147,12 +176,19 @@ class FusionComparison:
             "metrics": self.metrics,
             "primary_metric": self.primary_metric,
             "best": self.best_,
+            "cheapest_within_one_standard_error": self.cheapest_,
             "best_single": self.best_single_,
+            "skipped": self.skipped_,
+            "spent_seconds": None if self.spent_seconds_ is None else float(self.spent_seconds_),
             "strategies": strategies,
         }
 
+    def _marks(self, name):
+        return ("*" if name == self.best_ else "") + ("†" if name == self.cheapest_ else "")
+
     def to_string(self, digits=3):
-        """The table as text, best strategy marked with ``*``."""
+        """The table as text: ``*`` marks the best strategy, ``†`` the cheapest within
+        one standard error of it; skipped strategies and the time spent follow."""
         header = [
             "strategy",
             "kind",
@@ -163,7 +199,8 @@ class FusionComparison:
         ]
         rows = []
         for record in self.records:
-            row = [record["name"] + (" *" if record["name"] == self.best_ else ""), record["kind"]]
+            marks = self._marks(record["name"])
+            row = [record["name"] + (f" {marks}" if marks else ""), record["kind"]]
             for metric in self.metrics:
                 row.append(_mean_std(*self._summary(record, metric), digits, "failed"))
             row.append(_mean_std(*self._summary(record, "fit_time"), 3, "-"))
@@ -176,10 +213,23 @@ class FusionComparison:
         folds = f"{self.n_splits}-fold cross-validation on {self.n_samples} samples ({self.task})"
         lines.append("")
         lines.append(f"{folds}; * best {self.primary_metric}: {self.best_}.")
+        if self.cheapest_ is not None and self.cheapest_ != self.best_:
+            lines.append(
+                f"† cheapest within one standard error of the best: {self.cheapest_}."
+            )
         if self.best_single_ is not None:
             lines.append(
                 f"gain: mean {self.primary_metric} minus that of the best single modality ({self.best_single_})."
             )
+        lines.append("fit time: each strategy's own cost, as if fitted alone.")
+        if self.spent_seconds_ is not None:
+            alone = sum(np.nansum(record["fit_time"]) for record in self.records)
+            lines.append(
+                f"The comparison took {self.spent_seconds_:.1f} s (its strategies alone: "
+                f"{alone:.1f} s of fitting)."
+            )
+        for name, reason in self.skipped_.items():
+            lines.append(f"skipped: {name} ({reason}).")
         return "\n".join(lines)
 
     def __str__(self):

@@ -89,9 +89,13 @@ def _builtin_strategy(name, spec, task, random_state):
                 f"Strategy {name!r} names an unknown modality {modality!r}; "
                 f"the modalities are {list(spec)}."
             )
-        # FeatureFusion over one modality selects and standardises its columns;
-        # no block scaling, so this is exactly StandardScaler + the linear model.
-        single = _early_fusion({modality: spec[modality]}, task, block_scaling=None)
+        # StandardScaler + the linear model on the modality's columns, as a one-branch
+        # vote: exactly the branch that stacking, the vote and the hybrid refit, so a
+        # comparison fits it once; rows without the modality get the prior.
+        branch = _free_name(modality, set(WeightedVoteFusion(None).get_params(deep=False)))
+        single = WeightedVoteFusion(
+            [(branch, _scaled_linear_model(task), [modality])], modalities=spec, weights=None
+        )
         return [(name, "single", single)]
     if name == "early":
         return [(name, "early", _early_fusion(spec, task))]
@@ -135,13 +139,23 @@ def _free_name(name, taken):
 
 
 def _default_names():
-    return [name for name in STRATEGY_NAMES if name != "intermediate" or torch_available()]
+    """The built-in strategies that can run here, and those skipped with the reason."""
+    if torch_available():
+        return list(STRATEGY_NAMES), {}
+    names = [name for name in STRATEGY_NAMES if name != "intermediate"]
+    reason = 'torch and skorch are not installed (pip install "skfusion[torch]")'
+    return names, {"intermediate": reason}
 
 
 def resolve_strategies(strategies, spec, task, random_state):
-    """Turn the ``strategies`` argument into ``[(label, kind, estimator)]``."""
+    """Turn the ``strategies`` argument into ``[(label, kind, estimator)]``, and the
+    default strategies that cannot run here into ``{name: reason}``."""
+    skipped = {}
     if isinstance(strategies, str):
-        strategies = _default_names() if strategies == "default" else [strategies]
+        if strategies == "default":
+            strategies, skipped = _default_names()
+        else:
+            strategies = [strategies]
     if isinstance(strategies, dict):
         strategies = list(strategies.items())
     if not isinstance(strategies, (list, tuple)) or not strategies:
@@ -169,6 +183,6 @@ def resolve_strategies(strategies, spec, task, random_state):
     duplicated = sorted({label for label in labels if labels.count(label) > 1})
     if duplicated:
         raise ValueError(f"Strategy labels must be unique; {duplicated} appear more than once.")
-    return resolved
+    return resolved, skipped
 
 

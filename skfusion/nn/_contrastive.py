@@ -15,9 +15,19 @@ from .._modalities import (
 )
 from .._utils.modality_protocol import ModalitySubsetError
 from ..metrics import recall_at_k
-from ._base import BaseNetworkEstimator, attribute_docs, check_hidden_sizes, parameter_docs
+from ._base import (
+    BaseNetworkEstimator,
+    attribute_docs,
+    check_hidden_sizes,
+    parameter_docs,
+)
 from ._modules import ProjectionNetwork
-from ._training import ClampTemperature, ContrastiveLoss, StopOnNonFiniteLoss, resolve_device
+from ._training import (
+    ClampTemperature,
+    ContrastiveLoss,
+    StopOnNonFiniteLoss,
+    resolve_device,
+)
 
 __all__ = ["ContrastiveAlignment"]
 
@@ -163,23 +173,6 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-
-    def _check_restriction(self, kept):
-        if len(kept) < 2:
-            raise ModalitySubsetError(f"ContrastiveAlignment aligns two or more modalities; got {kept}.")
-        if self.output not in ("mean", "concat") and self.output not in kept:
-            raise ModalitySubsetError(f"ContrastiveAlignment outputs modality {self.output!r}, not in {kept}.")
-
-    def _per_modality_params(self, kept, modalities):
-        # a retrieval direction over a left-out modality falls back to the default pair
-        return {
-            param: None
-            for param in ("query_modality", "gallery_modality")
-            if getattr(self, param) not in kept
-        }
-
-    def _predicts_with_masked_modalities(self):
-        return True  # transform averages the embeddings of the modalities present
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -344,3 +337,20 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         if self.output == "concat":
             return np.asarray([f"{name}_{s}" for name in self.modalities_ for s in suffixes], dtype=object)
         return np.asarray(suffixes, dtype=object)
+
+    def _check_restriction(self, kept):
+        if len(kept) < 2:
+            raise ModalitySubsetError(f"ContrastiveAlignment aligns two or more modalities; got {kept}.")
+        if self.output not in ("mean", "concat") and self.output not in kept:
+            raise ModalitySubsetError(f"ContrastiveAlignment outputs modality {self.output!r}, not in {kept}.")
+
+    def _per_modality_params(self, kept, modalities):
+        # a retrieval direction over a left-out modality falls back to the default pair
+        return {
+            param: None
+            for param in ("query_modality", "gallery_modality")
+            if getattr(self, param) not in kept
+        }
+
+    def _predicts_with_masked_modalities(self):
+        return True  # transform averages the embeddings of the modalities present

@@ -10,7 +10,11 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin, ClassNamePrefixFeaturesOutMixin, RegressorMixin
+from sklearn.base import (
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+)
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -24,7 +28,12 @@ from .._fit_context import fit_context
 from .._modalities import check_present_somewhere, presence_mask, validate_modal_data
 from .._warnings import predict_present_rows, warn_at_caller
 from ..exceptions import NoModalityPresentWarning
-from ._base import BaseNetworkEstimator, attribute_docs, check_hidden_sizes, parameter_docs
+from ._base import (
+    BaseNetworkEstimator,
+    attribute_docs,
+    check_hidden_sizes,
+    parameter_docs,
+)
 from ._modules import ACTIVATIONS, FUSIONS, FusionNetwork
 from ._training import HoldOutSplit, StopOnNonFiniteLoss, ValidAccuracy, resolve_device
 

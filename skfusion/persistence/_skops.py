@@ -26,8 +26,9 @@ def _estimator_types():
     is exported; ``skfusion.nn`` is not imported (see the module's Security
     section on torch models).
     """
-    import skfusion
     from sklearn.base import BaseEstimator
+
+    import skfusion
 
     types = []
     for name in skfusion.__all__:

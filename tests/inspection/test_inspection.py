@@ -497,3 +497,31 @@ def test_importing_the_modules_imports_neither_matplotlib_nor_torch():
         "assert 'matplotlib' not in sys.modules and 'torch' not in sys.modules, sorted(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_comparison_plot_labels_never_overlap_and_the_best_is_marked():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from skfusion.model_selection import FusionComparisonDisplay
+
+    names = [f"strategy number {i}" for i in range(8)]
+    display = FusionComparisonDisplay(
+        names=names,
+        scores_mean=[0.90, 0.901, 0.902, 0.9, 0.901, 0.95, 0.9, 0.9],
+        scores_std=[0.01] * 8,
+        fit_times_mean=[1.0, 1.01, 1.02, 1.0, 1.01, 2.0, 1.0, 1.0],
+        fit_times_std=[0.1] * 8,
+        metric="accuracy",
+        best="strategy number 5",
+    ).plot()
+    display.figure_.canvas.draw()
+    renderer = display.figure_.canvas.get_renderer()
+    boxes = [text.get_window_extent(renderer) for text in display.texts_]
+    assert all(box.width > 10 for box in boxes)
+    for i in range(len(boxes)):
+        for j in range(i):
+            assert not boxes[i].overlaps(boxes[j]), (names[i], names[j])
+    bold = [text.get_text() for text in display.texts_ if text.get_fontweight() == "bold"]
+    assert bold == ["strategy number 5"]
+    assert "best" in [text.get_text() for text in display.ax_.get_legend().get_texts()]

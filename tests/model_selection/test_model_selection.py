@@ -9,11 +9,10 @@ import pytest
 from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score, cross_validate
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skfusion import model_selection
 from skfusion.datasets import make_multimodal_classification, make_multimodal_regression
 from skfusion.model_selection import STRATEGY_NAMES, FusionComparison, compare_fusion
 
@@ -144,25 +143,40 @@ def test_callable_scoring_is_named_score(classification):
     np.testing.assert_allclose(result.records[0]["scores"]["score"], expected)
 
 
-def test_predict_latency_is_score_time_per_thousand_test_rows(classification, monkeypatch):
+class _RecordingClassifier(LogisticRegression):
+    """Records how many rows each predict call gets."""
+
+    def predict(self, X):
+        type(self).predict_rows.append(len(X))
+        return super().predict(X)
+
+
+def test_predict_latency_is_one_predict_call_on_at_least_a_thousand_rows(classification):
     X, y, modalities = classification
-
-    def fixed_times(*args, **kwargs):
-        results = cross_validate(*args, **kwargs)
-        results["fit_time"] = np.array([1.0, 2.0, 3.0])
-        results["score_time"] = np.array([0.5, 0.5, 0.5])
-        return results
-
-    monkeypatch.setattr(model_selection._compare, "cross_validate", fixed_times)
-    result = compare_fusion(X, y, modalities, {"logreg": LogisticRegression()}, cv=3)
-    # 150 rows in 3 folds: 50 test rows each; 0.5 s / 50 rows = 10 s per 1,000 rows
-    np.testing.assert_allclose(result.records[0]["predict_ms_per_1k"], 10_000.0)
-    frame = result.to_frame()
-    assert frame.loc["logreg", "fit_time_mean"] == pytest.approx(2.0)
-    assert frame.loc["logreg", "fit_time_std"] == pytest.approx(np.std([1.0, 2.0, 3.0]))
+    _RecordingClassifier.predict_rows = []
+    result = compare_fusion(X, y, modalities, {"logreg": _RecordingClassifier()}, cv=3)
+    # 150 rows in 3 folds: each fold is scored on its 50 rows, then timed on 1,000
+    assert _RecordingClassifier.predict_rows.count(1000) == 3
+    latency = result.records[0]["predict_ms_per_1k"]
+    assert latency.shape == (3,) and np.all(latency > 0)
 
 
-def test_progress_is_reported_before_each_strategy_and_at_the_end(classification):
+def test_fit_time_is_the_cost_alone_and_the_time_spent_is_kept_apart(classification):
+    X, y, modalities = classification
+    strategies = ["stacking", "vote"]
+    shared = compare_fusion(X, y, modalities, strategies, cv=3)
+    alone = compare_fusion(X, y, modalities, strategies, cv=3, share_work=False)
+    for name in strategies:
+        one, other = (r.records[r.names.index(name)] for r in (shared, alone))
+        np.testing.assert_allclose(one["scores"]["accuracy"], other["scores"]["accuracy"])
+        np.testing.assert_allclose(other["fit_time"], other["fit_time_spent"])
+    vote = shared.records[shared.names.index("vote")]
+    # the vote reused every branch fit of stacking: it spent a fraction of its cost
+    assert np.all(vote["fit_time_spent"] < 0.5 * vote["fit_time"])
+    assert shared.spent_seconds_ > 0 and "The comparison took" in str(shared)
+
+
+def test_progress_is_reported_for_every_fold_and_at_the_end(classification):
     X, y, modalities = classification
     calls = []
     compare_fusion(
@@ -173,7 +187,11 @@ def test_progress_is_reported_before_each_strategy_and_at_the_end(classification
         cv=2,
         progress=lambda *args: calls.append(args),
     )
-    assert calls == [(0, 2, "one"), (1, 2, "two"), (2, 2, None)]
+    assert calls == [
+        (0, 4, "one (0/2 folds)"), (1, 4, "one (1/2 folds)"), (2, 4, "one (2/2 folds)"),
+        (2, 4, "two (0/2 folds)"), (3, 4, "two (1/2 folds)"), (4, 4, "two (2/2 folds)"),
+        (4, 4, None),
+    ]
 
 
 def test_verbose_prints_progress_lines_on_stderr(classification, capsys):
@@ -181,7 +199,24 @@ def test_verbose_prints_progress_lines_on_stderr(classification, capsys):
     compare_fusion(X, y, modalities, {"one": DummyClassifier()}, cv=2, verbose=1)
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert "1/1 one" in captured.err
+    assert "2/2 one (2/2 folds)" in captured.err
+
+
+def test_the_cheapest_strategy_within_one_standard_error_of_the_best_is_marked():
+    records = [
+        {"name": "big", "kind": "late", "scores": {"accuracy": np.array([0.90, 0.92, 0.94])},
+         "fit_time": np.array([5.0, 5.0, 5.0]), "predict_ms_per_1k": np.ones(3)},
+        {"name": "small", "kind": "early", "scores": {"accuracy": np.array([0.91, 0.91, 0.92])},
+         "fit_time": np.array([0.1, 0.1, 0.1]), "predict_ms_per_1k": np.ones(3)},
+        {"name": "poor", "kind": "single", "scores": {"accuracy": np.array([0.70, 0.71, 0.72])},
+         "fit_time": np.array([0.01] * 3), "predict_ms_per_1k": np.ones(3)},
+    ]
+    result = FusionComparison(records, task="classification", n_samples=90, n_splits=3)
+    # best mean 0.92, standard error 0.0163/sqrt(3) = 0.0094: 'small' (0.9133) is within it
+    assert result.best_ == "big" and result.cheapest_ == "small"
+    text = str(result)
+    assert "big *" in text and "small †" in text
+    assert "† cheapest within one standard error of the best: small." in text
 
 
 def test_table_json_and_repr(classification):

@@ -1,0 +1,100 @@
+"""One strategy on one fold: fit, score, and what it cost.
+
+:func:`evaluate_fold` is what :func:`~skfusion.model_selection.compare_fusion`
+runs for every (strategy, fold): a clone fitted on the training rows and
+scored on the test rows, with
+
+- the fit's wall time, and the CPU seconds of the branch fits it loaded from a
+  shared cache instead of running (``_reused_fit_seconds`` of the late-fusion
+  estimators inside it), so that the cost of a strategy *as if fitted alone*
+  can be reported beside what the comparison spent;
+- the prediction latency, measured on at least 1,000 rows: timing a small
+  test fold measures call overhead, not prediction.
+"""
+
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.utils import _safe_indexing
+
+from ..exceptions import NoModalityPresentWarning
+
+__all__ = ["LATENCY_ROWS", "evaluate_fold", "reused_fit_seconds"]
+
+#: Rows the prediction latency is measured on (test rows repeated as needed).
+LATENCY_ROWS = 1000
+
+
+def reused_fit_seconds(model):
+    """CPU seconds of fits that the fitted ``model`` (or a model inside it) loaded from a
+    cache instead of running (the late-fusion estimators record theirs)."""
+    total = float(getattr(model, "_reused_fit_seconds", 0.0))
+    for inner in _inner_models(model):
+        total += reused_fit_seconds(inner)
+    return total
+
+
+def _inner_models(model):
+    """Estimators inside a fitted ``model``: those its parameters hold (a Pipeline fits its
+    steps in place) and the fitted copies a meta-estimator keeps (``estimator_``)."""
+    for value in model.get_params(deep=False).values():
+        yield from _estimators_in(value)
+    for name in ("estimator_", "best_estimator_"):
+        if name in vars(model):
+            yield vars(model)[name]
+
+
+def _estimators_in(value):
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _estimators_in(item)
+
+
+def evaluate_fold(estimator, X, y, train, test, scorer, error_score):
+    """Fit a clone of ``estimator`` on ``train`` and score it on ``test``.
+
+    Returns a dict: ``scores`` (a float or a dict by metric; None when the fit
+    failed and ``error_score`` is a number), ``fit_seconds`` (wall),
+    ``reused_seconds``, ``predict_ms_per_1k`` and ``error`` (the failure's
+    message, or None).
+    """
+    model = clone(estimator)
+    X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NoModalityPresentWarning)
+            model.fit(X_train, y_train)
+    except Exception as exc:
+        if isinstance(error_score, str) and error_score == "raise":
+            raise
+        # the caller warns once per strategy, saying on how many folds it failed
+        return {"scores": None, "fit_seconds": np.nan, "reused_seconds": 0.0,
+                "predict_ms_per_1k": np.nan, "error": f"{type(exc).__name__}: {exc}"}
+    fit_seconds = time.perf_counter() - start
+    X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
+    with warnings.catch_warnings():
+        # rows without a modality get the prior: part of what is being compared
+        warnings.simplefilter("ignore", NoModalityPresentWarning)
+        scores = scorer(model, X_test, y_test)
+        latency = _predict_ms_per_1k(model, X, test)
+    return {
+        "scores": scores,
+        "fit_seconds": fit_seconds,
+        "reused_seconds": reused_fit_seconds(model),
+        "predict_ms_per_1k": latency,
+        "error": None,
+    }
+
+
+def _predict_ms_per_1k(model, X, test):
+    """Milliseconds per 1,000 rows of one ``predict`` call on at least LATENCY_ROWS rows."""
+    rows = np.resize(np.asarray(test), max(LATENCY_ROWS, len(test)))
+    batch = _safe_indexing(X, rows)
+    start = time.perf_counter()
+    model.predict(batch)
+    return (time.perf_counter() - start) / rows.size * 1e6
