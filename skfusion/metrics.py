@@ -190,7 +190,7 @@ def _check_sample_sizes(A, B):
     },
     prefer_skip_nested_validation=True,
 )
-def mmd_permutation_test(A, B, kernel="rbf", gamma=None, *, n_permutations=1000, random_state=None):
+def mmd_permutation_test(A, B, kernel="rbf", gamma=None, *, n_permutations=1000, random_state=0):
     """Permutation test of "A and B are samples of one distribution" with MMD².
 
     The rows of the pooled sample are reassigned to two groups of the
@@ -211,8 +211,9 @@ def mmd_permutation_test(A, B, kernel="rbf", gamma=None, *, n_permutations=1000,
         sample, so every permutation uses the same kernel.
     n_permutations : int, default=1000
         Number of random reassignments.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the reassignments.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the reassignments; the default is a fixed seed, so that two
+        calls give the same p-value (None: numpy's global random state).
 
     Returns
     -------

@@ -81,9 +81,11 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         present modality are set to their column's training mean before
         projecting. Projections are fitted on the rows where their modality is
         present.
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, RandomState instance or None, default=0
         Seeds the random projections, the count sketches and PCA's
-        randomised solver.
+        randomised solver; the default is a fixed seed, so that two fits with
+        default parameters give the same features (None: numpy's global
+        random state).
 
     Attributes
     ----------
@@ -170,7 +172,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         sketch_size=256,
         max_features=10_000,
         missing="error",
-        random_state=None,
+        random_state=0,
     ):
         self.modalities = modalities
         self.pairs = pairs

@@ -44,7 +44,7 @@ def _importances_bunch(baseline, permuted, names):
 
 
 def modality_importance(
-    estimator, X, y, modalities=None, n_repeats=5, scoring=None, random_state=None, n_jobs=None
+    estimator, X, y, modalities=None, n_repeats=5, scoring=None, random_state=0, n_jobs=None
 ):
     """Permutation importance of whole modalities.
 
@@ -67,8 +67,10 @@ def modality_importance(
         Number of permutations per modality.
     scoring : str, callable, list, tuple or dict, default=None
         As in :func:`sklearn.inspection.permutation_importance`.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the permutations; every modality draws the same ones.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the permutations; every modality draws the same ones. The
+        default is a fixed seed, so that two calls give the same importances
+        (None: numpy's global random state).
     n_jobs : int, default=None
         Modalities processed in parallel.
 

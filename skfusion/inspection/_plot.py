@@ -172,7 +172,7 @@ class ModalityImportanceDisplay:
         method="permutation",
         scoring=None,
         n_repeats=5,
-        random_state=None,
+        random_state=0,
         n_jobs=None,
         ax=None,
         **plot_kwargs,
@@ -191,8 +191,8 @@ class ModalityImportanceDisplay:
             One metric.
         n_repeats : int, default=5
             Permutations per modality (``"permutation"`` only).
-        random_state : int, RandomState instance or None, default=None
-            Seeds the permutations.
+        random_state : int, RandomState instance or None, default=0
+            Seeds the permutations (a fixed seed by default).
         n_jobs : int, default=None
             Parallel jobs.
         ax : matplotlib Axes, default=None

@@ -157,7 +157,9 @@ def compare_fusion(
         Which built-in models to use; ``"auto"`` reads it from ``y``
         (binary/multiclass or continuous).
     random_state : int, RandomState instance or None, default=None
-        Shuffles the folds when ``cv`` is an int and seeds the network.
+        Shuffles the folds when ``cv`` is an int (None: unshuffled folds) and
+        seeds the network (None: a fixed seed), so that a comparison with the
+        defaults gives the same result every time.
     progress : callable, default=None
         Called as ``progress(done, total, name)`` when a strategy starts and
         after each of its folds (``done`` of the ``total`` (strategy, fold)

@@ -60,7 +60,8 @@ def _intermediate(spec, task, random_state):
         fusion="concat",
         max_epochs=_NET_EPOCHS,
         lr=_NET_LR,
-        random_state=random_state,
+        # the network's seed: the comparison's, else a fixed one (results are reproducible)
+        random_state=0 if random_state is None else random_state,
     )
 
 
