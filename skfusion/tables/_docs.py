@@ -8,7 +8,8 @@ ENCODER_PARAMETERS = """
         anything a ``modalities`` specification accepts) reads only those
         columns, the kind of each modality found as for ``groups``; a
         :class:`ModalityPlan` is followed as it is. An array's columns are
-        named ``x0, x1, ...`` and, with ``"auto"``, form one tabular modality.
+        named ``x0, x1, ...`` (so are those of a DataFrame without string
+        column names) and, with ``"auto"``, form one tabular modality.
     text : list of str, default=None
         Columns to treat as free text (see :func:`infer_modalities`).
     groups : dict of str to list, default=None
@@ -46,7 +47,7 @@ ENCODER_PARAMETERS = """
         all-MiniLM-L6-v2 when installed).
     device : {"auto", "cpu", "cuda"} or str, default="auto"
         Where the embedding model runs (``"auto"``: CUDA when torch sees it).
-    memory : str or joblib.Memory, default=None
+    memory : str, path-like or joblib.Memory, default=None
         Where sentence embeddings are cached, one vector per text, so that
         folds, grid-search candidates and later fits never embed a text twice
         (see :class:`TextEmbedding`). None: no cache."""

@@ -135,7 +135,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         "tabular_transformer": [HasMethods(["fit", "transform"]), None],
         "embedding_model": [str, os.PathLike],
         "device": [str],
-        "memory": [None, str, HasMethods(["cache"])],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
     def __init__(
@@ -169,21 +169,24 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         """``X`` as a DataFrame (an array's columns named x0, x1, ...), checked against fit."""
         frame = as_frame(X)
         from_array = frame is None
-        if from_array:
+        if not from_array and not all(isinstance(c, str) for c in frame.columns):
+            # as scikit-learn reads it: a table without string column names has none
+            frame = frame.set_axis([f"x{i}" for i in range(frame.shape[1])], axis=1)
+            from_array = True
+        elif from_array:
             if sp.issparse(X):
                 raise TypeError(
                     "TableEncoder takes a table (DataFrame) or a dense array; got a sparse matrix."
                 )
             array = check_array(X, dtype=None, ensure_all_finite="allow-nan", estimator=self)
             frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
-        else:
-            if frame.shape[0] == 0 or frame.shape[1] == 0:
-                raise ValueError(
-                    f"Found a table with {frame.shape[0]} row(s) and {frame.shape[1]} "
-                    "column(s) while a minimum of 1 is required."
-                )
+        if frame.shape[0] == 0 or frame.shape[1] == 0:
+            raise ValueError(
+                f"Found a table with {frame.shape[0]} row(s) and {frame.shape[1]} "
+                "column(s) while a minimum of 1 is required."
+            )
         _check_feature_names(self, X, reset=reset)
-        _check_n_features(self, X if from_array else frame, reset=reset)
+        _check_n_features(self, frame, reset=reset)
         return frame, from_array
 
     def _plan(self, frame, from_array):
@@ -278,6 +281,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         self.plan_ = self._plan(frame, from_array)
         outputs = self._outputs(self.plan_)
         presence = self._presence(frame, self.plan_)
+        if y is not None and not hasattr(y, "iloc"):
+            y = np.asarray(y)
         blocks = {}
         for output in outputs:
             rows = np.flatnonzero(presence[output.source])

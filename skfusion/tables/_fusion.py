@@ -5,7 +5,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from .._fit_context import fit_context, fitting
 from .._modalities import presence_mask
@@ -170,14 +170,45 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         self : TableFusion
             The fitted estimator.
         """
+        self._fit(X, y, fit_params, "fit")
+        return self
+
+    def _fit(self, X, y, fit_params, method):
+        if y is not None:
+            check_consistent_length(X, y)
         self.encoder_ = self._make_encoder()
         Xt = self.encoder_.fit_transform(X, y)
         estimator = with_modalities(self.estimator, self.encoder_.modalities_out_)
         self._check_presence(Xt, estimator)
         with fitting(f"estimator ({type(estimator).__name__})"):
-            estimator.fit(Xt, y, **fit_params)
+            out = getattr(estimator, method)(Xt, y, **fit_params)
         self.estimator_ = estimator
-        return self
+        return out
+
+    @available_if(_estimator_has("transform"))
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit, then the estimator's transform of the encoded training table.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The raw table.
+        y : array-like of shape (n_samples,), default=None
+            Target.
+        **fit_params : dict
+            Passed to the estimator's ``fit_transform``.
+
+        Returns
+        -------
+        X_out : ndarray or sparse matrix
+            The estimator's ``fit_transform`` of the encoded table (its
+            ``fit`` then ``transform`` when it has no ``fit_transform``).
+        """
+        if hasattr(self.estimator, "fit_transform"):
+            return self._fit(X, y, fit_params, "fit_transform")
+        self._fit(X, y, fit_params, "fit")
+        return self.transform(X)
 
     def _encode(self, X):
         check_is_fitted(self)
@@ -217,7 +248,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        return self.estimator_.predict(self._encode(X), **predict_params)
+        Xt = self._encode(X)
+        return self.estimator_.predict(Xt, **predict_params)
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
@@ -232,7 +264,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        return self.estimator_.predict_proba(self._encode(X))
+        Xt = self._encode(X)
+        return self.estimator_.predict_proba(Xt)
 
     @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):
@@ -247,7 +280,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        return self.estimator_.predict_log_proba(self._encode(X))
+        Xt = self._encode(X)
+        return self.estimator_.predict_log_proba(Xt)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
@@ -262,7 +296,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        return self.estimator_.decision_function(self._encode(X))
+        Xt = self._encode(X)
+        return self.estimator_.decision_function(Xt)
 
     @available_if(_estimator_has("transform"))
     def transform(self, X):
@@ -277,7 +312,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         -------
         X_out : ndarray or sparse matrix
         """
-        return self.estimator_.transform(self._encode(X))
+        Xt = self._encode(X)
+        return self.estimator_.transform(Xt)
 
     @available_if(_estimator_has("score"))
     def score(self, X, y, **score_params):
@@ -296,7 +332,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         -------
         score : float
         """
-        return self.estimator_.score(self._encode(X), y, **score_params)
+        Xt = self._encode(X)
+        return self.estimator_.score(Xt, y, **score_params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

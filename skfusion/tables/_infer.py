@@ -20,8 +20,11 @@ TEXT_MIN_DISTINCT = 0.1
 #: Numeric columns sharing a numbered prefix form one embedding from this many on.
 EMBEDDING_MIN_COLUMNS = 8
 #: Identifiers are recognised from this many non-empty rows on (in fewer rows,
-#: any column may happen to be unique).
+#: any column may happen to be unique) ...
 IDENTIFIER_MIN_ROWS = 20
+#: ... and, for strings, from at most this many words on average (codes and
+#: names; a unique sentence is a short text, not a row label).
+IDENTIFIER_MAX_WORDS = 3
 
 _NUMBERED = re.compile(r"^(?P<prefix>.*?[A-Za-z][^0-9]*?)[_\-. ]?(?P<number>\d+)$")
 _ID_NAME = re.compile(r"(^|[_\-. ])(id|ids|key|uuid|guid|index|rownames?)($|[_\-. ])|id$", re.I)
@@ -38,13 +41,14 @@ def _text_statistics(column, empty):
 
 
 def _is_identifier(name, column, kind, empty):
-    """Unique per row and no empty cell: a row label (strings, or integers that are
-    consecutive or named like an identifier); never a float measurement."""
+    """Unique per row and no empty cell: a row label (codes or names of a few words, or
+    integers that are consecutive or named like an identifier); never a float measurement."""
     n_rows = len(column)
     if n_rows < IDENTIFIER_MIN_ROWS or empty.any():
         return False
     if kind == "string":
-        return column.astype(str).nunique() == n_rows
+        words, distinct = _text_statistics(column, empty)
+        return distinct == 1.0 and words <= IDENTIFIER_MAX_WORDS
     if kind == "numeric" and pd.api.types.is_integer_dtype(column.dtype):
         values = column.to_numpy(dtype=np.int64)
         if np.unique(values).size != n_rows:
@@ -192,8 +196,9 @@ def infer_modalities(
     nullable dtypes) form one ``"tabular"`` modality. Columns that carry no
     information are left out, with the reason: empty in every row, one value
     in every row (``"constant"``), or a row label (``"identifier"``: unique in
-    every row, strings or integers that are consecutive or named like an
-    identifier, e.g. ``id``, ``user_id``, ``rownames``). Columns in no
+    every row of at least 20, strings of at most 3 words on average, or
+    integers that are consecutive or named like an identifier, e.g. ``id``,
+    ``user_id``, ``rownames``). Columns in no
     modality are never read by the estimators.
 
     A cell is empty when it is missing (NaN, None, NA) or a string that is

@@ -175,7 +175,7 @@ class TextEmbedding(TransformerMixin, BaseEstimator):
         Texts per forward pass.
     normalize : bool, default=False
         Scale each vector to unit Euclidean norm (for cosine similarity).
-    memory : str or joblib.Memory, default=None
+    memory : str, path-like or joblib.Memory, default=None
         Where vectors are cached: a folder, or a ``joblib.Memory`` whose
         location is used. None: no cache, every call embeds.
 
@@ -222,7 +222,7 @@ class TextEmbedding(TransformerMixin, BaseEstimator):
         "device": [str],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
-        "memory": [None, str, HasMethods(["cache"])],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
     def __init__(self, model="auto", *, device="auto", batch_size=32, normalize=False, memory=None):
@@ -275,7 +275,8 @@ class TextEmbedding(TransformerMixin, BaseEstimator):
         return out
 
     def _store(self):
-        location = getattr(check_memory(self.memory), "location", None)
+        memory = os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory
+        location = getattr(check_memory(memory), "location", None)
         if location is None:
             return None
         return get_store(location, model_identity(self.model_, normalize=self.normalize))
