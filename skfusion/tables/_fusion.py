@@ -1,5 +1,7 @@
 """TableFusion: a fusion estimator fitted on a raw table, through a TableEncoder."""
 
+from contextlib import contextmanager
+
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils import get_tags
@@ -73,9 +75,9 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
 
     A row where some modality is missing reaches ``estimator`` with NaN in
     that modality's block: the late-fusion estimators and
-    ``FeatureFusion(missing="zero")`` handle it; an estimator that does not
-    accept NaN (``allow_nan`` tag false) makes ``fit`` and prediction raise
-    a ValueError naming the modality.
+    ``FeatureFusion(missing="zero")`` handle it; when an estimator refuses
+    NaN, its ValueError is completed with the modalities missing and in how
+    many rows.
 
     Examples
     --------
@@ -134,23 +136,30 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         params = self.get_params(deep=False)
         return TableEncoder(**{name: params[name] for name in TableEncoder._parameter_constraints})
 
-    def _check_presence(self, Xt, estimator):
-        """A modality missing in some rows needs an estimator that accepts NaN."""
-        if get_tags(estimator).input_tags.allow_nan:
-            return
+    def _missing_modalities(self, Xt):
+        """``{output modality: rows where it is missing}`` for those missing somewhere."""
         modalities = {
             name: np.asarray(columns) for name, columns in self.encoder_.modalities_out_.items()
         }
-        missing = (~presence_mask(Xt, modalities)).sum(axis=0)
-        for name, count in zip(modalities, missing):
-            if count:
-                raise ValueError(
-                    f"Modality {name!r} is missing (every cell empty) in {count} of "
-                    f"{Xt.shape[0]} rows, and {type(estimator).__name__} does not accept "
-                    "missing values; use a fusion estimator that handles missing "
-                    "modalities (StackingLateFusion, WeightedVoteFusion, "
-                    "FeatureFusion(missing='zero')), or drop or fill those rows."
-                )
+        counts = (~presence_mask(Xt, modalities)).sum(axis=0)
+        return {name: int(count) for name, count in zip(modalities, counts) if count}
+
+    @contextmanager
+    def _explaining_nan(self, Xt):
+        """An estimator's complaint about NaN, with the modalities missing in rows and what to do."""
+        try:
+            yield
+        except ValueError as exc:
+            missing = self._missing_modalities(Xt) if "NaN" in str(exc) else {}
+            if not missing:
+                raise
+            where = ", ".join(f"{name!r} in {count}" for name, count in missing.items())
+            raise ValueError(
+                f"{exc} The encoded table has modalities missing (every cell empty, NaN in "
+                f"their block) in some of its {Xt.shape[0]} rows: {where}. Use a fusion "
+                "estimator that handles missing modalities (StackingLateFusion, "
+                "WeightedVoteFusion, FeatureFusion(missing='zero')), or drop or fill those rows."
+            ) from exc
 
     @fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, **fit_params):
@@ -179,8 +188,7 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         self.encoder_ = self._make_encoder()
         Xt = self.encoder_.fit_transform(X, y)
         estimator = with_modalities(self.estimator, self.encoder_.modalities_out_)
-        self._check_presence(Xt, estimator)
-        with fitting(f"estimator ({type(estimator).__name__})"):
+        with self._explaining_nan(Xt), fitting(f"estimator ({type(estimator).__name__})"):
             out = getattr(estimator, method)(Xt, y, **fit_params)
         self.estimator_ = estimator
         return out
@@ -212,9 +220,7 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
 
     def _encode(self, X):
         check_is_fitted(self)
-        Xt = self.encoder_.transform(X)
-        self._check_presence(Xt, self.estimator_)
-        return Xt
+        return self.encoder_.transform(X)
 
     @property
     def plan_(self):
@@ -249,7 +255,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
         """
         Xt = self._encode(X)
-        return self.estimator_.predict(Xt, **predict_params)
+        with self._explaining_nan(Xt):
+            return self.estimator_.predict(Xt, **predict_params)
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X):
@@ -265,7 +272,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         Xt = self._encode(X)
-        return self.estimator_.predict_proba(Xt)
+        with self._explaining_nan(Xt):
+            return self.estimator_.predict_proba(Xt)
 
     @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X):
@@ -281,7 +289,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         Xt = self._encode(X)
-        return self.estimator_.predict_log_proba(Xt)
+        with self._explaining_nan(Xt):
+            return self.estimator_.predict_log_proba(Xt)
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
@@ -297,7 +306,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
         Xt = self._encode(X)
-        return self.estimator_.decision_function(Xt)
+        with self._explaining_nan(Xt):
+            return self.estimator_.decision_function(Xt)
 
     @available_if(_estimator_has("transform"))
     def transform(self, X):
@@ -313,7 +323,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         X_out : ndarray or sparse matrix
         """
         Xt = self._encode(X)
-        return self.estimator_.transform(Xt)
+        with self._explaining_nan(Xt):
+            return self.estimator_.transform(Xt)
 
     @available_if(_estimator_has("score"))
     def score(self, X, y, **score_params):
@@ -333,7 +344,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         score : float
         """
         Xt = self._encode(X)
-        return self.estimator_.score(Xt, y, **score_params)
+        with self._explaining_nan(Xt):
+            return self.estimator_.score(Xt, y, **score_params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
