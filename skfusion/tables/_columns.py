@@ -7,6 +7,7 @@ its dtype and, for object columns, from its values.
 
 import datetime
 import numbers
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,8 @@ def column_kind(name, column, empty):
 
     ``empty`` is :func:`empty_cells` of the column; an object column's kind
     comes from its non-empty values (strings mixed with numbers are strings,
-    as skrub reads them).
+    strings that all read as numbers are numeric and ISO 8601 date strings
+    are datetimes, as skrub reads them).
     """
     dtype = column.dtype
     if isinstance(dtype, pd.CategoricalDtype):
@@ -111,11 +113,35 @@ def column_kind(name, column, empty):
                 "boolean or a datetime. Exclude the column or convert it."
             )
         kinds.add(kind)
-    if not kinds or "string" in kinds:
+    if not kinds:
+        return "string"
+    if kinds == {"string"}:
+        return _string_kind(values)
+    if "string" in kinds:
         return "string"
     if len(kinds) == 1:
         return kinds.pop()
     return "numeric" if kinds <= {"numeric", "boolean"} else "string"
+
+
+def _string_kind(values):
+    """Strings that all read as numbers are numbers, as ISO 8601 dates datetimes (as
+    skrub's TableVectorizer parses them); other strings are strings."""
+    values = pd.Series(values, dtype=object)
+    try:
+        pd.to_numeric(values)
+        return "numeric"
+    except (ValueError, TypeError):
+        pass
+    if not values.str.contains(r"^\s*\d{4}-\d{2}", regex=True).all():
+        return "string"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pd.to_datetime(values, format="ISO8601")
+        return "datetime"
+    except (ValueError, TypeError, OverflowError):
+        return "string"
 
 
 def is_string_kind(kind):

@@ -32,15 +32,16 @@ ENCODER_PARAMETERS = """
         (``text_vectorizer__min_df``).
     tabular_transformer : transformer, default=None
         Fitted on the rows of the tabular modalities where they are present
-        (a clone per modality); it takes a DataFrame. None: skrub's
-        ``TableVectorizer()`` (numbers passed through, datetimes split into
-        parts, one-hot categories and short strings, ``StringEncoder`` for
-        high-cardinality strings), then ``SimpleImputer(add_indicator=True)``
-        for the cells left empty in present rows (mean, with an indicator for
-        each column that had empty cells in training) and skrub's
-        ``SquashingScaler(max_absolute_value=5)`` (robust centring and
-        scaling, outliers smoothly clipped), as skrub's ``tabular_pipeline``
-        does for linear models.
+        (a clone per modality); it takes a DataFrame. None: what skrub's
+        ``tabular_pipeline`` does before a linear model (the usual branch of a
+        fusion estimator): ``TableVectorizer`` (numbers passed through,
+        datetimes split into parts with periodic spline features, one-hot
+        categories and short strings, ``StringEncoder`` for high-cardinality
+        strings), then ``SimpleImputer(add_indicator=True)`` for the cells
+        left empty in present rows (mean, with an indicator for each column
+        that had empty cells in training) and ``SquashingScaler(
+        max_absolute_value=5)`` (robust centring and scaling, outliers
+        smoothly clipped).
     embedding_model : str or path-like, default="auto"
         The sentence-transformers model of ``text_representation="embedding"``
         or ``"both"`` (see :class:`TextEmbedding`: ``"auto"`` is the packaged

@@ -28,9 +28,10 @@ __all__ = ["TableEncoder"]
 
 
 def default_tabular_transformer():
-    """skrub's TableVectorizer, then mean imputation with indicators and squashing scaling."""
+    """skrub's tabular_pipeline preprocessing for a linear model: TableVectorizer with
+    periodic spline features of datetimes, mean imputation with indicators, squashing."""
     try:
-        from skrub import SquashingScaler, TableVectorizer
+        from skrub import DatetimeEncoder, SquashingScaler, TableVectorizer
     except ImportError as exc:
         raise ImportError(
             "TableEncoder's tabular encoding needs skrub, which is not installed: "
@@ -38,7 +39,7 @@ def default_tabular_transformer():
         ) from exc
 
     return make_pipeline(
-        TableVectorizer(),
+        TableVectorizer(datetime=DatetimeEncoder(periodic_encoding="spline")),
         SimpleImputer(add_indicator=True, keep_empty_features=True),
         SquashingScaler(max_absolute_value=5),
     )

@@ -143,7 +143,7 @@ def _group_kind(frame, facts, columns, forced_text, min_words, min_distinct):
         or facts.is_free_text(frame, columns[0], min_words, min_distinct)
     ):
         return "text"
-    kinds = {facts.kind[c] for c in columns}
+    kinds = {facts.kind[c] if pd.api.types.is_numeric_dtype(frame[c].dtype) else "other" for c in columns}
     families = {_numbered_prefix(c) for c in columns}
     if len(columns) > 1 and kinds == {"numeric"} and len(families) == 1 and None not in families:
         return "embedding"
@@ -338,7 +338,8 @@ def infer_modalities(
         elif _is_identifier(column, frame[column], kind, empty):
             excluded[column] = "identifier"
         else:
-            prefix = _numbered_prefix(column) if kind == "numeric" else None
+            numeric = pd.api.types.is_numeric_dtype(frame[column].dtype)
+            prefix = _numbered_prefix(column) if numeric and kind == "numeric" else None
             if prefix:
                 numbered.setdefault(prefix, []).append(column)
             tabular.append(column)

@@ -65,7 +65,7 @@ def test_the_tabular_block_is_skrubs_vectorizer_imputed_and_scaled_on_the_presen
     present = np.ones(len(table), dtype=bool)
     present[9] = False
     expected = make_pipeline(
-        skrub.TableVectorizer(),
+        skrub.TableVectorizer(datetime=skrub.DatetimeEncoder(periodic_encoding="spline")),
         SimpleImputer(add_indicator=True, keep_empty_features=True),
         skrub.SquashingScaler(max_absolute_value=5),
     ).fit_transform(table.loc[present, columns])
