@@ -301,6 +301,8 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             output.width = block.shape[1]
             blocks[output.name] = (rows, block)
         self._outputs_ = outputs
+        # the output type is fixed at fit, whatever rows transform gets
+        self._sparse_output = any(sp.issparse(block) for _, block in blocks.values())
         self.encoders_ = {output.name: output.encoder for output in outputs}
         self.modalities_out_, start = {}, 0
         for output in outputs:
@@ -376,7 +378,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
     def _assemble(self, n_samples, blocks):
         """The output: each block written on its rows, NaN rows where its modality is missing."""
-        if any(sp.issparse(block) for _, block in blocks.values()):
+        if self._sparse_output:
             return sp.hstack(
                 [self._sparse_block(n_samples, *blocks[o.name], o.width) for o in self._outputs_],
                 format="csr",

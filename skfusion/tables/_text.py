@@ -208,13 +208,20 @@ class TextEmbedding(TransformerMixin, BaseEstimator):
 
     Examples
     --------
-    >>> from skfusion.tables import TextEmbedding
-    >>> embedding = TextEmbedding(model=model_folder, memory=cache_folder)  # doctest: +SKIP
-    >>> embedding.fit_transform(["a fine tea", "", "stale biscuits"]).shape  # doctest: +SKIP
-    (3, 384)
     >>> import numpy as np
-    >>> TextEmbedding().fit(["a fine tea"]).model_.endswith(("model", "all-MiniLM-L6-v2"))
+    >>> from skfusion.tables import TextEmbedding
+    >>> embedding = TextEmbedding(device="cpu", normalize=True)  # the packaged MiniLM
+    >>> texts = ["A delicious tea.", "", "Tasty tea!", "The box arrived broken."]
+    >>> vectors = embedding.fit_transform(texts)
+    >>> vectors.shape
+    (4, 384)
+    >>> bool(np.isnan(vectors[1]).all())  # an empty text: a missing modality there
     True
+    >>> round(float(vectors[0] @ vectors[2]), 2), round(float(vectors[0] @ vectors[3]), 2)
+    (0.78, 0.21)
+
+    With ``memory="some/folder"``, a second call (in this process or a later
+    one) reads the vectors of texts it has seen instead of running the model.
     """
 
     _parameter_constraints = {
