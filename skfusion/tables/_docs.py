@@ -36,8 +36,8 @@ ENCODER_PARAMETERS = """
         ``tabular_pipeline`` does before a linear model (the usual branch of a
         fusion estimator): ``TableVectorizer`` (numbers passed through,
         datetimes split into parts with periodic spline features, one-hot
-        categories and short strings, ``StringEncoder`` for high-cardinality
-        strings), then ``SimpleImputer(add_indicator=True)`` for the cells
+        categories and short strings, ``StringEncoder(random_state=0)`` for
+        high-cardinality strings), then ``SimpleImputer(add_indicator=True)`` for the cells
         left empty in present rows (mean, with an indicator for each column
         that had empty cells in training) and ``SquashingScaler(
         max_absolute_value=5)`` (robust centring and scaling, outliers

@@ -31,7 +31,7 @@ def default_tabular_transformer():
     """skrub's tabular_pipeline preprocessing for a linear model: TableVectorizer with
     periodic spline features of datetimes, mean imputation with indicators, squashing."""
     try:
-        from skrub import DatetimeEncoder, SquashingScaler, TableVectorizer
+        from skrub import DatetimeEncoder, SquashingScaler, StringEncoder, TableVectorizer
     except ImportError as exc:
         raise ImportError(
             "TableEncoder's tabular encoding needs skrub, which is not installed: "
@@ -39,7 +39,11 @@ def default_tabular_transformer():
         ) from exc
 
     return make_pipeline(
-        TableVectorizer(datetime=DatetimeEncoder(periodic_encoding="spline")),
+        TableVectorizer(
+            # seeded: the randomized SVD of high-cardinality strings, same result each fit
+            high_cardinality=StringEncoder(n_components=30, random_state=0),
+            datetime=DatetimeEncoder(periodic_encoding="spline"),
+        ),
         SimpleImputer(add_indicator=True, keep_empty_features=True),
         SquashingScaler(max_absolute_value=5),
     )

@@ -65,7 +65,10 @@ def test_the_tabular_block_is_skrubs_vectorizer_imputed_and_scaled_on_the_presen
     present = np.ones(len(table), dtype=bool)
     present[9] = False
     expected = make_pipeline(
-        skrub.TableVectorizer(datetime=skrub.DatetimeEncoder(periodic_encoding="spline")),
+        skrub.TableVectorizer(
+            high_cardinality=skrub.StringEncoder(random_state=0),
+            datetime=skrub.DatetimeEncoder(periodic_encoding="spline"),
+        ),
         SimpleImputer(add_indicator=True, keep_empty_features=True),
         skrub.SquashingScaler(max_absolute_value=5),
     ).fit_transform(table.loc[present, columns])
