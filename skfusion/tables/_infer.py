@@ -321,6 +321,11 @@ def infer_modalities(
     for name, columns in group_columns.items():
         if not columns:
             raise ValueError(f"Group {name!r} selects no column (all excluded).")
+        if all(facts.kind[c] is None for c in columns):
+            raise ValueError(
+                f"Group {name!r} is empty in every row (its columns {columns[:5]} hold only "
+                "missing values, empty or whitespace strings)."
+            )
         modalities[name] = columns
         kinds[name] = _group_kind(frame, facts, columns, forced, text_min_words, text_min_distinct)
 

@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 
+from skfusion.tables import TextEmbedding
+
 VOCABULARY = (
     "the a an and not very is was it this tea coffee biscuits cake chips sauce great good "
     "fresh tasty bad stale dry bitter sweet salty love hate buy again never price cheap "
@@ -73,3 +75,18 @@ EVERY_KIND_EXCLUDED = {
     "blank": "empty",
     "constant": "constant",
 }
+
+
+class HashEmbedding(TextEmbedding):
+    """TextEmbedding whose 'model' is the text's first 16 bytes: the cache's behaviour
+    under concurrency, without loading torch in every worker process."""
+
+    def _encode(self, texts):
+        digests = [np.frombuffer(text.encode().ljust(16, b"-")[:16], dtype=np.uint8) for text in texts]
+        return np.asarray(digests, dtype=np.float32).reshape(len(texts), 16)
+
+
+def embed_in_worker(model, memory, texts):
+    """What a joblib worker runs (here, not in a test module, so that workers import
+    nothing heavy)."""
+    return HashEmbedding(model, device="cpu", memory=memory).fit_transform(texts)

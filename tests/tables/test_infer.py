@@ -188,6 +188,7 @@ def _small_table():
         (_small_table(), dict(groups={"g": ["emb_*"]}), ValueError, "Group 'g': 'emb_\\*' matches no column"),
         (_small_table(), dict(groups={"g": ["price"], "h": ["price"]}), ValueError, "in two groups"),
         (_small_table(), dict(groups=["price"]), TypeError, "`groups` must be a dict"),
+        (_small_table().assign(gap=np.nan), dict(groups={"g": ["gap"]}), ValueError, "Group 'g' is empty in every row"),
         (_small_table(), dict(exclude=["review", "price"]), ValueError, "No column of X is left"),
         (_small_table(), dict(text_min_distinct=2), ValueError, "`text_min_distinct` must be in"),
         (pd.DataFrame({"a": [np.nan] * 3, "b": [""] * 3}), {}, ValueError, r"a \(empty\), b \(empty\)"),
