@@ -33,6 +33,8 @@ FLOORS = {
     "nn": 2,
     "datasets": 2,
     "__init__": 2,  # the facade re-exports the strategies' estimators
+    # floor 3: from a raw table to modalities
+    "tables": 3,
     # floor 4: the tools
     "inspection": 4,
     "model_selection": 4,

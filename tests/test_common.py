@@ -68,6 +68,25 @@ EXPECTED_FAILED_CHECKS["MultiviewCCA"] = {
     "check_estimators_pickle": "NaN in one column of a present modality is refused",
 }
 
+# -- tables (the skrub extra) --
+# On the checks' numeric arrays a table is one tabular modality (columns x0, x1, ...).
+# TextEmbedding is not here: it takes one column of texts, never the checks' numeric
+# matrices; tests/tables/test_text_embedding.py checks it.
+try:
+    import skrub  # noqa: F401
+except ImportError:  # pragma: no cover - the tables extra is not installed
+    pass
+else:
+    from skfusion.tables import TableEncoder, TableFusion  # noqa: E402
+
+    ESTIMATORS += [
+        TableEncoder(),
+        TableFusion(LogisticRegression()),
+        TableFusion(Ridge()),
+        TableFusion(StackingLateFusion(LogisticRegression(), cv=3)),
+        TableFusion(make_pipeline(FeatureFusion(missing="zero"), Ridge())),
+    ]
+
 
 def _expected_failed_checks(estimator):
     return EXPECTED_FAILED_CHECKS.get(type(estimator).__name__, {})

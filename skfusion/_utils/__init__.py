@@ -6,7 +6,8 @@
 - :mod:`.modality_protocol`: what the tools ask a fusion estimator about its
   modalities (restrict to a subset, predict with some masked);
 - :mod:`.splits`: cross-validation splits made once and checked;
-- :mod:`.text_table`: the plain-text tables the result objects print.
+- :mod:`.text_table`: the plain-text tables the result objects print;
+- :mod:`.devices`: the one rule for a `device` parameter (torch imported inside).
 
 Nothing here imports a strategy or a tool.
 """

@@ -18,7 +18,8 @@ through :class:`ModalityProtocolMixin`:
 The tools call :func:`restrict_to_modalities` and
 :func:`predicts_with_masked_modalities`, which also reach fusion estimators
 nested in other estimators (a Pipeline's steps, a late-fusion branch) through
-``get_params``.
+``get_params``. :func:`with_modalities` hands a whole specification to an
+estimator the same way (what the table encoders of floor 3 produce).
 """
 
 from sklearn.base import clone
@@ -30,6 +31,7 @@ __all__ = [
     "ModalitySubsetError",
     "predicts_with_masked_modalities",
     "restrict_to_modalities",
+    "with_modalities",
 ]
 
 
@@ -161,6 +163,42 @@ def _estimators_in(value):
     elif isinstance(value, (list, tuple)):
         for item in value:
             yield from _estimators_in(item)
+
+
+def with_modalities(estimator, modalities):
+    """An unfitted clone of ``estimator`` whose fusion estimators read ``modalities``.
+
+    Every estimator with a ``modalities`` parameter gets it set: ``estimator``
+    itself, or the estimators nested in its parameters (a Pipeline's steps, a
+    search's estimator, a list of them), found through ``get_params``; the
+    search stops at an estimator that has the parameter (its branches read
+    its modalities through it). No class is looked at.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        Any estimator; one without fusion estimators comes back as a clone.
+    modalities : dict of str to list
+        The specification to set (each estimator gets its own copy).
+
+    Returns
+    -------
+    estimator : estimator object
+        The configured clone.
+    """
+    configured = clone(estimator)
+    _set_modalities(configured, modalities)
+    return configured
+
+
+def _set_modalities(estimator, modalities):
+    params = estimator.get_params(deep=False)
+    if "modalities" in params:
+        estimator.set_params(modalities={name: list(columns) for name, columns in modalities.items()})
+        return
+    for value in params.values():
+        for nested in _estimators_in(value):
+            _set_modalities(nested, modalities)
 
 
 def predicts_with_masked_modalities(estimator):

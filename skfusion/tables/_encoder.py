@@ -1,0 +1,447 @@
+"""TableEncoder: a raw table in, one numeric block per modality out."""
+
+import os
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.utils import _safe_indexing
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_array,
+    check_is_fitted,
+)
+
+from .._fit_context import fit_context, fitting
+from ._columns import as_frame, column_kind, empty_cells
+from ._docs import ENCODER_NOTES, ENCODER_PARAMETERS
+from ._infer import infer_modalities, plan_from_spec
+from ._plan import ModalityPlan
+from ._text import TextEmbedding, default_text_vectorizer
+
+__all__ = ["TableEncoder"]
+
+
+def default_tabular_transformer():
+    """skrub's tabular_pipeline preprocessing for a linear model: TableVectorizer with
+    periodic spline features of datetimes, mean imputation with indicators, squashing."""
+    try:
+        from skrub import DatetimeEncoder, SquashingScaler, StringEncoder, TableVectorizer
+    except ImportError as exc:
+        raise ImportError(
+            "TableEncoder's tabular encoding needs skrub, which is not installed: "
+            'pip install "skfusion[tables]"'
+        ) from exc
+
+    return make_pipeline(
+        TableVectorizer(
+            # seeded: the randomized SVD of high-cardinality strings, same result each fit
+            high_cardinality=StringEncoder(n_components=30, random_state=0),
+            datetime=DatetimeEncoder(periodic_encoding="spline"),
+        ),
+        SimpleImputer(add_indicator=True, keep_empty_features=True),
+        SquashingScaler(max_absolute_value=5),
+    )
+
+
+def _dense(block):
+    block = block.toarray() if sp.issparse(block) else np.asarray(block, dtype=np.float64)
+    return block.reshape(-1, 1) if block.ndim == 1 else block
+
+
+class _Output:
+    """One output modality: what it reads, how it is encoded, where it is written."""
+
+    def __init__(self, name, source, kind, representation, encoder):
+        self.name = name  # output modality name
+        self.source = source  # the plan's modality it encodes
+        self.kind = kind  # the plan's kind
+        self.representation = representation  # "tabular", "tfidf", "embedding", "impute"
+        self.encoder = encoder
+        self.width = None
+
+    def describe(self):
+        return f"{self.representation} encoder of modality {self.source!r}"
+
+
+class TableEncoder(TransformerMixin, BaseEstimator):
+    __doc__ = f"""Encode a raw table into one numeric block per modality.
+
+    A DataFrame with text, categories, numbers, datetimes and empty cells
+    goes in; a numeric matrix comes out, one block of columns per output
+    modality, described by ``modalities_out_`` (the ``modalities``
+    specification of every skfusion estimator). A tabular modality goes
+    through skrub's ``TableVectorizer``, imputation and scaling; a text
+    modality becomes TF-IDF word n-grams and/or sentence embeddings (cached
+    per text with ``memory``); an embedding modality is passed through with
+    its empty cells imputed. A modality missing in a row (all its cells
+    empty) stays missing: its block is NaN in that row.
+
+    Parameters
+    ----------{ENCODER_PARAMETERS}
+
+    Attributes
+    ----------
+    plan_ : ModalityPlan
+        The modalities of the input that were encoded.
+    modalities_out_ : dict of str to list of int
+        Positions of each output modality's columns in the output.
+    encoders_ : dict of str to transformer
+        The fitted encoder of each output modality.
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names seen in ``fit`` (DataFrame input).
+
+    See Also
+    --------
+    infer_modalities : The plan of ``modalities="auto"``.
+    TableFusion : This encoder followed by a fusion estimator.
+    skrub.TableVectorizer : One encoder per column, no modalities.
+
+    Notes
+    -----{ENCODER_NOTES}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skfusion.tables import TableEncoder
+    >>> table = pd.DataFrame({{
+    ...     "review": ["great tea", "stale tea", "", "great biscuits", "stale biscuits"],
+    ...     "price": [3.0, 2.5, 4.0, np.nan, 1.0],
+    ...     "shop": ["a", "b", "a", "b", "a"],
+    ... }})
+    >>> encoder = TableEncoder(text=["review"]).fit(table)
+    >>> encoder.plan_.modalities
+    {{'review': ['review'], 'tabular': ['price', 'shop']}}
+    >>> Xt = encoder.transform(table)
+    >>> Xt.shape, encoder.modalities_out_
+    ((5, 7), {{'review': [0, 1, 2, 3], 'tabular': [4, 5, 6]}})
+    >>> encoder.get_feature_names_out().tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['review__biscuits', 'review__great', 'review__stale', 'review__tea',
+     'tabular__price', 'tabular__shop_b', 'tabular__missingindicator_price']
+    >>> Xt.toarray()[2].round(2)  # the empty review is missing in row 2
+    array([ nan,  nan,  nan,  nan, 2.41, 0.  , 0.  ])
+    """
+
+    _parameter_constraints = {
+        "modalities": [StrOptions({"auto"}), dict, ModalityPlan],
+        "text": [list, tuple, None],
+        "groups": [dict, None],
+        "exclude": [list, tuple, None],
+        "text_representation": [StrOptions({"tfidf", "embedding", "both"})],
+        "text_vectorizer": [HasMethods(["fit", "transform"]), None],
+        "tabular_transformer": [HasMethods(["fit", "transform"]), None],
+        "embedding_model": [str, os.PathLike],
+        "device": [str],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+    }
+
+    def __init__(
+        self,
+        modalities="auto",
+        *,
+        text=None,
+        groups=None,
+        exclude=None,
+        text_representation="tfidf",
+        text_vectorizer=None,
+        tabular_transformer=None,
+        embedding_model="auto",
+        device="auto",
+        memory=None,
+    ):
+        self.modalities = modalities
+        self.text = text
+        self.groups = groups
+        self.exclude = exclude
+        self.text_representation = text_representation
+        self.text_vectorizer = text_vectorizer
+        self.tabular_transformer = tabular_transformer
+        self.embedding_model = embedding_model
+        self.device = device
+        self.memory = memory
+
+    # ------------------------------------------------------------ input
+
+    def _table(self, X, *, reset):
+        """``X`` as a DataFrame (an array's columns named x0, x1, ...), checked against fit."""
+        frame = as_frame(X)
+        from_array = frame is None
+        if not from_array and not all(isinstance(c, str) for c in frame.columns):
+            # as scikit-learn reads it: a table without string column names has none
+            frame = frame.set_axis([f"x{i}" for i in range(frame.shape[1])], axis=1)
+            from_array = True
+        elif from_array:
+            if sp.issparse(X):
+                raise TypeError(
+                    "TableEncoder takes a table (DataFrame) or a dense array; got a sparse matrix."
+                )
+            array = check_array(X, dtype=None, ensure_all_finite="allow-nan", estimator=self)
+            frame = pd.DataFrame(array, columns=[f"x{i}" for i in range(array.shape[1])])
+        if frame.shape[0] == 0 or frame.shape[1] == 0:
+            raise ValueError(
+                f"Found a table with {frame.shape[0]} row(s) and {frame.shape[1]} "
+                "column(s) while a minimum of 1 is required."
+            )
+        _check_feature_names(self, X, reset=reset)
+        _check_n_features(self, frame, reset=reset)
+        return frame, from_array
+
+    def _plan(self, frame, from_array):
+        if isinstance(self.modalities, ModalityPlan):
+            if self.text is not None or self.groups is not None or self.exclude is not None:
+                raise ValueError(
+                    "`text`, `groups` and `exclude` apply to modalities='auto'; a "
+                    "ModalityPlan already says which columns form which modality."
+                )
+            unknown = [c for c in self.modalities.columns if c not in frame.columns]
+            if unknown:
+                raise ValueError(
+                    f"The plan reads column(s) {unknown[:5]!r}, which X does not have."
+                )
+            return self.modalities
+        if isinstance(self.modalities, dict):
+            if self.groups is not None or self.exclude is not None:
+                raise ValueError(
+                    "`groups` and `exclude` apply to modalities='auto'; with a dict of "
+                    "modalities, only its columns are read."
+                )
+            return plan_from_spec(frame, self.modalities, text=self.text)
+        if from_array:
+            if self.text is not None or self.groups is not None or self.exclude is not None:
+                raise ValueError(
+                    "`text`, `groups` and `exclude` need a DataFrame with column names; "
+                    "X is an array."
+                )
+            for name in frame.columns:  # values an encoder cannot read fail here, by column
+                column_kind(name, frame[name], empty_cells(frame[name]))
+            return ModalityPlan({"tabular": list(frame.columns)}, {"tabular": "tabular"})
+        return infer_modalities(frame, text=self.text, groups=self.groups, exclude=self.exclude)
+
+    def _outputs(self, plan):
+        """The output modalities of ``plan``, with unfitted encoders."""
+        outputs = []
+        for name, kind in plan.kinds.items():
+            if kind == "tabular":
+                transformer = self.tabular_transformer
+                encoder = default_tabular_transformer() if transformer is None else clone(transformer)
+                outputs.append(_Output(name, name, kind, "tabular", encoder))
+            elif kind == "embedding":
+                encoder = SimpleImputer(keep_empty_features=True)
+                outputs.append(_Output(name, name, kind, "impute", encoder))
+            else:
+                both = self.text_representation == "both"
+                if self.text_representation in ("tfidf", "both"):
+                    vectorizer = self.text_vectorizer
+                    encoder = default_text_vectorizer() if vectorizer is None else clone(vectorizer)
+                    outputs.append(
+                        _Output(f"{name}_tfidf" if both else name, name, kind, "tfidf", encoder)
+                    )
+                if self.text_representation in ("embedding", "both"):
+                    encoder = TextEmbedding(
+                        self.embedding_model, device=self.device, memory=self.memory
+                    )
+                    outputs.append(
+                        _Output(f"{name}_embedding" if both else name, name, kind, "embedding", encoder)
+                    )
+        names = [output.name for output in outputs]
+        clash = {n for n in names if names.count(n) > 1}
+        if clash:
+            raise ValueError(
+                f"Output modality {sorted(clash)[0]!r} appears twice (text_representation='both' "
+                "names a text modality's blocks <name>_tfidf and <name>_embedding); rename "
+                "a modality."
+            )
+        return outputs
+
+    def _presence(self, frame, plan):
+        """Per modality of the plan, the rows where it is present (some cell not empty)."""
+        presence = {}
+        for name, columns in plan.modalities.items():
+            empty = np.column_stack([empty_cells(frame[column]) for column in columns])
+            presence[name] = ~empty.all(axis=1)
+        return presence
+
+    def _input_of(self, output, frame, rows):
+        columns = self.plan_.modalities[output.source]
+        if output.kind == "text":
+            texts = frame[columns[0]].iloc[rows]
+            return texts.astype(str).to_numpy(dtype=object)
+        if output.kind == "embedding":
+            block = frame[columns].iloc[rows]
+            return block.to_numpy(dtype=np.float64, na_value=np.nan)
+        return frame[columns].iloc[rows]
+
+    # ------------------------------------------------------------ fit
+
+    def _fit(self, X, y):
+        frame, from_array = self._table(X, reset=True)
+        self.plan_ = self._plan(frame, from_array)
+        outputs = self._outputs(self.plan_)
+        presence = self._presence(frame, self.plan_)
+        if y is not None and not hasattr(y, "iloc"):
+            y = np.asarray(y)
+        blocks = {}
+        for output in outputs:
+            rows = np.flatnonzero(presence[output.source])
+            if rows.size == 0:
+                raise ValueError(
+                    f"Modality {output.source!r} is empty in every training row (its columns "
+                    f"{self.plan_.modalities[output.source][:5]} hold only missing values, "
+                    "empty or whitespace strings)."
+                )
+            data = self._input_of(output, frame, rows)
+            y_rows = None if y is None else _safe_indexing(y, rows)
+            with fitting(output.describe()):
+                block = output.encoder.fit_transform(data, y_rows)
+            block = block if sp.issparse(block) else _dense(block)
+            output.width = block.shape[1]
+            blocks[output.name] = (rows, block)
+        self._outputs_ = outputs
+        # the output type is fixed at fit, whatever rows transform gets
+        self._sparse_output = any(sp.issparse(block) for _, block in blocks.values())
+        self.encoders_ = {output.name: output.encoder for output in outputs}
+        self.modalities_out_, start = {}, 0
+        for output in outputs:
+            self.modalities_out_[output.name] = list(range(start, start + output.width))
+            start += output.width
+        return frame.shape[0], blocks
+
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Find the modalities (``modalities="auto"``) and fit each one's encoder on its rows.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The raw table.
+        y : array-like of shape (n_samples,), default=None
+            Passed to the encoders (on their rows); most ignore it.
+
+        Returns
+        -------
+        self : TableEncoder
+            The fitted encoder.
+        """
+        self._fit(X, y)
+        return self
+
+    @fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(self, X, y=None):
+        """Fit, then encode ``X`` (each encoder runs once on the training rows).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            The raw table.
+        y : array-like of shape (n_samples,), default=None
+            Passed to the encoders.
+
+        Returns
+        -------
+        X_encoded : {ndarray, sparse matrix} of shape (n_samples, n_features_out)
+            The encoded table (CSR when a TF-IDF block is present).
+        """
+        n_samples, blocks = self._fit(X, y)
+        return self._assemble(n_samples, blocks)
+
+    # ------------------------------------------------------------ transform
+
+    def transform(self, X):
+        """Encode ``X``: each modality's block on its present rows, NaN on the others.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            A table with the columns seen in ``fit``.
+
+        Returns
+        -------
+        X_encoded : {ndarray, sparse matrix} of shape (n_samples, n_features_out)
+            The encoded table (CSR when a TF-IDF block is present).
+        """
+        check_is_fitted(self)
+        frame, _ = self._table(X, reset=False)
+        presence = self._presence(frame, self.plan_)
+        blocks = {}
+        for output in self._outputs_:
+            rows = np.flatnonzero(presence[output.source])
+            if rows.size == 0:
+                blocks[output.name] = (rows, None)
+                continue
+            block = output.encoder.transform(self._input_of(output, frame, rows))
+            blocks[output.name] = (rows, block if sp.issparse(block) else _dense(block))
+        return self._assemble(frame.shape[0], blocks)
+
+    def _assemble(self, n_samples, blocks):
+        """The output: each block written on its rows, NaN rows where its modality is missing."""
+        if self._sparse_output:
+            return sp.hstack(
+                [self._sparse_block(n_samples, *blocks[o.name], o.width) for o in self._outputs_],
+                format="csr",
+                dtype=np.float64,
+            )
+        out = np.full((n_samples, sum(o.width for o in self._outputs_)), np.nan)
+        for output in self._outputs_:
+            rows, block = blocks[output.name]
+            if block is not None:
+                positions = self.modalities_out_[output.name]
+                out[rows, positions[0] : positions[-1] + 1] = block
+        return out
+
+    @staticmethod
+    def _sparse_block(n_samples, rows, block, width):
+        """CSR rows of ``block`` at ``rows``; other rows hold NaN in every column."""
+        nan_row = sp.csr_matrix(np.full((1, width), np.nan))
+        if block is None:
+            return nan_row[np.zeros(n_samples, dtype=np.intp)]
+        stacked = sp.vstack([sp.csr_matrix(block, dtype=np.float64), nan_row], format="csr")
+        source = np.full(n_samples, rows.size)  # the NaN row
+        source[rows] = np.arange(rows.size)
+        return stacked[source]
+
+    # ------------------------------------------------------------ names and tags
+
+    def get_feature_names_out(self, input_features=None):
+        """Output feature names: ``"<modality>__<feature>"``.
+
+        Tabular features are named by their encoder (``price``,
+        ``shop_a``, ``missingindicator_price``), TF-IDF features by their
+        term, embedding dimensions ``embedding<i>``, and an embedding
+        modality's columns keep their names.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored (the names come from the table seen in ``fit``).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        names = []
+        for output in self._outputs_:
+            if output.representation == "embedding":
+                inner = [f"embedding{i}" for i in range(output.width)]
+            elif output.representation == "impute":
+                inner = self.plan_.modalities[output.source]
+            else:
+                inner = output.encoder.get_feature_names_out()
+            names.extend(f"{output.name}__{feature}" for feature in inner)
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        # An empty cell is imputed, an empty modality is NaN in the output.
+        tags.input_tags.allow_nan = True
+        return tags

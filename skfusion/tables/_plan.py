@@ -1,0 +1,183 @@
+"""ModalityPlan: which columns of a table form which modality, and which are left out."""
+
+from dataclasses import dataclass
+
+from .._modalities import check_modality_names
+from .._utils.text_table import format_table
+
+__all__ = ["ModalityPlan", "MODALITY_KINDS"]
+
+#: The kinds of modality, and how :class:`~skfusion.tables.TableEncoder` encodes each.
+MODALITY_KINDS = {
+    "tabular": "skrub TableVectorizer, empty cells imputed, scaled",
+    "text": "TF-IDF word n-grams and/or sentence embedding",
+    "embedding": "passed through, empty cells imputed",
+}
+
+_SHOWN_COLUMNS = 3  # columns listed by name in a report cell before "... (n columns)"
+
+
+def _as_pairs(mapping, what):
+    if isinstance(mapping, dict):
+        return tuple(mapping.items())
+    raise TypeError(f"`{what}` must be a dict; got {type(mapping).__name__}.")
+
+
+@dataclass(frozen=True, init=False)
+class ModalityPlan:
+    """Which columns of a table form which modality, what kind each is, and what is left out.
+
+    What :func:`infer_modalities` proposes, and what
+    :class:`TableEncoder` and :class:`TableFusion` follow. A plan is
+    immutable and compares equal to a plan with the same content;
+    ``str(plan)`` is a readable table, :attr:`modalities` the plain
+    ``{name: [columns]}`` specification every skfusion estimator takes.
+
+    Parameters
+    ----------
+    modalities : dict of str to list of str
+        Column names of each modality, in order.
+    kinds : dict of str to str
+        Kind of each modality: ``"tabular"`` (numbers, booleans, categories,
+        short strings, datetimes), ``"text"`` (one free-text column) or
+        ``"embedding"`` (numeric columns of one vector).
+    excluded : dict of str to str, default=None
+        Columns in no modality, and why (e.g. ``"identifier"``); they are never read.
+
+    Attributes
+    ----------
+    modalities : dict of str to list of str
+        A new ``{name: [column names]}`` dict at each access.
+    kinds : dict of str to str
+        Kind of each modality.
+    excluded : dict of str to str
+        Columns left out, with the reason.
+    columns : list of str
+        Every column some modality reads, modality by modality.
+
+    See Also
+    --------
+    infer_modalities : Propose a plan from a DataFrame.
+    TableEncoder : Encode a table following a plan.
+
+    Examples
+    --------
+    >>> from skfusion.tables import ModalityPlan
+    >>> plan = ModalityPlan(
+    ...     modalities={"review": ["review"], "tabular": ["price", "stars"]},
+    ...     kinds={"review": "text", "tabular": "tabular"},
+    ...     excluded={"id": "identifier"},
+    ... )
+    >>> plan.modalities
+    {'review': ['review'], 'tabular': ['price', 'stars']}
+    >>> print(plan)
+    modality  kind     columns       encoding
+    --------  -------  ------------  --------------------------------------------------
+    review    text     review        TF-IDF word n-grams and/or sentence embedding
+    tabular   tabular  price, stars  skrub TableVectorizer, empty cells imputed, scaled
+    excluded: id (identifier)
+    >>> ModalityPlan(**plan.to_dict()) == plan
+    True
+    """
+
+    _modalities: tuple
+    _kinds: tuple
+    _excluded: tuple
+
+    def __init__(self, modalities, kinds, excluded=None):
+        modalities = check_modality_names(modalities, param="modalities") if modalities is not None else None
+        if modalities is None:
+            raise TypeError("`modalities` must be a dict {name: [columns]}; got None.")
+        entries = []
+        for name, columns in _as_pairs(modalities, "modalities"):
+            columns = [columns] if isinstance(columns, str) else list(columns)
+            if not columns:
+                raise ValueError(f"Modality {name!r} has no column.")
+            for column in columns:
+                if not isinstance(column, str):
+                    raise TypeError(
+                        f"Modality {name!r}: columns are named by strings; got {column!r}."
+                    )
+            entries.append((name, tuple(columns)))
+        seen = {}
+        for name, columns in entries:
+            for column in columns:
+                if column in seen:
+                    raise ValueError(
+                        f"Column {column!r} is in modalities {seen[column]!r} and {name!r}; "
+                        "a column belongs to one modality."
+                    )
+                seen[column] = name
+        kinds = dict(_as_pairs(kinds, "kinds"))
+        if set(kinds) != {name for name, _ in entries}:
+            raise ValueError(
+                f"`kinds` must give the kind of each modality {[n for n, _ in entries]}; "
+                f"got {list(kinds)}."
+            )
+        for name, kind in kinds.items():
+            if kind not in MODALITY_KINDS:
+                raise ValueError(
+                    f"Modality {name!r} has kind {kind!r}; kinds are {list(MODALITY_KINDS)}."
+                )
+            if kind == "text" and len(dict(entries)[name]) != 1:
+                raise ValueError(
+                    f"Text modality {name!r} has {len(dict(entries)[name])} columns; a text "
+                    "modality is one column (give each text column its own modality)."
+                )
+        excluded = _as_pairs(excluded if excluded is not None else {}, "excluded")
+        overlap = [column for column, _ in excluded if column in seen]
+        if overlap:
+            raise ValueError(f"Column {overlap[0]!r} is both in a modality and excluded.")
+        object.__setattr__(self, "_modalities", tuple(entries))
+        object.__setattr__(self, "_kinds", tuple((name, kinds[name]) for name, _ in entries))
+        object.__setattr__(self, "_excluded", tuple((str(c), str(r)) for c, r in excluded))
+
+    @property
+    def modalities(self):
+        return {name: list(columns) for name, columns in self._modalities}
+
+    @property
+    def kinds(self):
+        return dict(self._kinds)
+
+    @property
+    def excluded(self):
+        return dict(self._excluded)
+
+    @property
+    def columns(self):
+        return [column for _, columns in self._modalities for column in columns]
+
+    def to_dict(self):
+        """The plan as plain dicts: ``ModalityPlan(**plan.to_dict()) == plan``.
+
+        Returns
+        -------
+        dict
+            ``{"modalities": ..., "kinds": ..., "excluded": ...}``.
+        """
+        return {"modalities": self.modalities, "kinds": self.kinds, "excluded": self.excluded}
+
+    def __str__(self):
+        rows = [
+            [name, kind, _abbreviate(columns), MODALITY_KINDS[kind]]
+            for (name, columns), (_, kind) in zip(self._modalities, self._kinds)
+        ]
+        table = format_table(["modality", "kind", "columns", "encoding"], rows, left=4)
+        if self._excluded:
+            reasons = ", ".join(f"{column} ({reason})" for column, reason in self._excluded)
+            table += f"\nexcluded: {reasons}"
+        return table
+
+    def __repr__(self):
+        parts = ", ".join(
+            f"{name}: {kind}, {len(columns)} column{'s' if len(columns) > 1 else ''}"
+            for (name, columns), (_, kind) in zip(self._modalities, self._kinds)
+        )
+        return f"ModalityPlan({parts}; {len(self._excluded)} excluded)"
+
+
+def _abbreviate(columns):
+    if len(columns) <= _SHOWN_COLUMNS:
+        return ", ".join(columns)
+    return f"{', '.join(columns[:2])}, ... ({len(columns)} columns)"

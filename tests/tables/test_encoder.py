@@ -1,0 +1,245 @@
+"""TableEncoder: each block against scikit-learn's and skrub's own encoders, missing rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from _tables import every_kind_table, reviews
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skfusion._modalities import presence_mask
+from skfusion.tables import ModalityPlan, TableEncoder, infer_modalities
+
+skrub = pytest.importorskip("skrub")
+
+
+def _presence(Xt, encoder):
+    spec = {name: np.asarray(columns) for name, columns in encoder.modalities_out_.items()}
+    return dict(zip(spec, presence_mask(Xt, spec).T))
+
+
+def _block(Xt, encoder, name):
+    block = Xt[:, encoder.modalities_out_[name]]
+    return block.toarray() if sp.issparse(block) else block
+
+
+@pytest.fixture(scope="module")
+def table():
+    table = every_kind_table(n_rows=60)
+    # a row where every tabular cell is empty: the tabular modality is missing there
+    tabular = infer_modalities(table).modalities["tabular"]
+    table = table.astype({"in_stock": "boolean", "stars": "Int64"})
+    for column in tabular:
+        table.loc[9, column] = None
+    table.loc[9, "shop"] = "?"  # a null string counts as empty
+    # and a row without its embedding
+    table.loc[13, [f"emb_{i}" for i in range(10)]] = np.nan
+    return table
+
+
+def test_the_tfidf_block_is_tfidfvectorizer_on_the_present_texts(table):
+    encoder = TableEncoder()
+    Xt = encoder.fit_transform(table)
+    assert sp.issparse(Xt) and Xt.format == "csr"
+    present = table["review"].map(lambda t: isinstance(t, str) and bool(t.strip())).to_numpy()
+    expected = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2).fit_transform(
+        table["review"][present]
+    )
+    block = _block(Xt, encoder, "review")
+    assert_allclose(block[present], expected.toarray())
+    assert np.isnan(block[~present]).all()
+    assert_array_equal(_presence(Xt, encoder)["review"], present)
+    # transform gives what fit_transform gave
+    assert_allclose(encoder.transform(table).toarray(), Xt.toarray())
+
+
+def test_the_tabular_block_is_skrubs_vectorizer_imputed_and_scaled_on_the_present_rows(table):
+    encoder = TableEncoder().fit(table)
+    Xt = encoder.transform(table)
+    columns = encoder.plan_.modalities["tabular"]
+    present = np.ones(len(table), dtype=bool)
+    present[9] = False
+    expected = make_pipeline(
+        skrub.TableVectorizer(
+            high_cardinality=skrub.StringEncoder(random_state=0),
+            datetime=skrub.DatetimeEncoder(periodic_encoding="spline"),
+        ),
+        SimpleImputer(add_indicator=True, keep_empty_features=True),
+        skrub.SquashingScaler(max_absolute_value=5),
+    ).fit_transform(table.loc[present, columns])
+    block = _block(Xt, encoder, "tabular")
+    assert_allclose(block[present], expected, rtol=1e-6)
+    assert np.isnan(block[9]).all()
+    assert_array_equal(_presence(Xt, encoder)["tabular"], present)
+    # scattered empty cells of present rows are imputed, with an indicator
+    assert not np.isnan(block[present]).any()
+    names = encoder.get_feature_names_out()[encoder.modalities_out_["tabular"]]
+    assert "tabular__missingindicator_price" in names
+
+
+def test_the_embedding_block_is_mean_imputed_and_a_row_without_it_is_missing(table):
+    encoder = TableEncoder(text_representation="tfidf").fit(table)
+    Xt = encoder.transform(table)
+    columns = [f"emb_{i}" for i in range(10)]
+    present = np.ones(len(table), dtype=bool)
+    present[13] = False
+    expected = SimpleImputer().fit_transform(table.loc[present, columns])
+    block = _block(Xt, encoder, "emb")
+    assert_allclose(block[present], expected)
+    assert np.isnan(block[13]).all()
+    assert list(encoder.get_feature_names_out()[encoder.modalities_out_["emb"]]) == [
+        f"emb__emb_{i}" for i in range(10)
+    ]
+
+
+def test_feature_names_are_modality_then_feature_and_modalities_out_cover_the_output(table):
+    encoder = TableEncoder().fit(table)
+    names = encoder.get_feature_names_out()
+    positions = np.concatenate([np.asarray(c) for c in encoder.modalities_out_.values()])
+    assert_array_equal(positions, np.arange(names.size))
+    for modality, columns in encoder.modalities_out_.items():
+        assert all(name.startswith(f"{modality}__") for name in names[columns])
+    assert list(encoder.modalities_out_) == ["tabular", "review", "emb"]
+
+
+def test_dense_output_follows_set_output_pandas(table):
+    plan = ModalityPlan(
+        {"tabular": ["price", "shop", "sold_at"], "emb": [f"emb_{i}" for i in range(10)]},
+        {"tabular": "tabular", "emb": "embedding"},
+    )
+    encoder = TableEncoder(plan).set_output(transform="pandas")
+    frame = encoder.fit_transform(table)
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.columns) == list(encoder.get_feature_names_out())
+    assert frame.filter(like="emb__").iloc[13].isna().all()
+    dense = clone(encoder).set_output(transform="default").fit_transform(table)
+    assert isinstance(dense, np.ndarray)
+    assert_allclose(frame.to_numpy(), dense)
+
+
+def test_a_modality_of_one_column_works():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"price": rng.normal(size=20), "shop": rng.choice(["a", "b", "c"], 20)})
+    table.loc[3, "price"] = np.nan
+    encoder = TableEncoder({"price": ["price"], "shop": ["shop"]})
+    Xt = encoder.fit_transform(table)
+    assert encoder.modalities_out_ == {"price": [0], "shop": [1, 2, 3]}
+    assert np.isnan(Xt[3, 0]) and not np.isnan(Xt[3, 1:]).any()
+    expected = skrub.SquashingScaler(max_absolute_value=5).fit_transform(
+        table[["price"]].dropna().astype(np.float32)
+    )
+    assert_allclose(Xt[~np.isnan(Xt[:, 0]), 0], expected.ravel(), rtol=1e-6)
+
+
+def test_a_dict_of_modalities_reads_only_its_columns_and_finds_their_kinds(table):
+    encoder = TableEncoder({"words": "review", "money": ["price", "units"]})
+    unreadable = table.assign(tags=[["tea", "cake"]] * len(table))  # never read
+    encoder.fit(unreadable)
+    assert encoder.plan_.kinds == {"words": "text", "money": "tabular"}
+    assert encoder.transform(unreadable).shape[0] == len(table)
+    # positions work too
+    by_position = TableEncoder({"words": [3], "money": [2, 6]}).fit(table)
+    assert by_position.plan_ == encoder.plan_
+
+
+def test_custom_text_and_tabular_encoders_are_cloned_and_used(table):
+    counts = CountVectorizer(min_df=3)
+    scaler = make_pipeline(skrub.TableVectorizer(), SimpleImputer(), StandardScaler())
+    encoder = TableEncoder(text_vectorizer=counts, tabular_transformer=scaler).fit(table)
+    assert encoder.encoders_["review"] is not counts and not hasattr(counts, "vocabulary_")
+    present = table["review"].map(lambda t: isinstance(t, str) and bool(t.strip())).to_numpy()
+    expected = CountVectorizer(min_df=3).fit_transform(table["review"][present]).toarray()
+    assert_allclose(_block(encoder.transform(table), encoder, "review")[present], expected)
+
+
+def test_a_modality_missing_in_every_row_at_transform_time_is_all_nan(table):
+    encoder = TableEncoder().fit(table)
+    blank = table.assign(review="")
+    Xt = encoder.transform(blank)
+    assert sp.issparse(Xt)  # the output type does not depend on the rows
+    assert np.isnan(_block(Xt, encoder, "review")).all()
+
+
+def test_unseen_categories_at_transform_time_are_ignored(table):
+    encoder = TableEncoder().fit(table)
+    other = table.assign(category=pd.Categorical(["biscuits"] * len(table)))
+    with pytest.warns(UserWarning, match="unknown categories"):
+        Xt = encoder.transform(other)
+    names = encoder.get_feature_names_out()
+    one_hot = [i for i, name in enumerate(names) if name.startswith("tabular__category_")]
+    assert len(one_hot) == 3 and (Xt[:, one_hot].toarray() == 0).all()
+    assert _presence(Xt, encoder)["tabular"].all()  # row 9 now has a category
+
+
+def test_an_array_is_one_tabular_modality_of_columns_x0_x1():
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    encoder = TableEncoder().fit(X)
+    assert encoder.plan_.modalities == {"tabular": ["x0", "x1", "x2"]}
+    assert not hasattr(encoder, "feature_names_in_") and encoder.n_features_in_ == 3
+    assert encoder.transform(X).shape == (20, 3)
+
+
+def test_text_representation_both_gives_two_modalities(table, tiny_model, tmp_path):
+    from sentence_transformers import SentenceTransformer
+
+    encoder = TableEncoder(
+        text_representation="both", embedding_model=tiny_model, device="cpu", memory=tmp_path
+    ).fit(table)
+    Xt = encoder.transform(table)
+    assert list(encoder.modalities_out_) == ["tabular", "review_tfidf", "review_embedding", "emb"]
+    present = table["review"].map(lambda t: isinstance(t, str) and bool(t.strip())).to_numpy()
+    expected = SentenceTransformer(str(tiny_model), device="cpu").encode(
+        table["review"][present].tolist()
+    )
+    block = _block(Xt, encoder, "review_embedding")
+    assert_allclose(block[present], expected, rtol=1e-5, atol=1e-6)
+    assert np.isnan(block[~present]).all()
+    names = encoder.get_feature_names_out()[encoder.modalities_out_["review_embedding"]]
+    assert names[0] == "review_embedding__embedding0" and names.size == 16
+    only = TableEncoder(
+        text_representation="embedding", embedding_model=tiny_model, device="cpu", memory=tmp_path
+    ).fit(table)
+    assert list(only.modalities_out_) == ["tabular", "review", "emb"]
+    assert isinstance(only.transform(table), np.ndarray)
+
+
+@pytest.mark.parametrize(
+    "params, X_change, error, match",
+    [
+        (dict(text=["note"]), dict(note=""), ValueError, "Text column 'note' is empty in every row"),
+        (dict(modalities={"note": ["note"]}), dict(note=" "), ValueError, "Modality 'note' is empty in every row"),
+        (dict(modalities={"t": ["tags"]}), dict(tags=[["x"]]), TypeError, "Column 'tags' holds a value of type list"),
+        (dict(modalities={"t": ["missing"]}), {}, ValueError, r"unknown column name\(s\) \['missing'\]"),
+        (dict(modalities=ModalityPlan({"t": ["gone"]}, {"t": "tabular"})), {}, ValueError, "The plan reads column"),
+        (dict(modalities=ModalityPlan({"t": ["price"]}, {"t": "tabular"}), text=["review"]), {}, ValueError, "apply to modalities='auto'"),
+        (dict(modalities={"t": ["price"]}, groups={"g": ["shop"]}), {}, ValueError, "apply to modalities='auto'"),
+        (dict(text_representation="words"), {}, ValueError, "text_representation"),
+        (dict(modalities="guess"), {}, ValueError, "modalities"),
+        (dict(modalities={"rev": ["review"], "rev_tfidf": ["price"]}, text_representation="both"), {}, ValueError, "appears twice"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_refused_naming_the_column_or_parameter(table, params, X_change, error, match):
+    X = table.assign(**{k: [v] * len(table) for k, v in X_change.items()})
+    with pytest.raises(error, match=match):
+        TableEncoder(**params).fit(X)
+
+
+def test_a_text_vectorizer_that_fails_says_which_modality():
+    table = pd.DataFrame({"review": reviews(25, np.random.default_rng(0))})
+    encoder = TableEncoder(text_vectorizer=TfidfVectorizer(min_df=30))
+    with pytest.raises(ValueError, match="Fitting the tfidf encoder of modality 'review' failed"):
+        encoder.fit(table)
+
+
+def test_transform_checks_the_columns_against_fit(table):
+    encoder = TableEncoder().fit(table)
+    with pytest.raises(ValueError, match="feature names"):
+        encoder.transform(table.rename(columns={"price": "cost"}))
+    with pytest.warns(UserWarning, match="valid feature names"):
+        with pytest.raises(ValueError, match="features"):
+            encoder.transform(table.iloc[:, :-1].to_numpy())

@@ -1,0 +1,234 @@
+"""TableFusion: the encoder then the estimator, in Pipelines and grid searches;
+with_modalities, which hands the encoder's output spec to nested fusion estimators."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from _tables import reviews
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import LinearSVC
+from sklearn.utils import get_tags
+
+from skfusion import FeatureFusion, StackingLateFusion, WeightedVoteFusion
+from skfusion._utils.modality_protocol import with_modalities
+from skfusion.tables import TableEncoder, TableFusion
+from skfusion.tables import _text as text_module
+from skfusion.tables import TextEmbedding
+
+GOOD = "great fresh tasty good love sweet".split()
+BAD = "bad stale dry bitter hate broken".split()
+
+
+def _review_table(n_rows=120, seed=0):
+    """Reviews whose words and price both say the class; some reviews and prices empty."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n_rows)
+    neutral = reviews(n_rows, rng, min_words=5, max_words=8)
+    text = [
+        f"{t} {' '.join(rng.choice(GOOD if label else BAD, 3))}" for t, label in zip(neutral, y)
+    ]
+    price = rng.normal(10 + 2 * y, 2)
+    table = pd.DataFrame(
+        {
+            "review": text,
+            "price": price,
+            "shop": rng.choice(["north", "south"], n_rows),
+            "id": [f"r{i:04d}" for i in range(n_rows)],
+        }
+    )
+    table.loc[:11, "review"] = ""  # 12 rows without a review
+    table.loc[100:105, ["price", "shop"]] = [np.nan, None]  # 6 rows without tabular cells
+    return table, y
+
+
+@pytest.fixture(scope="module")
+def reviews_table():
+    return _review_table()
+
+
+def _stacking():
+    return StackingLateFusion(LogisticRegression(), cv=3)
+
+
+def test_table_fusion_is_the_encoder_then_the_estimator_on_its_output(reviews_table):
+    table, y = reviews_table
+    model = TableFusion(_stacking()).fit(table, y)
+    encoder = TableEncoder().fit(table, y)
+    Xt = encoder.transform(table)
+    by_hand = StackingLateFusion(LogisticRegression(), encoder.modalities_out_, cv=3).fit(Xt, y)
+    assert model.plan_ == encoder.plan_ and model.plan_.excluded == {"id": "identifier"}
+    assert model.estimator_.modalities == encoder.modalities_out_
+    assert_allclose(model.predict_proba(table), by_hand.predict_proba(Xt))
+    assert_array_equal(model.predict(table), by_hand.predict(Xt))
+    assert model.score(table, y) == by_hand.score(Xt, y)
+    assert_array_equal(model.classes_, [0, 1])
+    assert model.n_features_in_ == 4 and list(model.feature_names_in_) == list(table.columns)
+    assert model.estimator.modalities is None  # the user's estimator is not touched
+
+
+def test_the_estimator_type_and_methods_follow_the_estimator():
+    assert is_classifier(TableFusion(_stacking()))
+    assert is_regressor(TableFusion(StackingLateFusion(Ridge())))
+    assert hasattr(TableFusion(LogisticRegression()), "predict_proba")
+    assert not hasattr(TableFusion(LinearSVC()), "predict_proba")
+    assert hasattr(TableFusion(LinearSVC()), "decision_function")
+    assert not hasattr(TableFusion(Ridge()), "transform")
+    tags = get_tags(TableFusion(_stacking()))
+    assert tags.input_tags.string and tags.input_tags.allow_nan and not tags.input_tags.sparse
+
+
+def test_nested_fusion_estimators_get_the_output_modalities(reviews_table):
+    table, y = reviews_table
+    early = make_pipeline(FeatureFusion(missing="zero"), LogisticRegression())
+    model = TableFusion(early).fit(table, y)
+    assert model.estimator_[0].modalities == model.encoder_.modalities_out_
+    assert early[0].modalities is None
+    assert model.predict(table).shape == (len(table),)
+
+
+def test_an_estimator_without_missing_modalities_is_told_which_modality_is_missing(reviews_table):
+    table, y = reviews_table
+    with pytest.raises(ValueError, match="NaN.* of its 120 rows: 'review' in 12, 'tabular' in 6"):
+        TableFusion(LogisticRegression()).fit(table, y)
+    complete = table.iloc[12:100]
+    model = TableFusion(LogisticRegression()).fit(complete, y[12:100])
+    with pytest.raises(ValueError, match="NaN.* of its 20 rows: 'tabular' in 6. Use a fusion"):
+        model.predict(table.iloc[100:])
+
+
+def test_a_target_with_gaps_is_the_estimators_business(reviews_table):
+    table, y = reviews_table
+    y = y.astype(float)
+    y[3] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        TableFusion(_stacking()).fit(table, y)
+
+
+def test_table_fusion_as_a_pipeline_step_and_in_cross_validation(reviews_table):
+    table, y = reviews_table
+    drop_id = FunctionTransformer(lambda frame: frame.drop(columns="id"))
+    pipeline = make_pipeline(drop_id, TableFusion(WeightedVoteFusion(LogisticRegression(), cv=3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no unexpected warning
+        scores = cross_val_score(pipeline, table, y, cv=StratifiedKFold(3), scoring="roc_auc")
+    assert scores.mean() > 0.85
+
+
+def test_grid_search_chooses_the_fusion_and_the_text_settings(reviews_table):
+    table, y = reviews_table
+    grid = GridSearchCV(
+        TableFusion(_stacking()),
+        {
+            "estimator": [
+                _stacking(),
+                WeightedVoteFusion(LogisticRegression(), cv=3),
+                make_pipeline(FeatureFusion(missing="zero"), LogisticRegression()),
+            ],
+            "text_vectorizer": [TfidfVectorizer(min_df=2), TfidfVectorizer(ngram_range=(1, 2))],
+        },
+        cv=StratifiedKFold(3),
+        scoring="roc_auc",
+    ).fit(table, y)
+    assert len(grid.cv_results_["params"]) == 6
+    assert grid.best_score_ > 0.9
+    stacking = StackingLateFusion(LogisticRegression(), final_estimator=LogisticRegression(), cv=3)
+    nested = GridSearchCV(
+        TableFusion(stacking), {"estimator__final_estimator__C": [0.01, 1.0]}, cv=3
+    ).fit(table, y)
+    assert nested.best_estimator_.estimator_.final_estimator_.C in (0.01, 1.0)
+    assert len(nested.cv_results_["params"]) == 2
+
+
+def test_a_grid_search_with_memory_embeds_each_text_once(reviews_table, tiny_model, tmp_path, monkeypatch):
+    table, y = reviews_table
+    embedded = []
+    original = TextEmbedding._encode
+    monkeypatch.setattr(
+        TextEmbedding, "_encode", lambda self, texts: embedded.extend(texts) or original(self, texts)
+    )
+    grid = GridSearchCV(
+        TableFusion(
+            _stacking(), embedding_model=tiny_model, device="cpu", memory=tmp_path
+        ),
+        {
+            "text_representation": ["embedding", "both"],
+            "estimator": [_stacking(), WeightedVoteFusion(LogisticRegression(), cv=3)],
+        },
+        cv=StratifiedKFold(3),
+    ).fit(table, y)
+    distinct = set(table["review"]) - {""}
+    assert sorted(embedded) == sorted(distinct)  # 4 candidates x 3 folds + refit: once each
+    assert list(grid.best_estimator_.encoder_.modalities_out_)[0] in ("review", "review_tfidf")
+
+
+def test_an_encoder_setting_reaches_the_encoder(reviews_table):
+    table, y = reviews_table
+    model = TableFusion(_stacking(), modalities={"words": ["review"], "money": ["price"]})
+    model.fit(table, y)
+    assert list(model.encoder_.modalities_out_) == ["words", "money"]
+    assert model.encoder_.get_params()["modalities"] == model.modalities
+
+
+# ---------------------------------------------------------------- with_modalities
+
+
+SPEC = {"a": [0, 1], "b": [2, 3, 4]}
+
+
+def test_with_modalities_sets_the_spec_of_the_estimator_and_of_those_nested_in_it():
+    stack = StackingLateFusion(LogisticRegression())
+    assert with_modalities(stack, SPEC).modalities == SPEC
+    assert stack.modalities is None
+    pipeline = Pipeline([("fusion", FeatureFusion()), ("model", LogisticRegression())])
+    configured = with_modalities(pipeline, SPEC)
+    assert configured["fusion"].modalities == SPEC and pipeline["fusion"].modalities is None
+    search = GridSearchCV(make_pipeline(FeatureFusion(), LogisticRegression()), {"logisticregression__C": [1]})
+    assert with_modalities(search, SPEC).estimator[0].modalities == SPEC
+    # every estimator gets its own copy of the spec
+    assert configured["fusion"].modalities is not SPEC
+    assert configured["fusion"].modalities["a"] is not SPEC["a"]
+
+
+def test_with_modalities_stops_at_a_fusion_estimator_and_leaves_others_alone():
+    branch = make_pipeline(FeatureFusion({"a": [0, 1]}), LogisticRegression())
+    hybrid = StackingLateFusion([("ab", branch, ["a", "b"])])
+    configured = with_modalities(hybrid, SPEC)
+    assert configured.modalities == SPEC
+    assert configured.estimators[0][1][0].modalities == {"a": [0, 1]}  # the branch's own
+    plain = make_pipeline(ColumnTransformer([("keep", "passthrough", [0])]), Ridge())
+    result = with_modalities(plain, SPEC)
+    assert result is not plain and result.get_params(deep=False).keys() == plain.get_params(deep=False).keys()
+
+
+def test_with_modalities_reaches_another_librarys_estimator_with_a_modalities_parameter():
+    from sklearn.base import BaseEstimator
+
+    class Foreign(BaseEstimator):
+        def __init__(self, modalities=None, alpha=1.0):
+            self.modalities = modalities
+            self.alpha = alpha
+
+        def fit(self, X, y=None):
+            return self
+
+    assert with_modalities(make_pipeline(Foreign(alpha=2.0)), SPEC)[0].get_params() == {
+        "modalities": SPEC,
+        "alpha": 2.0,
+    }
+
+
+def test_a_clone_of_a_fitted_table_fusion_is_unfitted(reviews_table):
+    table, y = reviews_table
+    model = TableFusion(_stacking()).fit(table, y)
+    copy = clone(model)
+    assert not hasattr(copy, "encoder_") and copy.get_params()["text"] is None
+    assert text_module.DEFAULT_MODEL == copy.embedding_model
