@@ -83,7 +83,7 @@ else:
         TableEncoder(),
         TableFusion(LogisticRegression()),
         TableFusion(Ridge()),
-        TableFusion(StackingLateFusion(LogisticRegression(), cv=3)),
+        TableFusion(StackingLateFusion(LogisticRegression(), cv=2)),
         TableFusion(make_pipeline(FeatureFusion(missing="zero"), Ridge())),
     ]
 

@@ -13,7 +13,6 @@ slice (or one gather through a random permutation) of those tensors
 
 import contextlib
 import math
-import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -22,6 +21,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.utils import TeeGenerator, to_device
 
+from .._utils.devices import resolve_device
 from ._losses import info_nce_loss, mmd_loss
 
 _BATCH_EVENTS = ("on_batch_begin", "on_batch_end", "on_grad_computed")
@@ -36,7 +36,6 @@ INFERENCE_CHUNK_ROWS = {"cpu": 256, "cuda": 8192}
 # CLIP clamps its learnable logit scale (1 / temperature) at 100 to keep training stable.
 MAX_LOGIT_SCALE = math.log(100.0)
 
-_DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d+)?")
 
 __all__ = [
     "INFERENCE_CHUNK_ROWS",
@@ -52,44 +51,6 @@ __all__ = [
     "FusionNet",
     "alignment_loss",
 ]
-
-
-def resolve_device(device):
-    """The torch device string of a ``device`` parameter, or a ValueError naming it.
-
-    ``"auto"`` is CUDA when torch sees it, else the CPU; ``"cpu"``, ``"cuda"``
-    and ``"cuda:<index>"`` are taken as they are, provided torch has that device.
-
-    Examples
-    --------
-    >>> from skfusion.nn._training import resolve_device
-    >>> resolve_device("cpu")
-    'cpu'
-    >>> resolve_device("tpu")
-    Traceback (most recent call last):
-    ...
-    ValueError: `device` must be 'auto', 'cpu', 'cuda' or 'cuda:<index>'; got 'tpu'.
-    """
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if not isinstance(device, str) or not _DEVICE_PATTERN.fullmatch(device):
-        raise ValueError(
-            f"`device` must be 'auto', 'cpu', 'cuda' or 'cuda:<index>'; got {device!r}."
-        )
-    if device == "cpu":
-        return device
-    if not torch.cuda.is_available():
-        raise ValueError(
-            f"`device={device!r}` but torch sees no CUDA device; use device='auto' "
-            "(CUDA when available, else CPU) or device='cpu'."
-        )
-    index = torch.device(device).index
-    if index is not None and index >= torch.cuda.device_count():
-        raise ValueError(
-            f"`device={device!r}` but torch sees {torch.cuda.device_count()} CUDA "
-            f"device(s), numbered from 0."
-        )
-    return device
 
 
 class TensorData(torch.utils.data.Dataset):

@@ -88,7 +88,8 @@ class EmbeddingStore:
     def _read_part(self, name):
         path = self.folder / name
         try:
-            with np.load(path, allow_pickle=False) as part:
+            # our own handle: np.load leaves its file open when the archive is broken
+            with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as part:
                 keys, vectors = part["keys"], part["vectors"]
             if (
                 keys.ndim != 2
