@@ -32,9 +32,11 @@ class Entry:
     random_state_param: str = None  # name of its seed parameter, if any
     max_classes: int = None  # e.g. 2 for a binomial model
     slow: bool = False  # a float32 torch network: looser numerical tolerances
-    # Whether whole missing modalities are accepted; None: the allow_nan tag says.
-    # (FeatureFusion(missing="error") allows NaN cells but refuses missing modalities.)
-    missing_modalities: bool = None
+    # NaN cells take their column's training mean, but the input standardisation's
+    # spread comes from the observed cells (skfusion/nn/_base.py fits its scaler
+    # before the cells are set): a fit with NaN cells is not the fit on mean-imputed
+    # data, only close to it. Prediction-time NaN cells still equal mean-filled ones.
+    scale_from_observed_cells: bool = False
 
     def build(self, modalities, **params):
         estimator = self.make(modalities)
@@ -46,9 +48,7 @@ class Entry:
 
     @property
     def allows_missing(self):
-        """Whether whole missing modalities (all-NaN blocks) are accepted."""
-        if self.missing_modalities is not None:
-            return self.missing_modalities
+        """Whether whole missing modalities (all-NaN blocks), and NaN cells, are accepted."""
         return get_tags(self.make(dict(_POSITIONS))).input_tags.allow_nan
 
     @property
@@ -80,8 +80,8 @@ def _nn():
 # ---------------------------------------------------------------- early fusion
 if _have("FeatureFusion"):
     ENTRIES += [
-        Entry("FeatureFusion", lambda m: skfusion.FeatureFusion(m), "transform",
-              missing_modalities=False),
+        # missing="error" refuses NaN: missing modalities and NaN cells (allow_nan False)
+        Entry("FeatureFusion", lambda m: skfusion.FeatureFusion(m), "transform"),
         Entry(
             "FeatureFusion-missing-zero",
             lambda m: skfusion.FeatureFusion(m, missing="zero", add_indicator=True),
@@ -97,19 +97,25 @@ if _have("FeatureFusion"):
                 missing="zero",
             ),
             "transform",
-            # the scalers never see a missing modality's rows
-            missing_modalities=True,
         ),
     ]
 if _have("InteractionFusion"):
-    ENTRIES.append(
+    ENTRIES += [
         Entry(
             "InteractionFusion",
             lambda m: skfusion.InteractionFusion(m, n_components=2, random_state=0),
             "transform",
             "random_state",
-        )
-    )
+        ),
+        Entry(
+            "InteractionFusion-missing-zero",
+            lambda m: skfusion.InteractionFusion(
+                m, method="product", n_components=2, missing="zero", random_state=0
+            ),
+            "transform",
+            "random_state",
+        ),
+    ]
 
 # ---------------------------------------------------------------- late fusion
 if _have("StackingLateFusion"):
@@ -196,6 +202,7 @@ else:
                 "classification",
                 "random_state",
                 slow=True,
+                scale_from_observed_cells=True,
             )
         )
     if _have("IntermediateFusionRegressor", _nn_module):
@@ -206,6 +213,7 @@ else:
                 "regression",
                 "random_state",
                 slow=True,
+                scale_from_observed_cells=True,
             )
         )
     if _have("ContrastiveAlignment", _nn_module):
