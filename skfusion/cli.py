@@ -134,6 +134,19 @@ def build_parser():
         metavar="SEED",
         help="seed for fold shuffling and networks (default: 0)",
     )
+    compare.add_argument(
+        "--save-best",
+        metavar="OUT",
+        help=(
+            "refit the best strategy on every row and save it to OUT (.skops, read back with "
+            "skfusion.persistence.load; .joblib or .pkl for a pickle)"
+        ),
+    )
+    compare.add_argument(
+        "--code",
+        action="store_true",
+        help="print the Python code that rebuilds and fits the best strategy",
+    )
     compare.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
     compare.add_argument(
         "--plot", metavar="OUT.png", help="also plot score against fit time to OUT.png"
@@ -307,6 +320,8 @@ def _used_columns(modalities):
 
 
 def _load_file(args):
+    """The table's features (a numeric matrix, or the raw DataFrame when some modality
+    needs encoding), the target, the modalities and the columns left out."""
     if args.target is None:
         raise UsageError("--data needs --target COLUMN, the column to predict")
     frame = _read_table(args.data)
@@ -318,26 +333,46 @@ def _load_file(args):
     features = [column for column in columns if column != args.target]
     if not features:
         raise UsageError(f"--data: {args.data} has no column besides the target {args.target!r}")
-    if args.modality:
-        modalities = _parse_modalities(args.modality, features + [args.target])
-        for name, selected in modalities.items():
-            if args.target in selected:
-                raise UsageError(
-                    f"--modality {name}: it selects the target column {args.target!r}; leave it out"
-                )
-    else:
-        modalities = {_modality_name(column, features): [column] for column in features}
-    used, spec = _used_columns(modalities)
-    X = _feature_matrix(frame, used)
-    _check_missing(X, spec, used)
     target = frame[args.target]
     if target.isna().any():
         raise UsageError(
-            f"--target {args.target!r} has {int(target.isna().sum())} missing values; drop those rows first"
+            f"--target {args.target!r} has {int(target.isna().sum())} missing values; "
+            "drop those rows first"
         )
-    used_set = set(used)
-    unused = [column for column in features if column not in used_set]
-    return X, target.to_numpy(), spec, unused
+    plan = _plan(frame[features], args)
+    used = [column for selected in plan.modalities.values() for column in selected]
+    if all(frame[column].dtype.kind in "biuf" for column in used):
+        # numbers only: the numeric path, which needs no encoder library
+        used, spec = _used_columns(plan.modalities)
+        X = _feature_matrix(frame, used)
+        _check_missing(X, spec, used)
+        return X, target.to_numpy(), spec, plan
+    return frame[features], target.to_numpy(), plan, plan
+
+
+def _plan(features, args):
+    """The modalities: inferred from the table, or the --modality groups (nothing else)."""
+    from .tables import infer_modalities
+
+    groups = None
+    if args.modality:
+        groups = _parse_modalities(args.modality, [*features.columns, args.target])
+        for name, selected in groups.items():
+            if args.target in selected:
+                raise UsageError(
+                    f"--modality {name}: it selects the target column {args.target!r}; "
+                    "leave it out"
+                )
+    named = {column for selected in (groups or {}).values() for column in selected}
+    exclude = [column for column in features.columns if column not in named] if groups else None
+    plan = infer_modalities(features, groups=groups, exclude=exclude)
+    if not plan.modalities:
+        raise UsageError(
+            f"--data: no column of {args.data} can be used ("
+            + "; ".join(f"{column}: {why}" for column, why in list(plan.excluded.items())[:3])
+            + "); give the modalities with --modality"
+        )
+    return plan
 
 
 def _load_bundled(args):
@@ -350,12 +385,17 @@ def _load_bundled(args):
     X = np.asarray(bunch.data, dtype=float)
     if not args.modality:
         spec = {name: [int(c) for c in positions] for name, positions in bunch.modalities.items()}
-        return X, np.asarray(bunch.target), spec, []
+        return X, np.asarray(bunch.target), spec, None
     used, spec = _used_columns(_parse_modalities(args.modality, columns))
     position = {column: i for i, column in enumerate(columns)}
-    used_set = set(used)
-    unused = [column for column in columns if column not in used_set]
-    return X[:, [position[column] for column in used]], np.asarray(bunch.target), spec, unused
+    unused = [column for column in columns if column not in set(used)]
+    if unused and not args.quiet:
+        print(
+            f"note: {len(unused)} column(s) are in no --modality and are not used: "
+            f"{_column_list(unused, 5)}",
+            file=sys.stderr,
+        )
+    return X[:, [position[column] for column in used]], np.asarray(bunch.target), spec, None
 
 
 # --------------------------------------------------------------------------- #
@@ -409,13 +449,19 @@ def _parse_scoring(text):
     return names[0] if len(names) == 1 else names
 
 
+def _print_task(y, task, given):
+    detail = f"{np.unique(y).size} classes" if task == "classification" else "a quantity"
+    origin = "--task" if given != "auto" else "read from the target; change it with --task"
+    print(f"task: {task} ({detail}; {origin})", file=sys.stderr)
+
+
 def _check_target(y, task, cv):
     from .model_selection._compare import _infer_task
 
     try:
         task = _infer_task(y, task)
     except ValueError as exc:
-        raise UsageError(f"--target: {_one_line(exc)}") from None
+        raise UsageError(f"--target: {_one_line(exc)}; choose one with --task") from None
     if task == "classification":
         classes, counts = np.unique(y, return_counts=True)
         if classes.size > len(y) / 2:
@@ -431,7 +477,10 @@ def _check_target(y, task, cv):
                 if counts.min() >= 2
                 else "drop that class (cross-validation needs two rows of each)"
             )
-            raise UsageError(f"--cv {cv}: class {smallest!r} has only {counts.min()} rows; {fix}")
+            raise UsageError(
+                f"--cv {cv}: class {smallest!r} has only {counts.min()} rows; {fix} "
+                "(or, if the target is a quantity, --task regression)"
+            )
     elif len(y) < cv:
         raise UsageError(f"--cv {cv}: only {len(y)} rows; lower --cv")
     return task
@@ -505,19 +554,20 @@ def _compare(args):
     from .model_selection import compare_fusion
 
     _check_outputs(args)
-    X, y, spec, unused = _load_file(args) if args.data is not None else _load_bundled(args)
-    strategies = _parse_strategies(args.strategies, spec)
+    X, y, modalities, plan = _load_file(args) if args.data is not None else _load_bundled(args)
+    names = list(plan.modalities if plan is not None else modalities)
+    strategies = _parse_strategies(args.strategies, names)
     scoring = _parse_scoring(args.scoring)
     task = _check_target(y, args.task, args.cv)
-    if unused and not args.quiet:
-        print(
-            f"note: {len(unused)} column(s) are in no --modality and are not used: {_column_list(unused, 5)}",
-            file=sys.stderr,
-        )
+    if not args.quiet:  # what was decided, now that the command line is known to be right
+        if plan is not None:
+            how = "given with --modality" if args.modality else "inferred from the table"
+            print(f"modalities ({how}):\n{plan}\n", file=sys.stderr)
+        _print_task(y, task, args.task)
     result = compare_fusion(
         X,
         y,
-        spec,
+        modalities,
         strategies,
         cv=args.cv,
         scoring=scoring,
@@ -530,13 +580,80 @@ def _compare(args):
     if args.json is not None:
         payload = result.to_dict()
         payload["data"] = args.data if args.data is not None else "bundled:mfeat"
-        payload["modalities"] = {name: len(columns) for name, columns in spec.items()}
+        payload["modalities"] = {name: len(columns) for name, columns in _spec(modalities).items()}
         with open(args.json, "w", encoding="utf-8") as stream:
             json.dump(payload, stream, indent=2)
     if args.plot is not None:
         display = result.plot()
         display.figure_.savefig(args.plot, dpi=120, bbox_inches="tight")
+    if args.save_best is not None:
+        _save_best(result, X, y, args.save_best, quiet=args.quiet)
+    if args.code:
+        print("\n" + _best_code(result, args, X, plan))
     return 0
+
+
+def _spec(modalities):
+    """``{name: columns}`` of a specification or a ModalityPlan."""
+    return getattr(modalities, "modalities", modalities)
+
+
+def _save_best(result, X, y, path, *, quiet):
+    """Refit the best strategy on every row and save it (skops, or a pickle by suffix)."""
+    from sklearn.base import clone
+
+    model = clone(result.estimators_[result.best_]).fit(X, y)
+    if os.path.splitext(path)[1].lower() in (".joblib", ".pkl", ".pickle"):
+        import joblib
+
+        joblib.dump(model, path)
+        how = "a pickle: load it only if you trust the file (joblib.load)"
+    else:
+        from . import persistence
+
+        try:
+            persistence.dump(model, path)
+        except (TypeError, ValueError, ImportError) as exc:
+            raise UsageError(
+                f"--save-best: cannot save {result.best_!r} with skops ({_one_line(exc)}); "
+                "use a .joblib path for a pickle"
+            ) from None
+        untrusted = persistence.untrusted_types(path)
+        how = "load it with skfusion.persistence.load(path" + (
+            f", trusted=...) once you have reviewed the {len(untrusted)} types that "
+            "skfusion.persistence.untrusted_types(path) lists"
+            if untrusted
+            else ")"
+        )
+    if not quiet:
+        print(
+            f"saved {result.best_!r}, refitted on all {len(y)} rows, to {path}; {how}",
+            file=sys.stderr,
+        )
+
+
+def _best_code(result, args, X, plan):
+    """Python that loads the data and rebuilds and fits the best strategy."""
+    from ._utils.code import estimator_code
+
+    if args.data is None:
+        load = "from skfusion.datasets import load_mfeat\n\nX, y = load_mfeat(return_X_y=True)"
+    else:
+        read = "read_csv" if args.data.lower().endswith(".csv") else "read_parquet"
+        if hasattr(X, "columns"):  # the raw table, encoded by the model
+            select = f"X = frame.drop(columns=[{args.target!r}])"
+        else:  # the numeric columns of the modalities, in the order the model reads them
+            used, _ = _used_columns(plan.modalities)
+            select = f"X = frame[{used!r}].to_numpy(dtype=float)"
+        load = (
+            f"import pandas as pd\n\nframe = pd.{read}({args.data!r})\n"
+            f"{select}\ny = frame[{args.target!r}]"
+        )
+    code = estimator_code(result.estimators_[result.best_])
+    return (
+        f"# the best strategy, {result.best_!r}, as compared (refit it on all rows):\n"
+        f"{load}\n\n{code}\nmodel.fit(X, y)"
+    )
 
 
 def main(argv=None):

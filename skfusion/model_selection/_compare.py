@@ -27,29 +27,43 @@ from .._utils.splits import make_splits
 from ._evaluation import evaluate_fold
 from ._result import FusionComparison
 from ._strategies import resolve_strategies
+from ._tables import raw_table
 
 __all__ = ["compare_fusion"]
 
 
+#: A numeric target with more distinct values than this is a quantity (regression),
+#: even when its values are whole numbers (ages, counts, prices in cents).
+MAX_AUTO_CLASSES = 20
+
+
 def _infer_task(y, task):
+    """The task: as given, or read from ``y`` (``"auto"``)."""
     if task not in ("auto", "classification", "regression"):
         raise ValueError(f"`task` must be 'auto', 'classification' or 'regression'; got {task!r}.")
     check_finite_target(y)
     target_type = type_of_target(y, input_name="y")
+    values = np.asarray(y)
     if task == "auto":
-        if target_type in ("binary", "multiclass"):
-            task = "classification"
-        elif target_type == "continuous":
+        numeric = values.dtype.kind in "iuf"
+        if target_type == "continuous" or (
+            numeric and np.unique(values).size > MAX_AUTO_CLASSES
+        ):
             task = "regression"
+        elif target_type in ("binary", "multiclass"):
+            task = "classification"
         else:
             raise ValueError(
                 "compare_fusion handles binary, multiclass and continuous targets; "
                 f"got a {target_type!r} target."
             )
     if task == "classification":
-        n_classes = np.unique(np.asarray(y)).size
+        n_classes = np.unique(values).size
         if n_classes < 2:
-            raise ValueError(f"The target has {n_classes} class; classification needs at least 2.")
+            raise ValueError(
+                f"The target has {n_classes} class; classification needs at least 2 "
+                "(if it is a quantity, use task='regression')."
+            )
     return task
 
 
@@ -223,10 +237,14 @@ def compare_fusion(
 
     start = time.perf_counter()
     X = X if hasattr(X, "shape") else np.asarray(X)
-    spec = resolve_modalities(modalities, X)
-    spec = {name: [int(c) for c in columns] for name, columns in spec.items()}
     task = _infer_task(y, task)
-    entries, skipped = resolve_strategies(strategies, spec, task, random_state)
+    table = raw_table(X, modalities)
+    if table is None:
+        spec = resolve_modalities(modalities, X)
+        spec = {name: [int(c) for c in columns] for name, columns in spec.items()}
+        entries, skipped = resolve_strategies(strategies, spec, task, random_state)
+    else:
+        entries, skipped = table.strategies(strategies, task, random_state)
     splits = _make_splits(cv, X, y, task, random_state)
     scoring = _metric_names(scoring, task)
     scorer = check_scoring(_scoring_estimator(task), scoring=scoring)
@@ -263,6 +281,7 @@ def compare_fusion(
         n_splits=len(splits),
         skipped=skipped,
         spent_seconds=time.perf_counter() - start,
+        estimators={label: estimator for label, _, estimator in entries},
     )
 
 

@@ -44,6 +44,8 @@ class FusionComparison:
         Strategies that could not run here, with the reason.
     spent_seconds : float, default=None
         Wall time the whole comparison took.
+    estimators : dict of str to estimator, default=None
+        The (unfitted) estimator of each strategy, as compared.
 
     Attributes
     ----------
@@ -70,6 +72,9 @@ class FusionComparison:
     spent_seconds_ : float or None
         Wall time the comparison took; with work shared between strategies it
         is less than the sum of their fit times.
+    estimators_ : dict of str to estimator
+        The unfitted estimator of each strategy, as compared: refit
+        ``estimators_[best_]`` on all rows to deploy the winner.
 
     See Also
     --------
@@ -93,7 +98,17 @@ class FusionComparison:
     'early'
     """
 
-    def __init__(self, records, *, task, n_samples, n_splits, skipped=None, spent_seconds=None):
+    def __init__(
+        self,
+        records,
+        *,
+        task,
+        n_samples,
+        n_splits,
+        skipped=None,
+        spent_seconds=None,
+        estimators=None,
+    ):
         if not records:
             raise ValueError("A comparison needs at least one strategy.")
         self.records = records
@@ -116,6 +131,7 @@ class FusionComparison:
         self.cheapest_ = self._cheapest_within_one_standard_error(means)
         self.skipped_ = dict(skipped or {})
         self.spent_seconds_ = spent_seconds
+        self.estimators_ = dict(estimators or {})
 
     def _cheapest_within_one_standard_error(self, means):
         if self.best_ is None:

@@ -34,17 +34,27 @@ def _linear_model(task):
     return Ridge()
 
 
-def _scaled_linear_model(task):
-    """StandardScaler + the linear model: one modality's branch."""
-    return make_pipeline(StandardScaler(), _linear_model(task))
+def _branch_model(task, scale):
+    """One modality's branch: StandardScaler (``scale``) + the linear model.
+
+    An encoded table's blocks are already scaled for a linear model (skrub's
+    SquashingScaler) or are TF-IDF rows, which standardising would spoil (rare
+    n-grams blown up) and cannot be centred (sparse): ``scale=False`` there.
+    """
+    if scale:
+        return make_pipeline(StandardScaler(), _linear_model(task))
+    return _linear_model(task)
 
 
-def _early_fusion(spec, task, block_scaling="variance"):
+def _early_fusion(spec, task, scale, block_scaling="variance"):
     """FeatureFusion (columns standardised, blocks scaled to unit variance) + a linear model."""
     # missing="zero": a modality missing in a row contributes nothing there, so
     # early fusion and the single-modality baselines run on incomplete data too.
     fusion = FeatureFusion(
-        modalities=spec, transformers=StandardScaler(), block_scaling=block_scaling, missing="zero"
+        modalities=spec,
+        transformers=StandardScaler() if scale else None,
+        block_scaling=block_scaling,
+        missing="zero",
     )
     return Pipeline([("fusion", fusion), ("model", _linear_model(task))])
 
@@ -75,13 +85,13 @@ def torch_available():
     return True
 
 
-def _builtin_strategy(name, spec, task, random_state):
+def _builtin_strategy(name, spec, task, random_state, scale):
     """``[(label, kind, estimator)]`` for one built-in strategy name."""
     if name == "single":
         return [
             entry
             for modality in spec
-            for entry in _builtin_strategy(f"single:{modality}", spec, task, random_state)
+            for entry in _builtin_strategy(f"single:{modality}", spec, task, random_state, scale)
         ]
     if name.startswith("single:"):
         modality = name[len("single:") :]
@@ -95,19 +105,19 @@ def _builtin_strategy(name, spec, task, random_state):
         # comparison fits it once; rows without the modality get the prior.
         branch = _free_name(modality, set(WeightedVoteFusion(None).get_params(deep=False)))
         single = WeightedVoteFusion(
-            [(branch, _scaled_linear_model(task), [modality])], modalities=spec, weights=None
+            [(branch, _branch_model(task, scale), [modality])], modalities=spec, weights=None
         )
         return [(name, "single", single)]
     if name == "early":
-        return [(name, "early", _early_fusion(spec, task))]
+        return [(name, "early", _early_fusion(spec, task, scale))]
     if name == "stacking":
         est = StackingLateFusion(
-            _scaled_linear_model(task), modalities=spec, cv=_INNER_CV
+            _branch_model(task, scale), modalities=spec, cv=_INNER_CV
         )
         return [(name, "late", est)]
     if name == "vote":
         est = WeightedVoteFusion(
-            _scaled_linear_model(task), modalities=spec, weights="learn", cv=_INNER_CV
+            _branch_model(task, scale), modalities=spec, weights="learn", cv=_INNER_CV
         )
         return [(name, "late", est)]
     if name == "intermediate":
@@ -121,9 +131,9 @@ def _builtin_strategy(name, spec, task, random_state):
         for modality in names:
             branch = _free_name(modality, taken)
             taken.add(branch)
-            branches.append((branch, _scaled_linear_model(task), [modality]))
+            branches.append((branch, _branch_model(task, scale), [modality]))
         fused = _free_name("fused", taken | set(names))
-        branches.append((fused, _early_fusion(branch_modalities(spec, names), task), names))
+        branches.append((fused, _early_fusion(branch_modalities(spec, names), task, scale), names))
         hybrid = StackingLateFusion(branches, modalities=spec, cv=_INNER_CV)
         return [(name, "hybrid", hybrid)]
     raise ValueError(
@@ -148,7 +158,7 @@ def _default_names():
     return names, {"intermediate": reason}
 
 
-def resolve_strategies(strategies, spec, task, random_state):
+def resolve_strategies(strategies, spec, task, random_state, *, scale=True):
     """Turn the ``strategies`` argument into ``[(label, kind, estimator)]``, and the
     default strategies that cannot run here into ``{name: reason}``."""
     skipped = {}
@@ -167,7 +177,7 @@ def resolve_strategies(strategies, spec, task, random_state):
     resolved = []
     for item in strategies:
         if isinstance(item, str):
-            resolved.extend(_builtin_strategy(item, spec, task, random_state))
+            resolved.extend(_builtin_strategy(item, spec, task, random_state, scale))
         elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
             label, estimator = item
             if not hasattr(estimator, "fit"):

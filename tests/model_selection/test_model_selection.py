@@ -356,3 +356,33 @@ def test_strategy_names_constant_lists_the_builtins():
 def test_result_needs_a_strategy():
     with pytest.raises(ValueError, match="at least one strategy"):
         FusionComparison([], task="classification", n_samples=10, n_splits=2)
+
+
+def test_a_raw_table_is_compared_through_its_modality_plan():
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("skrub")
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    from skfusion import StackingLateFusion
+    from skfusion.tables import TableFusion, infer_modalities
+
+    rng = np.random.default_rng(0)
+    words = np.array("alpha beta gamma delta kappa sigma omega theta".split())
+    y = rng.integers(0, 2, 90)
+    frame = pd.DataFrame({
+        "note": [" ".join(rng.choice(words[:4] if label else words[4:], 10)) for label in y],
+        "colour": rng.choice(["red", "blue"], 90),
+        "size": rng.normal(size=90),
+    })
+    result = compare_fusion(frame, y, "auto", ["single", "stacking", "intermediate"][:2], cv=3)
+    assert result.names == ["single:note", "single:tabular", "stacking"]
+    plan = infer_modalities(frame)
+    expected = cross_val_score(
+        TableFusion(StackingLateFusion(LogisticRegression(max_iter=300)), modalities=plan),
+        frame, y, cv=StratifiedKFold(3),
+    )
+    np.testing.assert_allclose(result.records[2]["scores"]["accuracy"], expected)
+    with pytest.raises(ValueError, match="needs dense input.*'note'"):
+        compare_fusion(frame, y, "auto", ["intermediate"], cv=3)
+    default = compare_fusion(frame, y, "auto", cv=3)
+    assert "intermediate" in default.skipped_ and "intermediate" not in default.names
