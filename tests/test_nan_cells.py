@@ -13,10 +13,10 @@ NaN cells with an error that says so.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _fusion_catalogue import ENTRIES, fit, make_data, output, predict
 from numpy.testing import assert_allclose
+from sklearn.pipeline import make_pipeline
 from sklearn.utils._tags import get_tags
-
-from _fusion_catalogue import ENTRIES, fit, make_data, output
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
@@ -41,7 +41,7 @@ def with_nan_cells(X, modalities, n_cells, seed):
     rows where the modality is present (so no modality becomes missing)."""
     X = X.copy()
     rng = np.random.default_rng(seed)
-    for name, columns in modalities.items():
+    for columns in modalities.values():
         present = np.flatnonzero(~np.isnan(X[:, columns]).all(axis=1))
         rows = rng.choice(present, size=n_cells, replace=False)
         X[rows, rng.choice(columns, size=n_cells)] = np.nan
@@ -98,7 +98,7 @@ def problem(entry, seed=0):
 
 @each(ALLOW_NAN)
 def test_nan_cells_give_the_mean_imputed_fit(entry):
-    X, X_ref, y, X_test, X_test_ref, modalities = problem(entry)
+    X, X_ref, y, _, X_test_ref, modalities = problem(entry)
     with_cells = fit(entry.build(modalities), X, y, entry.task)
     if entry.scale_from_observed_cells:
         # the cells take the training means (0 after standardisation); the spread
@@ -163,3 +163,103 @@ def test_estimators_that_do_not_allow_nan_refuse_nan_cells(entry):
     estimator = fit(entry.build(modalities), X, y, entry.task)
     with pytest.raises(ValueError, match="NaN"):
         output(estimator, X_cells, entry.task)
+
+
+# ------------------------------------------------ the matrix: cells, missing rows, both
+
+#: (missing_rate, NaN cells per modality in 60 training rows): scattered NaN cells
+#: only, whole modalities missing in some rows only (all-NaN blocks), and both.
+PATTERNS = {"cells": (0.0, 8), "missing-rows": (0.25, 0), "both": (0.25, 8)}
+
+
+def patterned(entry, pattern, seed=0):
+    """Training and test data holding the NaN ``pattern``, and the complete test rows."""
+    missing_rate, n_cells = PATTERNS[pattern]
+    X, y, modalities = make_data(entry.task, n_samples=100, missing_rate=missing_rate,
+                                 random_state=seed)
+    X_test_complete = X[60:].copy()
+    if n_cells:
+        X = np.vstack([
+            with_nan_cells(X[:60], modalities, n_cells, seed),
+            with_nan_cells(X[60:], modalities, n_cells // 2, seed + 1),
+        ])
+    return X[:60], y[:60], X[60:], y[60:], X_test_complete, modalities
+
+
+def _matrix():
+    return [
+        pytest.param(entry, pattern, id=f"{entry.id}-{pattern}")
+        for entry in ALLOW_NAN
+        for pattern in PATTERNS
+    ]
+
+
+@pytest.mark.parametrize("entry, pattern", _matrix())
+def test_nan_patterns_give_finite_deterministic_outputs(entry, pattern):
+    X, y, X_test, _, _, modalities = patterned(entry, pattern)
+    assert np.isnan(X).any() and np.isnan(X_test).any()
+    first = densify(output(fit(entry.build(modalities), X, y, entry.task), X_test, entry.task))
+    again = densify(output(fit(entry.build(modalities), X, y, entry.task), X_test, entry.task))
+    # every test row keeps some modality, so every output is a number
+    assert np.isfinite(first).all()
+    np.testing.assert_array_equal(first, again)
+
+
+@pytest.mark.parametrize(
+    "entry, pattern",
+    [param for param in _matrix() if param.values[0].task != "transform"],
+)
+def test_nan_patterns_give_sensible_predictions(entry, pattern):
+    """Predictions with NaN in the test rows stay close to those on the complete rows
+    (the same fitted model): a few imputed cells or a missing modality move little."""
+    X, y, X_test, y_test, X_test_complete, modalities = patterned(entry, pattern)
+    estimator = fit(entry.build(modalities), X, y, entry.task)
+    with_nan = predict(estimator, X_test, entry.task)
+    complete = predict(estimator, X_test_complete, entry.task)
+    if entry.task == "classification":
+        agreement = np.mean(with_nan == complete)
+        assert agreement >= 0.75, agreement
+        # what the model learnt survives the gaps
+        assert np.mean(with_nan == y_test) >= np.mean(complete == y_test) - 0.15
+    else:
+        spread = np.std(complete)
+        assert np.sqrt(np.mean((with_nan - complete) ** 2)) < spread, spread
+
+
+# ------------------------------------------------ tables: the encoder imputes, with indicators
+
+
+def _table_fusions():
+    pytest.importorskip("skrub")
+    from sklearn.linear_model import LogisticRegression
+
+    from skfusion import FeatureFusion, StackingLateFusion
+    from skfusion.tables import TableFusion
+
+    return {
+        "stacking": lambda m: TableFusion(StackingLateFusion(LogisticRegression(), cv=3),
+                                          modalities=m),
+        "early": lambda m: TableFusion(
+            make_pipeline(FeatureFusion(missing="zero"), LogisticRegression()), modalities=m
+        ),
+    }
+
+
+@pytest.mark.parametrize("pattern", list(PATTERNS))
+@pytest.mark.parametrize("model", ["stacking", "early"])
+def test_table_fusion_with_nan_patterns(model, pattern):
+    """TableFusion on a DataFrame: its encoder imputes NaN cells (mean, with an
+    indicator column), a modality empty in a row stays missing for the estimator."""
+    pd = pytest.importorskip("pandas")
+    entry = next(entry for entry in ALLOW_NAN if entry.task == "classification")
+    X, y, X_test, _, _, positions = patterned(entry, pattern)
+    columns = [f"{name}{k}" for name, cols in positions.items() for k in range(len(cols))]
+    frame, test = pd.DataFrame(X, columns=columns), pd.DataFrame(X_test, columns=columns)
+    modalities = {
+        name: [columns[c] for c in cols] for name, cols in positions.items()
+    }
+    make = _table_fusions()[model]
+    first = make(modalities).fit(frame, y).predict_proba(test)
+    again = make(modalities).fit(frame, y).predict_proba(test)
+    assert np.isfinite(first).all()
+    np.testing.assert_array_equal(first, again)

@@ -171,7 +171,7 @@ def test_nan_cells_take_their_column_mean_over_the_rows_where_the_modality_is_pr
     X[[10, 11], 3] = np.nan  # rows where 'b' is missing and 'a' present, with a cell
     X[[50, 60], 6] = np.nan
     X_ref = _mean_imputed(X, modalities)
-    params = dict(n_components=2, regularization=regularization, output="concat")
+    params = {"n_components": 2, "regularization": regularization, "output": "concat"}
     mcca = MultiviewCCA(modalities, **params).fit(X)
     reference = MultiviewCCA(modalities, **params).fit(X_ref)
     for name in modalities:
@@ -213,7 +213,7 @@ def test_components_do_not_depend_on_the_memory_layout_of_X(rng, regularization)
     # With this seed, fixing signs in each modality's eigenbasis flipped components
     # between C- and Fortran-ordered X (LAPACK's eigenvector signs follow the layout).
     X, modalities = _two_views(rng)
-    params = dict(n_components=3, regularization=regularization, output="concat")
+    params = {"n_components": 3, "regularization": regularization, "output": "concat"}
     expected = MultiviewCCA(modalities, **params).fit(X).transform(X)
     for layout in (np.asfortranarray(X), np.repeat(X, 2, axis=1)[:, ::2]):
         got = MultiviewCCA(modalities, **params).fit(layout).transform(X)

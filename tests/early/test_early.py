@@ -525,11 +525,11 @@ PAIR = {"a": [0, 1, 2], "b": [3, 4]}
 @pytest.mark.parametrize(
     "params, width",
     [
-        (dict(method="tensor", n_components=2), 3 * 3),
-        (dict(method="tensor", n_components=5), 4 * 3),  # k_m = min(n_components, p_m)
-        (dict(method="tensor", projection=None), 4 * 3),
-        (dict(method="product", n_components=4), 2),
-        (dict(method="compact_bilinear", sketch_size=32), 32),
+        ({"method": "tensor", "n_components": 2}, 3 * 3),
+        ({"method": "tensor", "n_components": 5}, 4 * 3),  # k_m = min(n_components, p_m)
+        ({"method": "tensor", "projection": None}, 4 * 3),
+        ({"method": "product", "n_components": 4}, 2),
+        ({"method": "compact_bilinear", "sketch_size": 32}, 32),
     ],
 )
 def test_interaction_width_follows_the_documented_formula(rng, params, width):
@@ -669,7 +669,7 @@ def test_interaction_nan_cells_give_the_fit_on_mean_imputed_data(rng, projection
     X[12, 4] = np.nan
     modalities = {"a": [0, 1, 2], "b": [3, 4]}
     X_ref = _mean_imputed(X, modalities)
-    params = dict(modalities=modalities, projection=projection, n_components=2, missing="zero")
+    params = {"modalities": modalities, "projection": projection, "n_components": 2, "missing": "zero"}
     fusion = InteractionFusion(**params).fit(X)
     reference = InteractionFusion(**params).fit(X_ref)
     np.testing.assert_allclose(fusion.transform(X), reference.transform(X_ref), atol=1e-12)
@@ -695,7 +695,7 @@ def test_interaction_nan_cells_refused_or_set_to_the_mean(rng):
 @pytest.mark.parametrize("projection", ["random", "pca"])
 def test_interaction_sparse_input_matches_dense(rng, projection):
     dense = rng.standard_normal((40, 5)) * (rng.random((40, 5)) < 0.5)
-    params = dict(modalities=PAIR, projection=projection, n_components=2, random_state=0)
+    params = {"modalities": PAIR, "projection": projection, "n_components": 2, "random_state": 0}
     expected = InteractionFusion(**params).fit_transform(dense)
     np.testing.assert_allclose(
         np.abs(InteractionFusion(**params).fit_transform(sp.csr_matrix(dense))),
@@ -728,7 +728,7 @@ def test_interaction_needs_two_modalities(rng):
 
 def test_interaction_is_reproducible_with_random_state(rng):
     X = rng.standard_normal((20, 5))
-    params = dict(modalities=PAIR, method="compact_bilinear", projection="random", sketch_size=8)
+    params = {"modalities": PAIR, "method": "compact_bilinear", "projection": "random", "sketch_size": 8}
     first = InteractionFusion(random_state=1, **params).fit_transform(X)
     np.testing.assert_array_equal(
         first, InteractionFusion(random_state=1, **params).fit_transform(X)
