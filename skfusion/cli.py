@@ -80,7 +80,8 @@ def build_parser():
         metavar="FILE",
         help=(
             "CSV or Parquet file, one row per sample; a modality may be missing in a row "
-            "(all its cells empty) (default: bundled mfeat digits)"
+            "(all its cells empty); other empty cells are imputed "
+            "(default: bundled mfeat digits)"
         ),
     )
     compare.add_argument(
