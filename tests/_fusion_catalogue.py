@@ -32,11 +32,6 @@ class Entry:
     random_state_param: str = None  # name of its seed parameter, if any
     max_classes: int = None  # e.g. 2 for a binomial model
     slow: bool = False  # a float32 torch network: looser numerical tolerances
-    # NaN cells take their column's training mean, but the input standardisation's
-    # spread comes from the observed cells (skfusion/nn/_base.py fits its scaler
-    # before the cells are set): a fit with NaN cells is not the fit on mean-imputed
-    # data, only close to it. Prediction-time NaN cells still equal mean-filled ones.
-    scale_from_observed_cells: bool = False
 
     def build(self, modalities, **params):
         estimator = self.make(modalities)
@@ -202,7 +197,6 @@ else:
                 "classification",
                 "random_state",
                 slow=True,
-                scale_from_observed_cells=True,
             )
         )
     if _have("IntermediateFusionRegressor", _nn_module):
@@ -213,7 +207,6 @@ else:
                 "regression",
                 "random_state",
                 slow=True,
-                scale_from_observed_cells=True,
             )
         )
     if _have("ContrastiveAlignment", _nn_module):

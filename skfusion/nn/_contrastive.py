@@ -8,8 +8,6 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
 from .._modalities import (
-    fill_modality_nan_cells,
-    modality_nan_cell_means,
     presence_mask,
     validate_alignment_data,
     validate_modal_data,
@@ -83,9 +81,6 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         ``j``-th modality of ``modalities_`` is ``module_.encoders[j]``).
     temperature_ : float
         The final temperature.
-    fill_values_ : dict of str to ndarray of shape (n_columns_in_modality,)
-        The value a NaN cell of each column takes: its mean over the training
-        rows where its modality is present, NaN cells left out.
     loss_curve_ : list of float
         Mean training loss per epoch (``net_.history[:, "train_loss"]``).{attribute_docs()}
 
@@ -203,8 +198,7 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         )
         hidden_sizes = self._check_params(names)
         device = resolve_device(self.device)
-        self.fill_values_ = modality_nan_cell_means(X, self.modalities_, mask)
-        X = fill_modality_nan_cells(X, self.modalities_, mask, self.fill_values_)
+        X = self._fill_nan_cells(X, mask, reset=True)
         # Only rows with two or more modalities present carry a positive pair.
         paired = mask.sum(axis=1) >= 2
         n_paired = int(np.count_nonzero(paired))
@@ -267,7 +261,7 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         check_is_fitted(self)
         X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
         mask = presence_mask(X, self.modalities_)
-        X = fill_modality_nan_cells(X, self.modalities_, mask, self.fill_values_)
+        X = self._fill_nan_cells(X, mask)
         rows = mask.any(axis=1)
         embedded = np.full((X.shape[0], len(self.modalities_), self.latent_dim), np.nan,
                            dtype=X.dtype)
