@@ -103,14 +103,14 @@ def test_docs_extra_installs_copybutton():
     "key, role, name, uri",
     [
         ("sklearn", "py:class", "sklearn.pipeline.Pipeline",
-         "https://scikit-learn.org/stable/modules/generated/sklearn.pipeline.Pipeline.html"
-         "#sklearn.pipeline.Pipeline"),
+         ("https://scikit-learn.org/stable/modules/generated/sklearn.pipeline.Pipeline.html"
+          "#sklearn.pipeline.Pipeline")),
         ("sklearn", "py:class", "sklearn.model_selection.GridSearchCV",
-         "https://scikit-learn.org/stable/modules/generated/sklearn.model_selection.GridSearchCV.html"
-         "#sklearn.model_selection.GridSearchCV"),
+         ("https://scikit-learn.org/stable/modules/generated/sklearn.model_selection.GridSearchCV.html"
+          "#sklearn.model_selection.GridSearchCV")),
         ("sklearn", "py:function", "sklearn.model_selection.cross_validate",
-         "https://scikit-learn.org/stable/modules/generated/sklearn.model_selection.cross_validate.html"
-         "#sklearn.model_selection.cross_validate"),
+         ("https://scikit-learn.org/stable/modules/generated/sklearn.model_selection.cross_validate.html"
+          "#sklearn.model_selection.cross_validate")),
         ("sklearn", "py:class", "sklearn.base.BaseEstimator", None),
         ("sklearn", "py:class", "sklearn.ensemble.StackingClassifier", None),
         ("sklearn", "py:class", "sklearn.ensemble.VotingClassifier", None),
@@ -120,8 +120,8 @@ def test_docs_extra_installs_copybutton():
         ("sklearn", "py:function", "sklearn.utils.estimator_checks.check_estimator", None),
         ("sklearn", "py:function", "sklearn.utils.estimator_checks.parametrize_with_checks", None),
         ("sklearn", "py:method", "sklearn.pipeline.Pipeline.set_output",
-         "https://scikit-learn.org/stable/modules/generated/sklearn.pipeline.Pipeline.html"
-         "#sklearn.pipeline.Pipeline.set_output"),
+         ("https://scikit-learn.org/stable/modules/generated/sklearn.pipeline.Pipeline.html"
+          "#sklearn.pipeline.Pipeline.set_output")),
         ("sklearn", "py:module", "sklearn.pipeline",
          "https://scikit-learn.org/stable/api/sklearn.pipeline.html#module-sklearn.pipeline"),
         ("sklearn", "std:term", "estimator", "https://scikit-learn.org/stable/glossary.html#term-estimator"),
@@ -189,7 +189,7 @@ def test_every_sklearn_and_skorch_reference_is_in_the_inventories(inventories):
     )
 
 
-FIGURE = re.compile(r"^\.\. (?:figure|image):: (\S+)", re.M)
+FIGURE = re.compile(r"^\.\. (?:figure|image):: (\S+)", re.MULTILINE)
 
 
 def test_every_strategy_page_shows_a_figure_of_an_existing_example():
