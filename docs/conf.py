@@ -73,7 +73,6 @@ intersphinx_mapping = {
     "sklearn": ("https://scikit-learn.org/stable/", "_inventories/sklearn-objects.inv"),
     "skorch": ("https://skorch.readthedocs.io/en/stable/", "_inventories/skorch-objects.inv"),
 }
-intersphinx_timeout = 1
 
 # -- sphinx-copybutton -----------------------------------------------------------
 # Copy the code without its prompts and output: ``>>>``/``...`` doctest prompts

@@ -69,6 +69,8 @@ for name, model in models.items():
     model.fit(X_train, y_train)
     RocCurveDisplay.from_estimator(model, X_test, y_test, name=name, ax=ax)
 ax.plot([0, 1], [0, 1], ":", color="grey")
+ax.set_xlabel("false positive rate (Android tweets taken for iPhone)")
+ax.set_ylabel("true positive rate (iPhone tweets found)")
 ax.set_title("Android or iPhone? 360 held-out tweets")
 ax.legend(fontsize="small", loc="lower right")
 fig.tight_layout()
