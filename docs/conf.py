@@ -126,6 +126,12 @@ numpydoc_xref_aliases = {
     "Pipeline": "sklearn.pipeline.Pipeline",
     "Bunch": "sklearn.utils.Bunch",
     "MetadataRouter": "sklearn.utils.metadata_routing.MetadataRouter",
+    "MultiviewCCA": "skfusion.MultiviewCCA",
+    "ModalityPlan": "skfusion.tables.ModalityPlan",
+    "TableEncoder": "skfusion.tables.TableEncoder",
+    "FusionComparison": "skfusion.model_selection.FusionComparison",
+    "FusionComparisonDisplay": "skfusion.inspection.FusionComparisonDisplay",
+    "ModalityImportanceDisplay": "skfusion.inspection.ModalityImportanceDisplay",
 }
 
 # -- sphinx-gallery -------------------------------------------------------------

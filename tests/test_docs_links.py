@@ -15,6 +15,7 @@ figure on every user-guide page on a strategy) in its one build.
 """
 
 import ast
+import importlib
 import re
 import zlib
 from pathlib import Path
@@ -91,6 +92,13 @@ def test_conf_loads_copybutton_and_local_inventories():
     assert re.match(conf["copybutton_prompt_text"], "... ")
 
 
+def test_numpydoc_aliases_to_skfusion_name_public_objects():
+    for alias, target in _conf_assignments()["numpydoc_xref_aliases"].items():
+        if target.startswith("skfusion."):
+            module, _, name = target.rpartition(".")
+            assert hasattr(importlib.import_module(module), name), f"{alias}: no {target}"
+
+
 def test_docs_extra_installs_copybutton():
     tomllib = pytest.importorskip("tomllib")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
@@ -151,6 +159,9 @@ ROLES = {
     "meth": {"py:method", "py:function"},
     "mod": {"py:module"},
     "attr": {"py:attribute", "py:method"},
+    "doc": {"std:doc"},
+    "ref": {"std:label"},
+    "term": {"std:term"},
 }
 
 
@@ -159,6 +170,7 @@ def _sources():
         parts = path.relative_to(DOCS).parts
         if parts[0] not in {"_build", "generated", "auto_examples"}:
             yield path
+    yield DOCS / "conf.py"  # numpydoc's type aliases
     yield from sorted((ROOT / "examples").glob("*.py"))
     yield from sorted((ROOT / "skfusion").rglob("*.py"))
 
@@ -172,6 +184,14 @@ def test_every_sklearn_and_skorch_reference_is_in_the_inventories(inventories):
         target: path for path in _sources()
         for target in ROLE.findall(path.read_text(encoding="utf-8"))
     }
+    # :doc:`skorch:user/neuralnet` and :ref:`sklearn:grid_search` name a page or a label
+    targets.update({
+        (kind, name): path for path in _sources()
+        for kind, name in re.findall(
+            r":(doc|ref|term):`(?:[^`<]*<)?(?:sklearn|skorch):([^`>]+)>?`",
+            path.read_text(encoding="utf-8"),
+        )
+    })
     targets.update(
         {("obj", name): DOCS / "conf.py"
          for name in _conf_assignments()["numpydoc_xref_aliases"].values()
