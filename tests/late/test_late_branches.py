@@ -23,7 +23,7 @@ from sklearn.model_selection import (
 )
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -486,6 +486,32 @@ def test_memory_avoids_refitting_branches_in_a_grid_search_over_the_final_estima
     CountingLogisticRegression.n_fits = 0
     GridSearchCV(_counting_stack(modalities, None), grid, cv=3).fit(X, y)
     assert CountingLogisticRegression.n_fits == (3 * 3 + 1) * 2 * (3 + 1)
+
+
+def test_memory_shares_branch_fits_across_strategies_in_a_grid_search(data, tmp_path):
+    """A search over *which* strategy combines the branches fits each branch once per fold."""
+    X, y, modalities = data
+    memory = str(tmp_path)
+    vote = WeightedVoteFusion(
+        CountingLogisticRegression(), modalities=modalities, cv=3, memory=memory
+    )
+    grid = [
+        {"fusion": [_counting_stack(modalities, memory)],
+         "fusion__final_estimator": [LogisticRegression(C=c) for c in (0.1, 10.0)]},
+        {"fusion": [vote], "fusion__weights": ["learn", None, [2, 1]]},
+    ]
+    CountingLogisticRegression.n_fits = 0
+    search = GridSearchCV(
+        Pipeline([("fusion", "passthrough")]), grid, cv=StratifiedKFold(3), scoring="accuracy"
+    ).fit(X, y)
+    # 5 candidates, yet per outer fold and for the final refit: 2 branches x (3 folds + 1 refit)
+    assert CountingLogisticRegression.n_fits == (3 + 1) * 2 * (3 + 1)
+    # and every candidate scores as it does fitted alone
+    for params, score in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"]):
+        alone = clone(params["fusion"]).set_params(memory=None)
+        alone.set_params(**{k.split("__", 1)[1]: v for k, v in params.items() if "__" in k})
+        expected = cross_val_score(alone, X, y, cv=StratifiedKFold(3)).mean()
+        assert score == pytest.approx(expected, abs=1e-12)
 
 
 def test_memory_refits_only_the_branch_whose_parameters_changed(data, tmp_path):
