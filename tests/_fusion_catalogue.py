@@ -32,6 +32,8 @@ class Entry:
     random_state_param: str = None  # name of its seed parameter, if any
     max_classes: int = None  # e.g. 2 for a binomial model
     slow: bool = False  # a float32 torch network: looser numerical tolerances
+    # accepts NaN cells (allow_nan) yet refuses a whole missing modality (missing="error")
+    refuses_missing_modalities: bool = False
 
     def build(self, modalities, **params):
         estimator = self.make(modalities)
@@ -43,7 +45,12 @@ class Entry:
 
     @property
     def allows_missing(self):
-        """Whether whole missing modalities (all-NaN blocks), and NaN cells, are accepted."""
+        """Whether whole missing modalities (all-NaN blocks) are accepted."""
+        return self.allows_nan_cells and not self.refuses_missing_modalities
+
+    @property
+    def allows_nan_cells(self):
+        """Whether NaN cells inside a present modality are accepted (and imputed)."""
         return get_tags(self.make(dict(_POSITIONS))).input_tags.allow_nan
 
     @property
@@ -75,8 +82,13 @@ def _nn():
 # ---------------------------------------------------------------- early fusion
 if _have("FeatureFusion"):
     ENTRIES += [
-        # missing="error" refuses NaN: missing modalities and NaN cells (allow_nan False)
-        Entry("FeatureFusion", lambda m: skfusion.FeatureFusion(m), "transform"),
+        # missing="error": NaN cells are imputed, a missing modality is refused
+        Entry(
+            "FeatureFusion",
+            lambda m: skfusion.FeatureFusion(m),
+            "transform",
+            refuses_missing_modalities=True,
+        ),
         Entry(
             "FeatureFusion-missing-zero",
             lambda m: skfusion.FeatureFusion(m, missing="zero", add_indicator=True),
@@ -101,6 +113,7 @@ if _have("InteractionFusion"):
             lambda m: skfusion.InteractionFusion(m, n_components=2, random_state=0),
             "transform",
             "random_state",
+            refuses_missing_modalities=True,
         ),
         Entry(
             "InteractionFusion-missing-zero",

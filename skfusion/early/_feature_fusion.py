@@ -90,15 +90,15 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         name (modalities left out get 1.0) or one value per modality in the
         order of ``modalities``. ``None`` gives every modality weight 1.
     missing : {"error", "zero"}, default="error"
-        What to do with NaN: a modality missing in a row (all its columns
-        NaN) or a NaN cell (NaN in a row where its modality is present).
+        What to do with a modality missing in a row (all its columns NaN).
         ``"error"`` raises a ValueError naming the modality and the number of
         rows. ``"zero"`` sets a missing modality's block to its training mean
         after scaling, i.e. zero, so the modality contributes nothing to that
         row; scaling statistics and inner transformers are fitted on the rows
         where the modality is present, and inner transformers never see
-        missing rows. A NaN cell takes its column's training mean over the
-        rows where its modality is present (``fill_values_``), before the
+        missing rows. In both cases a NaN cell (NaN in a row where its
+        modality is present) takes its column's training mean over the rows
+        where its modality is present (``fill_values_``), before the
         modality's transformer and scaling, so the output holds no NaN.
     add_indicator : bool, default=False
         Append one 0/1 column per modality, 1 where the modality is present,
@@ -120,7 +120,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
     weights_ : dict of str to float
         Weight of each fused block.
     fill_values_ : dict of str to ndarray
-        For ``missing="zero"``: the value a NaN cell of each column of a
+        The value a NaN cell of each column of a
         (fused) modality takes, its mean over the training rows where the
         modality is present, NaN cells left out.
     output_slices_ : dict of str to slice
@@ -437,11 +437,11 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # NaN (missing modalities and NaN cells) is handled here with missing="zero"
-        # and refused with "error"; inner transformers never see it. Sparse input as
+        # NaN cells are filled here and missing modalities zeroed (or refused with
+        # missing="error"); inner transformers never see NaN. Sparse input as
         # ColumnTransformer: when every inner transformer accepts it (passed-through
         # blocks are scaled, not centred).
-        tags.input_tags.allow_nan = self.missing == "zero"
+        tags.input_tags.allow_nan = True
         inner = inner_transformers(self.transformers)
         inner_tags = [get_tags(t).input_tags for t in inner if hasattr(t, "__sklearn_tags__")]
         complete = len(inner_tags) == len(inner)  # a duck-typed transformer may accept neither

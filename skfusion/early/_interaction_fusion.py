@@ -74,14 +74,14 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         ValueError that states the width formula.
     missing : {"error", "zero"}, default="error"
         ``"error"`` raises a ValueError naming the modality when one is missing
-        in a row (all its columns NaN) or has NaN cells where it is present.
-        ``"zero"`` sets a missing modality's ``z`` to zero (its training mean)
-        in that row, so products with it vanish and only the constant and the
-        other modality's unimodal terms remain of a tensor; a NaN cell of a
-        present modality takes its column's mean over the training rows where
-        the modality is present (``fill_values_``) before projecting, so the
-        projections are those fitted on mean-imputed data. Projections are
-        fitted on the rows where their modality is present.
+        in a row (all its columns NaN). ``"zero"`` sets a missing modality's
+        ``z`` to zero (its training mean) in that row, so products with it
+        vanish and only the constant and the other modality's unimodal terms
+        remain of a tensor. Projections are fitted on the rows where their
+        modality is present. In both cases a NaN cell of a present modality
+        takes its column's mean over the training rows where the modality is
+        present (``fill_values_``) before projecting, so the projections are
+        those fitted on mean-imputed data.
     random_state : int, RandomState instance or None, default=0
         Seeds the random projections, the count sketches and PCA's
         randomised solver; the default is a fixed seed, so that two fits with
@@ -351,8 +351,8 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # NaN (missing modalities and NaN cells) is handled with missing="zero" only.
-        tags.input_tags.allow_nan = self.missing == "zero"
+        # NaN cells are filled; missing modalities zeroed, or refused with "error".
+        tags.input_tags.allow_nan = True
         tags.input_tags.sparse = self.projection is not None
         return tags
 

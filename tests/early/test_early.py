@@ -309,15 +309,20 @@ def _mean_imputed(X, modalities=MODALITIES):
     return X
 
 
-def test_missing_error_refuses_nan_cells_naming_the_modality(rng):
+def test_missing_error_fills_nan_cells_and_refuses_only_missing_modalities(rng):
     X = _blocks_data(rng)
     X[[3, 7], 4] = np.nan  # cells of 'img': not a missing modality
-    with pytest.raises(ValueError, match=r"Modality 'img' has NaN cells in 2 of 60 rows.*missing='zero'"):
+    strict = FeatureFusion(MODALITIES).fit(X)
+    lenient = FeatureFusion(MODALITIES, missing="zero").fit(X)
+    # no missing modality: both modes give the fit on mean-imputed data
+    np.testing.assert_array_equal(strict.transform(X), lenient.transform(X))
+    np.testing.assert_allclose(
+        strict.transform(X), FeatureFusion(MODALITIES).fit_transform(_mean_imputed(X))
+    )
+    X[0, MODALITIES["img"]] = np.nan  # a missing modality: refused in "error" mode only
+    with pytest.raises(ValueError, match=r"'img'.*missing"):
         FeatureFusion(MODALITIES).fit(X)
-    fusion = FeatureFusion(MODALITIES).fit(_blocks_data(rng))
-    with pytest.raises(ValueError, match="Modality 'img' has NaN cells"):
-        fusion.transform(X)
-    assert not FeatureFusion().__sklearn_tags__().input_tags.allow_nan
+    assert FeatureFusion().__sklearn_tags__().input_tags.allow_nan
     assert FeatureFusion(missing="zero").__sklearn_tags__().input_tags.allow_nan
 
 
@@ -675,14 +680,15 @@ def test_interaction_nan_cells_give_the_fit_on_mean_imputed_data(rng, projection
     np.testing.assert_allclose(fusion.transform(X), reference.transform(X_ref), atol=1e-12)
     np.testing.assert_allclose(fusion.fill_values_["a"], np.nanmean(X[:, :3], axis=0), rtol=1e-12)
     assert InteractionFusion(missing="zero").__sklearn_tags__().input_tags.allow_nan
-    assert not InteractionFusion().__sklearn_tags__().input_tags.allow_nan
+    assert InteractionFusion().__sklearn_tags__().input_tags.allow_nan
 
 
-def test_interaction_nan_cells_refused_or_set_to_the_mean(rng):
+def test_interaction_nan_cells_set_to_the_mean_in_either_mode(rng):
     X = rng.standard_normal((30, 5))
     X[4, 1] = np.nan  # 'a' present in row 4, one cell NaN
-    with pytest.raises(ValueError, match="Modality 'a' has NaN cells"):
-        InteractionFusion(PAIR).fit(X)
+    strict = InteractionFusion(PAIR, random_state=0).fit(X)
+    lenient = InteractionFusion(PAIR, missing="zero", random_state=0).fit(X)
+    np.testing.assert_array_equal(strict.transform(X), lenient.transform(X))
     modalities = {"a": [0, 1], "b": [3, 4]}  # equal widths for products without projection
     fusion = InteractionFusion(modalities, projection=None, method="product", missing="zero")
     Xt = fusion.fit_transform(X)
