@@ -297,7 +297,7 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
             if self.n_neighbors >= count:
                 raise ValueError(
                     f"n_neighbors={self.n_neighbors} must be smaller than the number of rows "
-                    f"where modality {name!r} is present ({count})."
+                    f"where modality {name!r} is present; got {count} sample(s) there."
                 )
         n_samples = X.shape[0]
         self.graph_ = self.graph
@@ -308,20 +308,20 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
         for j, name in enumerate(names):
             block = np.asarray(present_block(X, self.modalities_[name], mask[:, j], name), dtype=np.float64)
             standardised[name] = self._standardise_for_fit(name, block)
-        if self.graph_ == "dense":
-            self.affinities_, self.fused_graph_ = _fuse_dense(
-                standardised, mask, self.n_neighbors, self.mu, self.n_iterations, self.metric
-            )
-        else:
-            self.affinities_, self.fused_graph_ = _fuse_sparse(
-                standardised, mask, self.n_neighbors, self.mu, self.n_iterations, self.metric
-            )
         self._present = {name: np.flatnonzero(mask[:, j]) for j, name in enumerate(names)}
         nn_metric, _ = _METRICS[self.metric]
         for name, Z in standardised.items():
             self._neighbors[name] = NearestNeighbors(metric=nn_metric).fit(Z)
-            distance, _ = _neighbour_distances(self._neighbors[name], Z, self.n_neighbors + 1, self.metric)
-            self._mean_distance[name] = _mean_neighbour_distance(distance)
+        settings = (self.n_neighbors, self.mu, self.n_iterations, self.metric)
+        if self.graph_ == "dense":
+            self.affinities_, self.fused_graph_ = _fuse_dense(standardised, mask, *settings)
+            for name, Z in standardised.items():
+                distance, _ = _neighbour_distances(self._neighbors[name], Z, self.n_neighbors + 1, self.metric)
+                self._mean_distance[name] = _mean_neighbour_distance(distance)
+        else:
+            self.affinities_, self.fused_graph_, self._mean_distance = _fuse_sparse(
+                standardised, mask, *settings, self._neighbors
+            )
         return X, mask
 
     def _standardise_for_fit(self, name, block):
@@ -679,10 +679,11 @@ def _embed_square(block, rows, n_samples):
 # ---------------------------------------------------------------- sparse path
 
 
-def _knn_affinity(Z, rows, n_samples, n_neighbors, mu, metric):
-    """The kernel on each present row's ``K`` nearest neighbours (and itself), symmetric, global indices."""
-    nn_metric, _ = _METRICS[metric]
-    neighbors = NearestNeighbors(metric=nn_metric).fit(Z)
+def _knn_affinity(Z, rows, n_samples, n_neighbors, mu, metric, neighbors):
+    """The kernel on each present row's ``K`` nearest neighbours (and itself), symmetric, global indices.
+
+    Returns the kernel and each row's mean distance to its neighbours (for :meth:`transform`).
+    """
     distance, index = _neighbour_distances(neighbors, Z, n_neighbors + 1, metric)
     mean_distance = _mean_neighbour_distance(distance)
     weights = _kernel(distance, mean_distance[:, None], mean_distance[index], mu)
@@ -694,7 +695,7 @@ def _knn_affinity(Z, rows, n_samples, n_neighbors, mu, metric):
     j = np.concatenate([index[off_diagonal], local])
     w = np.concatenate([weights[off_diagonal], self_weight])
     W = sp.csr_matrix((w, (rows[i], rows[j])), shape=(n_samples, n_samples))
-    return W.maximum(W.T).tocsr()
+    return W.maximum(W.T).tocsr(), mean_distance
 
 
 def _top_k_per_row(P, k):
@@ -729,12 +730,12 @@ def _aligned(matrix, keys, n_samples):
     return data
 
 
-def _fuse_sparse(standardised, mask, n_neighbors, mu, n_iterations, metric):
+def _fuse_sparse(standardised, mask, n_neighbors, mu, n_iterations, metric, neighbors):
     n_samples, n_views = mask.shape
-    affinities, normalised = {}, []
+    affinities, normalised, mean_distances = {}, [], {}
     for j, (name, Z) in enumerate(standardised.items()):
         rows = np.flatnonzero(mask[:, j])
-        W = _knn_affinity(Z, rows, n_samples, n_neighbors, mu, metric)
+        W, mean_distances[name] = _knn_affinity(Z, rows, n_samples, n_neighbors, mu, metric, neighbors[name])
         affinities[name] = W
         degree = np.asarray(W.sum(axis=1)).ravel()
         inverse = np.divide(1.0, degree, out=np.zeros_like(degree), where=degree > 0)
@@ -750,15 +751,22 @@ def _fuse_sparse(standardised, mask, n_neighbors, mu, n_iterations, metric):
     diagonal = entry_row == indices
     shared = (mask[entry_row] & mask[indices]).sum(axis=1).astype(np.float64)
     data = [_aligned(P, keys, n_samples) for P in normalised]
-    local = [_top_k_per_row(P, n_neighbors) for P in normalised]
+    local = []
+    for P in normalised:
+        index, weight = _top_k_per_row(P, n_neighbors)
+        S = sp.csr_matrix(
+            (weight.ravel(), index.ravel(), np.arange(0, n_samples * n_neighbors + 1, n_neighbors)),
+            shape=(n_samples, n_samples),
+        )
+        local.append((S, index.astype(np.int64), weight))
     views_present = [mask[:, j] for j in range(n_views)]
     total = np.sum(data, axis=0)
     for _ in range(n_iterations):
         updated = []
-        for P, (index, weight), present in zip(data, local, views_present):
+        for P, (S, index, weight), present in zip(data, local, views_present):
             others_shared = shared - (present[entry_row] & present[indices])
             others = np.divide(total - P, others_shared, out=np.zeros_like(P), where=others_shared > 0)
-            diffused = _diffuse_on_pattern(others, indptr, indices, entry_row, index, weight)
+            diffused = _diffuse_on_pattern(others, indptr, indices, entry_row, S, index, weight)
             diffused = (diffused + diffused[transpose]) / 2.0
             diffused[diagonal & present[entry_row]] += 1.0
             updated.append(diffused)
@@ -768,34 +776,29 @@ def _fuse_sparse(standardised, mask, n_neighbors, mu, n_iterations, metric):
     row_sum = np.bincount(entry_row, weights=fused, minlength=n_samples)
     fused = fused / row_sum[entry_row]
     fused = (fused + fused[transpose] + diagonal) / 2.0
-    return affinities, sp.csr_matrix((fused, indices.copy(), indptr.copy()), shape=(n_samples, n_samples))
+    fused = sp.csr_matrix((fused, indices.copy(), indptr.copy()), shape=(n_samples, n_samples))
+    return affinities, fused, mean_distances
 
 
-def _diffuse_on_pattern(others, indptr, indices, entry_row, index, weight):
-    """Entries of ``S X S'`` on the pattern, with ``S`` given as per-row (index, weight) arrays.
+def _diffuse_on_pattern(others, indptr, indices, entry_row, S, index, weight):
+    """Entries of ``S X S'`` on the pattern, with ``S`` also given as per-row (index, weight) arrays.
 
-    ``(S X S')_ij = sum_q S_j,q (S X)_i,index[j, q]``: ``S X`` is formed in row
-    blocks scattered into one dense buffer, so memory stays ``O(block * n)``.
+    ``(S X S')_ij = sum_q S_j,q (S X)_i,index[j, q]``: ``S X`` is formed in dense
+    row blocks, so memory stays ``O(block * n)`` and only the pattern's entries
+    of the second product are computed.
     """
     n_samples = len(indptr) - 1
-    n_neighbors = index.shape[1]
-    S = sp.csr_matrix(
-        (weight.ravel(), index.ravel(), np.arange(0, n_samples * n_neighbors + 1, n_neighbors)),
-        shape=(n_samples, n_samples),
-    )
     X = sp.csr_matrix((others, indices, indptr), shape=(n_samples, n_samples))
-    out = np.zeros_like(others)
+    out = np.empty_like(others)
     block = max(1, min(n_samples, _BLOCK_FLOATS // max(n_samples, 1)))
-    buffer = np.zeros((block, n_samples))
     for start in range(0, n_samples, block):
         stop = min(start + block, n_samples)
-        product = (S[start:stop] @ X).tocoo()
-        buffer[product.row, product.col] = product.data
+        product = (S[start:stop] @ X).toarray().ravel()
         lo, hi = indptr[start], indptr[stop]
         cols = indices[lo:hi]
-        gathered = buffer[(entry_row[lo:hi] - start)[:, None], index[cols]]
-        out[lo:hi] = np.einsum("ij,ij->i", gathered, weight[cols])
-        buffer[product.row, product.col] = 0.0
+        positions = index[cols]  # int64: row block offsets can pass 2**31 at 20k+ rows
+        positions += ((entry_row[lo:hi] - start) * n_samples)[:, None]
+        out[lo:hi] = np.einsum("ij,ij->i", np.take(product, positions), weight[cols])
     return out
 
 
