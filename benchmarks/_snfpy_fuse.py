@@ -11,7 +11,7 @@ import sys
 import time
 
 import numpy as np
-import sklearn.utils.validation as validation
+from sklearn.utils import validation
 
 _check_array = validation.check_array
 if "force_all_finite" not in inspect.signature(_check_array).parameters:
@@ -21,7 +21,7 @@ if "force_all_finite" not in inspect.signature(_check_array).parameters:
 
     validation.check_array = _shim
 
-import snf.compute  # noqa: E402
+import snf.compute
 
 snf.compute.check_array = validation.check_array
 

@@ -13,7 +13,7 @@ import inspect
 from pathlib import Path
 
 import numpy as np
-import sklearn.utils.validation as validation
+from sklearn.utils import validation
 
 _check_array = validation.check_array
 if "force_all_finite" not in inspect.signature(_check_array).parameters:
@@ -23,8 +23,8 @@ if "force_all_finite" not in inspect.signature(_check_array).parameters:
 
     validation.check_array = _shim
 
-import snf  # noqa: E402  (after the shim: snf.compute imports check_array by name)
-import snf.compute  # noqa: E402
+import snf
+import snf.compute
 
 snf.compute.check_array = validation.check_array
 

@@ -20,10 +20,15 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
-from .._modalities import presence_mask, present_block, validate_alignment_data, validate_modal_data
+from .._modalities import (
+    presence_mask,
+    present_block,
+    validate_alignment_data,
+    validate_modal_data,
+)
 from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
 
-__all__ = ["SimilarityNetworkFusion", "SimilarityNetworkClustering", "propagate_labels"]
+__all__ = ["SimilarityNetworkClustering", "SimilarityNetworkFusion", "propagate_labels"]
 
 _EPS = np.spacing(1)
 # metric -> (NearestNeighbors metric, square the distances)

@@ -252,7 +252,7 @@ def test_gcca_projections_match_textbook_rank_truncated_maxvar(rng):
     latent = rng.normal(size=(400, 3))
     blocks = [latent @ rng.normal(size=(3, w)) + rng.normal(size=(400, w)) for w in (6, 8, 5)]
     X = np.hstack(blocks)
-    modalities = {"a": range(0, 6), "b": range(6, 14), "c": range(14, 19)}
+    modalities = {"a": range(6), "b": range(6, 14), "c": range(14, 19)}
     mcca = MultiviewCCA(modalities, n_components=3, method="gcca", rank=4, output="concat").fit(X)
     Z = mcca.transform(X)
     expected = _textbook_gcca(blocks, n_components=3, rank=4)

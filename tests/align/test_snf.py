@@ -11,7 +11,11 @@ from scipy.spatial.distance import cdist
 from sklearn.cluster import SpectralClustering
 from sklearn.metrics import adjusted_rand_score
 
-from skfusion import SimilarityNetworkClustering, SimilarityNetworkFusion, propagate_labels
+from skfusion import (
+    SimilarityNetworkClustering,
+    SimilarityNetworkFusion,
+    propagate_labels,
+)
 
 DATA = Path(__file__).parent / "data"
 
