@@ -508,7 +508,7 @@ class SimilarityNetworkClustering(ModalityProtocolMixin, ClusterMixin, BaseEstim
             raise ModalitySubsetError(f"{type(self).__name__} fuses two or more modalities; got {kept}.")
 
 
-def propagate_labels(graph, y):
+def propagate_labels(graph, y, *, n_neighbors=20):
     """Labels for the unlabelled rows of a similarity graph, propagated from the labelled ones.
 
     The transductive use of a fused graph (SNF's label propagation): rows whose
@@ -524,6 +524,13 @@ def propagate_labels(graph, y):
         A non-negative similarity graph, e.g. ``SimilarityNetworkFusion().fit(X).fused_graph_``.
     y : array-like of shape (n_samples,)
         Labels, ``-1`` for unlabelled rows (integer labels).
+    n_neighbors : int or None, default=20
+        Propagate over each row's ``n_neighbors`` strongest similarities to
+        other rows (the graph made symmetric by keeping an edge either row
+        keeps). None propagates over every entry, as snfpy does; on SNF's
+        fused graph, where every pair has a small positive similarity, the
+        many weak entries then swamp the strong ones (on 600 digits with 10%
+        labelled: 0.44 accuracy with every entry, 0.87 with 20 neighbours).
 
     Returns
     -------
@@ -546,7 +553,7 @@ def propagate_labels(graph, y):
     ...                   [0.9, 1.0, 0.0, 0.1],
     ...                   [0.1, 0.0, 1.0, 0.8],
     ...                   [0.0, 0.1, 0.8, 1.0]])
-    >>> propagate_labels(graph, [0, -1, 1, -1])
+    >>> propagate_labels(graph, [0, -1, 1, -1], n_neighbors=None)
     array([0, 0, 1, 1])
     """
     y = np.asarray(y)
@@ -559,6 +566,8 @@ def propagate_labels(graph, y):
     if not labelled.any():
         raise ValueError("`y` has no labelled row (every label is -1).")
     classes, codes = np.unique(y[labelled], return_inverse=True)
+    if n_neighbors is not None:
+        graph = _strongest_neighbours(graph, n_neighbors)
     degree = np.asarray(graph.sum(axis=1)).ravel() + _EPS
     transition = sp.diags(1.0 / degree) @ graph if sp.issparse(graph) else graph / degree[:, None]
     lab, unl = np.flatnonzero(labelled), np.flatnonzero(~labelled)
@@ -581,6 +590,22 @@ def propagate_labels(graph, y):
             scores = linalg.lstsq(system, rhs)[0]
     out[unl] = classes[np.argmax(scores, axis=1)]
     return out
+
+
+def _strongest_neighbours(graph, n_neighbors):
+    """Each row's ``n_neighbors`` largest off-diagonal entries, symmetrised by the maximum (sparse)."""
+    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, Integral) or n_neighbors < 1:
+        raise ValueError(f"`n_neighbors` must be a positive int or None; got {n_neighbors!r}.")
+    graph = sp.csr_matrix(graph, dtype=np.float64)
+    graph.setdiag(0.0)
+    graph.eliminate_zeros()
+    n_samples = graph.shape[0]
+    k = min(n_neighbors, max(int(np.diff(graph.indptr).max(initial=0)), 1))
+    index, weight = _top_k_per_row(graph, k, normalise=False)
+    strongest = sp.csr_matrix(
+        (weight.ravel(), (np.repeat(np.arange(n_samples), k), index.ravel())), shape=graph.shape
+    )
+    return strongest.maximum(strongest.T).tocsr()
 
 
 # ---------------------------------------------------------------- kernels
@@ -703,10 +728,10 @@ def _knn_affinity(Z, rows, n_samples, n_neighbors, mu, metric, neighbors):
     return W.maximum(W.T).tocsr(), mean_distance
 
 
-def _top_k_per_row(P, k):
+def _top_k_per_row(P, k, normalise=True):
     """(index, weight) arrays of shape (n, k): each row's ``k`` largest entries, renormalised.
 
-    Rows with no entries get zero weights.
+    Rows with fewer entries get zero weights for the rest.
     """
     n = P.shape[0]
     lengths = np.diff(P.indptr)
@@ -721,6 +746,8 @@ def _top_k_per_row(P, k):
     weight = np.take_along_axis(values, top, axis=1)
     index = np.take_along_axis(columns, top, axis=1)
     weight = np.where(np.isfinite(weight), weight, 0.0)
+    if not normalise:
+        return index, weight
     total = weight.sum(axis=1, keepdims=True)
     weight = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
     return index, weight

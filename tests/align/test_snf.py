@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from scipy import stats
 from scipy.spatial.distance import cdist
 from sklearn.cluster import SpectralClustering
@@ -216,12 +217,27 @@ def test_propagate_labels_is_the_limit_of_snfpy_iterations(rng):
     y = np.where(rng.random(len(groups)) < 0.2, groups, -1)
     y[[0, 30, 60]] = [0, 1, 2]
     expected, _ = _iterated_label_propagation(fused, y)
-    predicted = propagate_labels(fused, y)
+    predicted = propagate_labels(fused, y, n_neighbors=None)
     np.testing.assert_array_equal(predicted, expected)
     np.testing.assert_array_equal(predicted[y != -1], y[y != -1])
-    import scipy.sparse as sp
+    np.testing.assert_array_equal(propagate_labels(sp.csr_matrix(fused), y, n_neighbors=None), predicted)
 
-    np.testing.assert_array_equal(propagate_labels(sp.csr_matrix(fused), y), predicted)
+
+def test_propagate_labels_over_each_rows_strongest_neighbours(rng):
+    X, groups, modalities = _blobs(rng)
+    fused = SimilarityNetworkFusion(modalities, n_neighbors=10, n_components=2).fit(X).fused_graph_
+    y = np.full(len(groups), -1)
+    y[[0, 1, 30, 31, 60, 61]] = groups[[0, 1, 30, 31, 60, 61]]
+    off_diagonal = fused - np.diag(np.diag(fused))
+    strongest = np.zeros_like(fused)
+    for i, row in enumerate(off_diagonal):
+        keep = np.argsort(row)[::-1][:8]
+        strongest[i, keep] = row[keep]
+    strongest = np.maximum(strongest, strongest.T)
+    expected, _ = _iterated_label_propagation(strongest, y)
+    predicted = propagate_labels(fused, y, n_neighbors=8)
+    np.testing.assert_array_equal(predicted, expected)
+    np.testing.assert_array_equal(predicted, groups)
 
 
 def test_propagate_labels_refuses_inconsistent_input():
@@ -229,3 +245,5 @@ def test_propagate_labels_refuses_inconsistent_input():
         propagate_labels(np.eye(3), [0, 1])
     with pytest.raises(ValueError, match="no labelled row"):
         propagate_labels(np.eye(2), [-1, -1])
+    with pytest.raises(ValueError, match="`n_neighbors` must be a positive int"):
+        propagate_labels(np.eye(2), [0, -1], n_neighbors=0)
