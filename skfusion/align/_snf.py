@@ -308,15 +308,16 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
         self.graph_ = self.graph
         if self.graph == "auto":
             self.graph_ = "dense" if n_samples <= _DENSE_MAX_ROWS else "sparse"
-        self._centre, self._scale, self._neighbors, self._mean_distance = {}, {}, {}, {}
+        self._centre, self._scale, self._mean_distance = {}, {}, {}
+        self._neighbors = {}  # fit-time only: a KD-tree is not a type persistence should trust
         standardised = {}
         for j, name in enumerate(names):
             block = np.asarray(present_block(X, self.modalities_[name], mask[:, j], name), dtype=np.float64)
             standardised[name] = self._standardise_for_fit(name, block)
         self._present = {name: np.flatnonzero(mask[:, j]) for j, name in enumerate(names)}
-        nn_metric, _ = _METRICS[self.metric]
+        self._standardised = standardised  # transform's neighbour searches run against these rows
         for name, Z in standardised.items():
-            self._neighbors[name] = NearestNeighbors(metric=nn_metric).fit(Z)
+            self._neighbors[name] = _neighbour_index(Z, self.metric)
         settings = (self.n_neighbors, self.mu, self.n_iterations, self.metric)
         if self.graph_ == "dense":
             self.affinities_, self.fused_graph_ = _fuse_dense(standardised, mask, *settings)
@@ -327,6 +328,7 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
             self.affinities_, self.fused_graph_, self._mean_distance = _fuse_sparse(
                 standardised, mask, *settings, self._neighbors
             )
+        del self._neighbors
         return X, mask
 
     def _standardise_for_fit(self, name, block):
@@ -348,7 +350,8 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
                 continue
             block = np.asarray(present_block(X, columns, mask[:, j], name), dtype=np.float64)
             Z = (block - self._centre[name]) / self._scale[name]
-            distance, index = _neighbour_distances(self._neighbors[name], Z, K, self.metric)
+            index_ = _neighbour_index(self._standardised[name], self.metric)
+            distance, index = _neighbour_distances(index_, Z, K, self.metric)
             mean_distance = distance.mean(axis=1) + _EPS
             weights = _kernel(distance, mean_distance[:, None], self._mean_distance[name][index], self.mu)
             weights /= weights.sum(axis=1, keepdims=True)
@@ -623,6 +626,10 @@ def _mean_neighbour_distance(smallest):
     """Mean of the ``K`` smallest distances after the very smallest (the row itself), as snfpy."""
     ordered = np.sort(smallest, axis=1)
     return ordered[:, 1:].mean(axis=1) + _EPS
+
+
+def _neighbour_index(Z, metric):
+    return NearestNeighbors(metric=_METRICS[metric][0]).fit(Z)
 
 
 def _neighbour_distances(neighbors, Z, k, metric):
