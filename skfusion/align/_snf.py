@@ -259,11 +259,14 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
         local, present = self._local_graph(X)
         out = np.full((X.shape[0], self.n_components), np.nan)
         rows = np.flatnonzero(present)
-        if rows.size:
-            affinity = local[rows] @ self.fused_graph_  # one diffusion step
+        # in row blocks: each block's affinities to the training rows are dense on the dense path
+        step = max(1, _BLOCK_FLOATS // self.fused_graph_.shape[0])
+        for start in range(0, rows.size, step):
+            block = rows[start : start + step]
+            affinity = local[block] @ self.fused_graph_  # one diffusion step
             degree = np.asarray(affinity.sum(axis=1)).reshape(-1, 1)
-            out[rows] = np.asarray(affinity @ self.embedding_) / degree / self.eigenvalues_
-        return out.astype(X.dtype, copy=False)
+            out[block] = np.asarray(affinity @ self.embedding_) / degree / self.eigenvalues_
+        return out
 
     def get_feature_names_out(self, input_features=None):
         """Names of the embedding's columns: ``similaritynetworkfusion<i>``.
