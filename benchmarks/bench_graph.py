@@ -15,8 +15,9 @@ Prints four tables, each with ratios against a named baseline measured in this r
    between its fused matrix and the dense path's is printed.
 3. The sparse path at 20,000 rows (synthetic: 3 modalities of 20 columns,
    each a noisy copy of 10 class centres): fuse + embed time, peak RSS of a
-   fresh process and NMI of k-means on the embedding, beside the memory the dense path (and snfpy) would need for
-   its ``n x n`` matrices (baseline, computed, not run).
+   fresh process and NMI of k-means on the embedding, beside the memory the
+   dense path (and snfpy) would need for its ``n x n`` matrices (baseline,
+   computed, not run).
 4. MultiviewCCA at 6 components on the digits, ``output="concat"`` +
    StandardScaler + LogisticRegression, 10-fold stratified CV (shuffled,
    random_state=0, as bench_alignment.py): ``method="gcca"`` vs the default
@@ -27,6 +28,7 @@ Usage::
 
     python benchmarks/bench_graph.py --snfpy-python /tmp/snfref/bin/python
     python benchmarks/bench_graph.py --quick     # smoke run (no snfpy, 2,000 rows at scale)
+    python benchmarks/bench_graph.py --sections 34   # only tables 3 and 4
 """
 
 import argparse
@@ -181,6 +183,7 @@ def main():
     parser.add_argument("--snfpy-python", help="python of an environment with snfpy 0.2.2 installed")
     parser.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads on both sides")
     parser.add_argument("--rows", type=int, default=20_000, help="rows of the scale test")
+    parser.add_argument("--sections", default="1234", help="which tables to print, e.g. 34")
     parser.add_argument("--scale-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -191,12 +194,15 @@ def main():
     mfeat = load_mfeat()
     X, y, modalities = mfeat.data, mfeat.target, mfeat.modalities
     with threadpool_limits(args.threads):
-        dense, dense_time, sparse_time = clustering(X, y, modalities)
-        fuse_time(X, modalities, dense, dense_time, sparse_time, None if args.quick else args.snfpy_python,
-                  args.threads)
-        scale(2_000 if args.quick else args.rows, args.threads)
-        gcca(X, y, modalities, 3 if args.quick else 10)
-
+        if "1" in args.sections or "2" in args.sections:
+            dense, dense_time, sparse_time = clustering(X, y, modalities)
+        if "2" in args.sections:
+            snfpy = None if args.quick else args.snfpy_python
+            fuse_time(X, modalities, dense, dense_time, sparse_time, snfpy, args.threads)
+        if "3" in args.sections:
+            scale(2_000 if args.quick else args.rows, args.threads)
+        if "4" in args.sections:
+            gcca(X, y, modalities, 3 if args.quick else 10)
 
 if __name__ == "__main__":
     main()
