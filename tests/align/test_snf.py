@@ -165,6 +165,7 @@ def test_feature_names_out(rng):
     X, _, modalities = _blobs(rng, n_per_group=10)
     snf = SimilarityNetworkFusion(modalities, n_neighbors=5, n_components=3).fit(X)
     assert list(snf.get_feature_names_out()) == [f"similaritynetworkfusion{i}" for i in range(3)]
+    assert snf.graph_ == "dense"  # "auto" is dense up to 1,000 rows
 
 
 @pytest.mark.parametrize(
