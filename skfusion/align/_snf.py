@@ -808,8 +808,7 @@ def _fuse_sparse(standardised, mask, n_neighbors, mu, n_iterations, metric, neig
         for P, (S, index, weight), present in zip(data, local, views_present):
             others_shared = shared - (present[entry_row] & present[indices])
             others = np.divide(total - P, others_shared, out=np.zeros_like(P), where=others_shared > 0)
-            diffused = _diffuse_on_pattern(others, indptr, indices, entry_row, S, index, weight)
-            diffused = (diffused + diffused[transpose]) / 2.0
+            diffused = _diffuse_on_pattern(others, indptr, indices, entry_row, transpose, S, index, weight)
             diffused[diagonal & present[entry_row]] += 1.0
             updated.append(diffused)
         data = updated
@@ -822,25 +821,30 @@ def _fuse_sparse(standardised, mask, n_neighbors, mu, n_iterations, metric, neig
     return affinities, fused, mean_distances
 
 
-def _diffuse_on_pattern(others, indptr, indices, entry_row, S, index, weight):
-    """Entries of ``S X S'`` on the pattern, with ``S`` also given as per-row (index, weight) arrays.
+def _diffuse_on_pattern(others, indptr, indices, entry_row, transpose, S, index, weight):
+    """Entries of ``S X S'`` on the (symmetric) pattern, with ``S`` also given as per-row
+    (index, weight) arrays.
 
     ``(S X S')_ij = sum_q S_j,q (S X)_i,index[j, q]``: ``S X`` is formed in dense
-    row blocks, so memory stays ``O(block * n)`` and only the pattern's entries
-    of the second product are computed.
+    row blocks, so memory stays ``O(block * n)``, and only the pattern's entries
+    on and above the diagonal are computed; ``S X S'`` is symmetric (``X`` is),
+    so the others are their mirror images.
     """
     n_samples = len(indptr) - 1
     X = sp.csr_matrix((others, indices, indptr), shape=(n_samples, n_samples))
-    out = np.empty_like(others)
+    out = np.zeros_like(others)
     block = max(1, min(n_samples, _BLOCK_FLOATS // max(n_samples, 1)))
     for start in range(0, n_samples, block):
         stop = min(start + block, n_samples)
         product = (S[start:stop] @ X).toarray().ravel()
         lo, hi = indptr[start], indptr[stop]
-        cols = indices[lo:hi]
+        upper = lo + np.flatnonzero(indices[lo:hi] >= entry_row[lo:hi])
+        cols = indices[upper]
         positions = index[cols]  # int64: row block offsets can pass 2**31 at 20k+ rows
-        positions += ((entry_row[lo:hi] - start) * n_samples)[:, None]
-        out[lo:hi] = np.einsum("ij,ij->i", np.take(product, positions), weight[cols])
+        positions += ((entry_row[upper] - start) * n_samples)[:, None]
+        out[upper] = np.einsum("ij,ij->i", np.take(product, positions), weight[cols])
+    lower = indices < entry_row
+    out[lower] = out[transpose[lower]]
     return out
 
 
