@@ -128,8 +128,7 @@ def scale(n_samples, threads):
     env = {**os.environ, **dict.fromkeys(_THREAD_VARIABLES, str(threads))}
     output = subprocess.run([sys.executable, __file__, "--scale-child", str(n_samples)],
                             check=True, env=env, capture_output=True, text=True).stdout
-    seconds, nmi, nnz = (float(v) for v in output.split())
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB -> MiB (Linux)
+    seconds, nmi, nnz, peak = (float(v) for v in output.split())
     dense_mib = (3 + 3) * n_samples**2 * 8 / 2**20
     print(f"{'':<44}{'seconds':>10}{'peak MiB':>12}{'memory ratio':>14}")
     print(f"{'baseline: dense n x n matrices (not run)':<44}{'':>10}{dense_mib:>12.0f}{1.0:>14.3f}")
@@ -149,7 +148,8 @@ def _scale_child(n_samples):
     # k-means on the fitted spectral embedding: spectral clustering without refitting
     # scikit-learn's shift-invert eigensolver, which is slow on a graph of this size
     labels = KMeans(10, n_init=10, random_state=0).fit_predict(snf.embedding_)
-    print(seconds, normalized_mutual_info_score(y, labels), snf.fused_graph_.nnz)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB (Linux); this process only
+    print(seconds, normalized_mutual_info_score(y, labels), snf.fused_graph_.nnz, peak)
 
 
 def _synthetic(n_samples, n_classes=10, width=20, random_state=0):
