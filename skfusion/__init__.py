@@ -13,7 +13,12 @@ __version__ = "0.1.0.dev0"
 from ._modalities import concat_modalities
 
 # -- align --
-from .align import MultiviewCCA
+from .align import (
+    MultiviewCCA,
+    SimilarityNetworkClustering,
+    SimilarityNetworkFusion,
+    propagate_labels,
+)
 from .cooperative import CooperativeFusion
 
 # Public estimators, one line per strategy package (the floors are on docs/architecture.rst).
@@ -32,6 +37,9 @@ __all__ = [
     "InteractionFusion",
     "CooperativeFusion",
     "MultiviewCCA",
+    "SimilarityNetworkClustering",
+    "SimilarityNetworkFusion",
+    "propagate_labels",
     "NoModalityPresentWarning",
     "StackingLateFusion",
     "WeightedVoteFusion",

@@ -176,6 +176,24 @@ if _have("MultiviewCCA"):
         )
     )
 
+if _have("SimilarityNetworkFusion"):
+    ENTRIES += [
+        Entry(
+            "SimilarityNetworkFusion",
+            lambda m: skfusion.SimilarityNetworkFusion(m, n_neighbors=5, n_components=2, random_state=0),
+            "transform",
+            "random_state",
+        ),
+        Entry(
+            "SimilarityNetworkFusion-sparse",
+            lambda m: skfusion.SimilarityNetworkFusion(
+                m, n_neighbors=5, n_components=2, graph="sparse", random_state=0
+            ),
+            "transform",
+            "random_state",
+        ),
+    ]
+
 if _have("CooperativeFusion"):
     ENTRIES += [
         Entry(

@@ -65,11 +65,20 @@ ESTIMATORS += [
 ]
 
 # -- align --
-from skfusion import CooperativeFusion, MultiviewCCA  # noqa: E402
+from skfusion import (  # noqa: E402
+    CooperativeFusion,
+    MultiviewCCA,
+    SimilarityNetworkClustering,
+    SimilarityNetworkFusion,
+)
 
 ESTIMATORS += [
     MultiviewCCA(HALVES, n_components=1),
     MultiviewCCA(HALVES, n_components=1, regularization=0.1, output="concat"),
+    MultiviewCCA(HALVES, n_components=1, method="gcca", output="concat"),
+    SimilarityNetworkFusion(HALVES, n_neighbors=3, n_components=1, random_state=0),
+    SimilarityNetworkFusion(HALVES, n_neighbors=3, n_components=1, graph="sparse", random_state=0),
+    SimilarityNetworkClustering(HALVES, n_clusters=2, n_neighbors=3, random_state=0),
     CooperativeFusion(HALVES, rho=0.5, alpha=0.01),
     CooperativeFusion(HALVES, rho=0.5, alpha=0.01, l1_ratio=0.0, family="binomial"),
 ]

