@@ -19,7 +19,7 @@ from .cooperative import CooperativeFusion
 # Public estimators, one line per strategy package (the floors are on docs/architecture.rst).
 # -- early --
 from .early import FeatureFusion, InteractionFusion
-from .exceptions import NoModalityPresentWarning
+from .exceptions import NoModalityPresentWarning, SmallDataWarning
 
 # -- late --
 from .late import StackingLateFusion, WeightedVoteFusion
@@ -33,6 +33,7 @@ __all__ = [
     "CooperativeFusion",
     "MultiviewCCA",
     "NoModalityPresentWarning",
+    "SmallDataWarning",
     "StackingLateFusion",
     "WeightedVoteFusion",
 ]
