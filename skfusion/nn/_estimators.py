@@ -515,8 +515,9 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
     >>> X, y, modalities = make_multimodal_classification(
     ...     n_samples=200, widths={{"image": 4, "text": 3}}, random_state=0)
     >>> clf = IntermediateFusionClassifier(
-    ...     modalities, fusion="attention", max_epochs=30, device="cpu",
-    ...     random_state=0).fit(X, y)
+    ...     modalities, fusion="attention", device="cpu").fit(X, y)
+    >>> len(clf.net_.history) < clf.max_epochs  # early stopping, on by default
+    True
     >>> clf.predict_proba(X[:2]).shape
     (2, 2)
     >>> clf.attention_weights(X[:2]).sum(axis=1)
