@@ -4,8 +4,12 @@ Build (warnings are errors, as in CI's ``tests/test_docs.py``)::
 
     python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-No intersphinx: the build machines reach package registries only, so
-references to scikit-learn, NumPy or torch objects render as plain code.
+References to scikit-learn and skorch objects link into their documentation
+(intersphinx). The build machines reach package registries only, so the
+inventories are local files, ``docs/_inventories/*-objects.inv``, written by
+``docs/_inventories/make_inventories.py`` from the installed packages (rerun it
+after upgrading either); the build never downloads. References to NumPy, pandas
+or torch objects render as plain code.
 """
 
 import os
@@ -38,10 +42,12 @@ version = ".".join(release.split(".")[:2])
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "sphinx_copybutton",
 ]
 
 templates_path = ["_templates"]
@@ -58,9 +64,23 @@ exclude_patterns = [
 ]
 root_doc = "index"
 default_role = "literal"
-# Without intersphinx, numpydoc's type cross-references (``array-like of shape``,
-# ``sklearn.base.BaseEstimator``) cannot resolve; nitpicky would flag each one.
+# numpydoc's type words (``array-like of shape``, ``ndarray``) have no inventory
+# to resolve against (NumPy's is not stored here); nitpicky would flag each one.
 nitpicky = False
+
+# -- intersphinx (local inventories, no network) ---------------------------------
+intersphinx_mapping = {
+    "sklearn": ("https://scikit-learn.org/stable/", "_inventories/sklearn-objects.inv"),
+    "skorch": ("https://skorch.readthedocs.io/en/stable/", "_inventories/skorch-objects.inv"),
+}
+
+# -- sphinx-copybutton -----------------------------------------------------------
+# Copy the code without its prompts and output: ``>>>``/``...`` doctest prompts
+# and ``$`` shell prompts; lines without a prompt are output and stay behind.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
+copybutton_exclude = ".linenos, .gp, .go"
 
 # Stale stubs of renamed or removed public names would be documents outside every
 # toctree (a warning, so a failed -W build): regenerate the stubs on each build.
@@ -84,7 +104,35 @@ autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
-numpydoc_xref_param_type = False
+# Type words of the Parameters sections link when they name a scikit-learn or
+# skfusion class, or scikit-learn's glossary entry; every other word ("of",
+# "default") stays text.
+numpydoc_xref_param_type = True
+numpydoc_xref_ignore = "all"
+numpydoc_xref_aliases = {
+    # numpydoc's defaults point these into Python's and NumPy's docs, whose
+    # inventories are not stored here (an unresolved :term: or :ref: warns)
+    "array-like": ":term:`array-like <sklearn:array-like>`",
+    "array_like": ":term:`array-like <sklearn:array-like>`",
+    "bool": "bool",
+    "boolean": "boolean",
+    "iterable": "iterable",
+    "sequence": "sequence",
+    "generator": "generator",
+    "scalar": "scalar",
+    "estimator": "sklearn.base.BaseEstimator",
+    "transformer": "sklearn.base.TransformerMixin",
+    "BaseEstimator": "sklearn.base.BaseEstimator",
+    "Pipeline": "sklearn.pipeline.Pipeline",
+    "Bunch": "sklearn.utils.Bunch",
+    "MetadataRouter": "sklearn.utils.metadata_routing.MetadataRouter",
+    "MultiviewCCA": "skfusion.MultiviewCCA",
+    "ModalityPlan": "skfusion.tables.ModalityPlan",
+    "TableEncoder": "skfusion.tables.TableEncoder",
+    "FusionComparison": "skfusion.model_selection.FusionComparison",
+    "FusionComparisonDisplay": "skfusion.inspection.FusionComparisonDisplay",
+    "ModalityImportanceDisplay": "skfusion.inspection.ModalityImportanceDisplay",
+}
 
 # -- sphinx-gallery -------------------------------------------------------------
 # (Each example also pins BLAS itself, so that it is fast when run on its own.)

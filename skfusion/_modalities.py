@@ -14,6 +14,10 @@ Conventions
   input that returns one of those (e.g. ``make_column_selector``).
 - ``modalities=None`` is a single modality, :data:`ALL_COLUMNS`, holding every column.
 - A modality is *missing* in a row when all of its columns are NaN there.
+- A NaN *cell* (NaN in a row where its modality is present) takes its column's
+  training mean over the rows where the modality is present
+  (:func:`nan_cell_means`, :func:`fill_nan_cells`): every estimator that
+  accepts NaN fills cells this way before a modality's preprocessing.
 """
 
 from numbers import Integral
@@ -39,6 +43,10 @@ __all__ = [
     "take_columns",
     "take_block",
     "present_block",
+    "nan_cell_means",
+    "fill_nan_cells",
+    "modality_nan_cell_means",
+    "fill_modality_nan_cells",
     "branch_columns",
     "branch_modalities",
     "check_no_missing",
@@ -277,20 +285,246 @@ def take_block(X, columns, rows=None):
     return _safe_indexing(take_columns(X, columns), rows)
 
 
-def present_block(X, columns, present, name):
-    """Columns of modality ``name`` on the rows where ``present``, from a dense ``X``.
+def present_block(X, columns, present):
+    """Columns ``columns`` of a dense ``X`` on the rows where ``present``.
 
-    NaN left in those rows is refused: a modality is missing in a row only
-    when all its columns are NaN there, and a partly-NaN modality cannot be
-    projected or standardised.
+    Callers fill NaN cells first (:func:`fill_modality_nan_cells`), so the
+    block holds no NaN.
     """
-    block = take_block(X, columns, None if present.all() else np.flatnonzero(present))
-    if np.isnan(block).any():
-        raise ValueError(
-            f"Modality {name!r} has NaN in some but not all of its columns; a modality is "
-            "missing only when all its columns are NaN."
-        )
-    return block
+    return take_block(X, columns, None if present.all() else np.flatnonzero(present))
+
+
+# ------------------------------------------------------------------ NaN cells
+
+#: Cells per chunk when NaN cells are located: bounds the temporaries (a chunk of
+#: the columns holding NaN and its mask) whatever the size of the block.
+_CHUNK_CELLS = 1 << 20
+
+
+def _present_rows(present):
+    """None when every row is present (no row mask needed), else the mask."""
+    return None if present is None or present.all() else np.asarray(present, dtype=bool)
+
+
+def _column_sums(block, rows, dtype=None):
+    """Column sums over ``rows`` (None: all) in one pass without a temporary; a column
+    holding NaN in those rows sums to NaN (the cheap test of :func:`fill_nan_cells`)."""
+    return np.add.reduce(block, axis=0, dtype=dtype, where=True if rows is None else rows[:, None])
+
+
+def _row_chunks(n_rows, width):
+    step = max(1, _CHUNK_CELLS // max(width, 1))
+    for start in range(0, n_rows, step):
+        yield slice(start, min(start + step, n_rows))
+
+
+def _sparse_entries(block):
+    """Row and column of every stored entry of a CSR or CSC matrix."""
+    counts = np.diff(block.indptr)
+    outer = np.repeat(np.arange(counts.size), counts)
+    return (outer, block.indices) if block.format == "csr" else (block.indices, outer)
+
+
+def _as_csr_or_csc(block):
+    return block if block.format in ("csr", "csc") else block.tocsr()
+
+
+def nan_cell_means(block, present=None):
+    """Training column means of a modality over the rows where it is present, NaN cells left out.
+
+    The value a NaN cell of a present modality takes (:func:`fill_nan_cells`).
+    Since a missing modality's rows are all NaN, these are also the means of
+    each column's observed cells. A column with no observed cell in those rows
+    gets 0. Sparse blocks count their implicit zeros.
+
+    Parameters
+    ----------
+    block : ndarray or sparse matrix of shape (n_samples, n_columns)
+        The modality's columns.
+    present : ndarray of bool of shape (n_samples,) or None, default=None
+        Rows where the modality is present; None: every row.
+
+    Returns
+    -------
+    ndarray of float64 of shape (n_columns,)
+    """
+    rows = _present_rows(present)
+    if sp.issparse(block):
+        return _sparse_nan_cell_means(_as_csr_or_csc(block), rows)
+    n_rows = block.shape[0] if rows is None else int(np.count_nonzero(rows))
+    sums = _column_sums(block, rows, dtype=np.float64)
+    counts = np.full(block.shape[1], n_rows, dtype=np.float64)
+    with_nan = np.flatnonzero(np.isnan(sums))
+    if with_nan.size:  # only those columns are summed again, cell by cell, in chunks
+        sums[with_nan], counts[with_nan] = 0.0, 0.0
+        for chunk in _row_chunks(block.shape[0], with_nan.size):
+            part = block[chunk][:, with_nan]
+            observed = ~np.isnan(part)
+            if rows is not None:
+                observed &= rows[chunk, None]
+            sums[with_nan] += np.add.reduce(part, axis=0, dtype=np.float64, where=observed)
+            counts[with_nan] += np.count_nonzero(observed, axis=0)
+    return np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0)
+
+
+def _sparse_nan_cell_means(block, rows):
+    n_rows = block.shape[0] if rows is None else int(np.count_nonzero(rows))
+    entry_rows, entry_cols = _sparse_entries(block)
+    nan = np.isnan(block.data)
+    in_rows = np.ones(nan.shape, dtype=bool) if rows is None else rows[entry_rows]
+    kept = ~nan & in_rows
+    width = block.shape[1]
+    sums = np.bincount(entry_cols[kept], weights=block.data[kept], minlength=width)
+    counts = n_rows - np.bincount(entry_cols[nan & in_rows], minlength=width)
+    return np.divide(sums, counts, out=np.zeros(width), where=counts > 0)
+
+
+def fill_nan_cells(block, means, present=None):
+    """``block`` with the NaN cells of its present rows set to their column's mean.
+
+    Rows where the modality is missing (not ``present``) are left as they are.
+    ``block`` itself is returned, not a copy, when its present rows hold no NaN,
+    found with one pass of column sums (no temporary of the block's size); a
+    filled block keeps the dtype (float32 stays float32), the layout and, for a
+    sparse matrix, the format.
+
+    Parameters
+    ----------
+    block : ndarray or sparse matrix of shape (n_samples, n_columns)
+        The modality's columns; arrays of integers (which hold no NaN) are
+        returned as they are.
+    means : ndarray of shape (n_columns,)
+        The value of each column's NaN cells (:func:`nan_cell_means` of the
+        training rows); NaN leaves a column's cells as they are.
+    present : ndarray of bool of shape (n_samples,) or None, default=None
+        Rows where the modality is present; None: every row.
+
+    Returns
+    -------
+    ndarray or sparse matrix of shape (n_samples, n_columns)
+    """
+    rows = _present_rows(present)
+    if sp.issparse(block):
+        return _fill_sparse_nan_cells(block, means, rows)
+    if block.dtype.kind != "f":
+        return block
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow only costs the exact look
+        with_nan = np.flatnonzero(np.isnan(_column_sums(block, rows)))
+    if not with_nan.size:
+        return block
+    values = np.asarray(means, dtype=block.dtype)[with_nan]
+    out, filled = None, False
+    for chunk in _row_chunks(block.shape[0], with_nan.size):
+        part = block[chunk][:, with_nan]
+        cells = np.isnan(part)
+        if rows is not None:
+            cells &= rows[chunk, None]
+        if cells.any():
+            out = np.array(block, order="K") if out is None else out
+            np.copyto(part, values, where=cells)
+            out[chunk, with_nan] = part
+            filled = True
+    return out if filled else block
+
+
+def _fill_sparse_nan_cells(block, means, rows):
+    data = block.data
+    if data.dtype.kind != "f" or not np.isnan(np.add.reduce(data)):
+        return block
+    block = _as_csr_or_csc(block)
+    nan = np.isnan(block.data)
+    entry_rows, entry_cols = _sparse_entries(block)
+    cells = nan if rows is None else nan & rows[entry_rows]
+    if not cells.any():
+        return block
+    out = block.copy()
+    out.data[cells] = np.asarray(means, dtype=out.dtype)[entry_cols[cells]]
+    return out
+
+
+def _float_columns(X, columns):
+    """Positions (within ``columns``) of a DataFrame's float columns: the only ones
+    whose NaN cells are filled (a text or category column is its branch's to read)."""
+    from pandas.api.types import is_float_dtype
+
+    dtypes = X.dtypes
+    return np.flatnonzero([is_float_dtype(dtypes.iloc[int(c)]) for c in columns])
+
+
+def modality_nan_cell_means(X, modalities_, mask):
+    """:func:`nan_cell_means` of every modality of ``X``, by name.
+
+    ``X`` is an array, a sparse matrix or a DataFrame; a DataFrame's columns
+    that are not float get NaN (their cells are never filled).
+    """
+    means = {}
+    for j, (name, columns) in enumerate(modalities_.items()):
+        if hasattr(X, "iloc"):
+            means[name] = np.full(len(columns), np.nan)
+            floats = _float_columns(X, columns)
+            if floats.size:
+                block = X.iloc[:, columns[floats]].to_numpy(dtype=np.float64, na_value=np.nan)
+                means[name][floats] = nan_cell_means(block, mask[:, j])
+        else:
+            means[name] = nan_cell_means(take_columns(X, columns), mask[:, j])
+    return means
+
+
+def fill_modality_nan_cells(X, modalities_, mask, means):
+    """``X`` with the NaN cells of every present modality filled, or ``X`` itself.
+
+    :func:`fill_nan_cells` for each modality's columns (``mask`` says where
+    each is present, ``means`` is :func:`modality_nan_cell_means` of the
+    training data), writing into one copy of ``X`` made only when some cell is
+    filled. A column in two modalities is filled wherever one of them is
+    present (its observed cells, hence its mean, are the same for both).
+    """
+    if sp.issparse(X):
+        return _fill_sparse_modalities(X, modalities_, mask, means)
+    out = X
+    for j, (name, columns) in enumerate(modalities_.items()):
+        if hasattr(X, "iloc"):
+            out = _fill_frame_modality(X, out, columns, mask[:, j], means[name])
+            continue
+        block = take_columns(out, columns)
+        filled = fill_nan_cells(block, means[name], mask[:, j])
+        if filled is not block:
+            out = np.array(X, order="K") if out is X else out
+            out[:, _as_slice(np.asarray(columns))] = filled
+    return out
+
+
+def _fill_frame_modality(X, out, columns, present, means):
+    floats = _float_columns(X, columns)
+    for k in floats[~np.isnan(means[floats])]:
+        column = out.iloc[:, int(columns[k])]
+        cells = column.isna().to_numpy() & present
+        if cells.any():
+            out = X.copy() if out is X else out
+            out.isetitem(int(columns[k]), column.mask(cells, means[k]).astype(column.dtype))
+    return out
+
+
+def _fill_sparse_modalities(X, modalities_, mask, means):
+    if X.dtype.kind != "f" or not np.isnan(np.add.reduce(X.data)):
+        return X
+    X = _as_csr_or_csc(X)
+    nan_entries = np.flatnonzero(np.isnan(X.data))
+    entry_rows, entry_cols = _sparse_entries(X)
+    rows, cols = entry_rows[nan_entries], entry_cols[nan_entries]
+    values = np.full(nan_entries.size, np.nan)
+    position = np.full(X.shape[1], -1, dtype=np.intp)
+    for j, (name, columns) in enumerate(modalities_.items()):
+        position[:] = -1
+        position[columns] = np.arange(len(columns))
+        hit = (position[cols] >= 0) & mask[rows, j] & np.isnan(values)
+        values[hit] = np.asarray(means[name])[position[cols[hit]]]
+    filled = ~np.isnan(values)
+    if not filled.any():
+        return X
+    out = X.copy()
+    out.data[nan_entries[filled]] = values[filled]
+    return out
 
 
 def branch_columns(modalities_, names):

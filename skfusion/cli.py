@@ -80,7 +80,8 @@ def build_parser():
         metavar="FILE",
         help=(
             "CSV or Parquet file, one row per sample; a modality may be missing in a row "
-            "(all its cells empty) (default: bundled mfeat digits)"
+            "(all its cells empty); other empty cells are imputed "
+            "(default: bundled mfeat digits)"
         ),
     )
     compare.add_argument(
@@ -284,10 +285,13 @@ def _feature_matrix(frame, used):
 
 
 def _check_missing(X, spec, used):
-    """Whole missing modalities are fine (fusion handles them); scattered NaN are not,
-    nor a modality missing in every row."""
-    nan = np.isnan(X)
-    if not nan.any():
+    """A modality missing in every row is refused (it holds nothing to learn from).
+
+    Whole missing modalities are fine (fusion handles them), and so are NaN cells
+    in rows where their modality is present: every built-in strategy sets them to
+    their column's training mean (see the missing-modalities user guide).
+    """
+    if not np.isnan(X).any():
         return
     positions = {name: np.asarray(columns) for name, columns in spec.items()}
     present = presence_mask(X, positions)
@@ -296,16 +300,6 @@ def _check_missing(X, spec, used):
             raise UsageError(
                 f"modality {name!r} is empty in every row (columns "
                 f"{_column_list([used[c] for c in positions[name]], 3)}); leave it out"
-            )
-    for j, (name, columns) in enumerate(positions.items()):
-        # rows where the modality is present yet some of its columns are NaN
-        holes = nan[:, columns] & present[:, [j]]
-        if holes.any():
-            column = int(np.flatnonzero(holes.any(axis=0))[0])
-            raise UsageError(
-                f"column {used[columns[column]]!r} (modality {name!r}) has "
-                f"{int(holes[:, column].sum())} missing values in rows where the rest of the "
-                "modality is present; impute them (a modality may only be missing as a whole)"
             )
 
 

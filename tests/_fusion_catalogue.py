@@ -32,9 +32,6 @@ class Entry:
     random_state_param: str = None  # name of its seed parameter, if any
     max_classes: int = None  # e.g. 2 for a binomial model
     slow: bool = False  # a float32 torch network: looser numerical tolerances
-    # Whether whole missing modalities are accepted; None: the allow_nan tag says.
-    # (FeatureFusion(missing="error") allows NaN cells but refuses missing modalities.)
-    missing_modalities: bool = None
 
     def build(self, modalities, **params):
         estimator = self.make(modalities)
@@ -46,9 +43,7 @@ class Entry:
 
     @property
     def allows_missing(self):
-        """Whether whole missing modalities (all-NaN blocks) are accepted."""
-        if self.missing_modalities is not None:
-            return self.missing_modalities
+        """Whether whole missing modalities (all-NaN blocks), and NaN cells, are accepted."""
         return get_tags(self.make(dict(_POSITIONS))).input_tags.allow_nan
 
     @property
@@ -80,8 +75,8 @@ def _nn():
 # ---------------------------------------------------------------- early fusion
 if _have("FeatureFusion"):
     ENTRIES += [
-        Entry("FeatureFusion", lambda m: skfusion.FeatureFusion(m), "transform",
-              missing_modalities=False),
+        # missing="error" refuses NaN: missing modalities and NaN cells (allow_nan False)
+        Entry("FeatureFusion", lambda m: skfusion.FeatureFusion(m), "transform"),
         Entry(
             "FeatureFusion-missing-zero",
             lambda m: skfusion.FeatureFusion(m, missing="zero", add_indicator=True),
@@ -97,19 +92,25 @@ if _have("FeatureFusion"):
                 missing="zero",
             ),
             "transform",
-            # the scalers never see a missing modality's rows
-            missing_modalities=True,
         ),
     ]
 if _have("InteractionFusion"):
-    ENTRIES.append(
+    ENTRIES += [
         Entry(
             "InteractionFusion",
             lambda m: skfusion.InteractionFusion(m, n_components=2, random_state=0),
             "transform",
             "random_state",
-        )
-    )
+        ),
+        Entry(
+            "InteractionFusion-missing-zero",
+            lambda m: skfusion.InteractionFusion(
+                m, method="product", n_components=2, missing="zero", random_state=0
+            ),
+            "transform",
+            "random_state",
+        ),
+    ]
 
 # ---------------------------------------------------------------- late fusion
 if _have("StackingLateFusion"):

@@ -199,15 +199,6 @@ def test_bad_files_and_targets_exit_2_with_a_message(table, tmp_path, capsys):
             "has 1 class",
         )
     )
-    holes = frame.copy()
-    holes.loc[[3, 5], "b2"] = np.nan
-    cases.append(
-        (
-            ["--data", _write(tmp_path, holes, "holes.csv"), "--target", "label"]
-            + ["--modality", "b=b1,b2"],
-            "column 'b2' (modality 'b') has 2 missing values in rows where the rest",
-        )
-    )
     unlabelled = frame.copy()
     unlabelled.loc[0, "label"] = np.nan
     cases.append(
@@ -328,6 +319,35 @@ def test_whole_missing_modalities_are_accepted(table, tmp_path, capsys):
         "early",
         "vote",
     ]
+
+
+def test_nan_cells_inside_a_present_modality_are_accepted(table, tmp_path, capsys):
+    """Scattered empty cells are imputed by every strategy (their column's training
+    mean); only a target with gaps is refused."""
+    _, frame = table
+    frame = frame.copy()
+    frame.loc[::4, ["b1", "b2"]] = np.nan  # modality b missing in a quarter of the rows
+    frame.loc[[1, 6, 11, 30], "b2"] = np.nan  # and NaN cells where it is present
+    frame.loc[[2, 7, 40], "a1"] = np.nan
+    path = _write(tmp_path, frame, "cells.csv")
+    argv = ["compare", "--data", path, "--target", "label", "--modality", "a=a1,a2"]
+    argv += ["--modality", "b=b1,b2", "--strategies", "single,early,stacking,vote,hybrid"]
+    argv += ["--cv", "3", "--quiet"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()[2:8]
+    assert [line.split()[0] for line in lines] == [
+        "single:a", "single:b", "early", "stacking", "vote", "hybrid"
+    ]
+    for line in lines:
+        score = float(re.search(r"(-?\d+\.\d+) ±", line).group(1))
+        assert 0.5 < score <= 1.0, line  # accuracy, finite and above chance
+
+    unlabelled = frame.copy()
+    unlabelled.loc[0, "label"] = np.nan
+    err = _user_error(
+        capsys, ["compare", "--data", _write(tmp_path, unlabelled, "u.csv"), "--target", "label"]
+    )
+    assert "--target 'label' has 1 missing values; drop those rows first" in err
 
 
 def test_awkward_column_names_are_valid_modalities_and_branches(tmp_path, capsys):

@@ -177,3 +177,32 @@ def test_docs_build(tmp_path):
     )
     assert result.returncode == 0, (result.stdout[-5000:], result.stderr[-10000:])
     assert (tmp_path / "html" / "index.html").exists()
+    _check_built_pages(tmp_path / "html")
+
+
+# user-guide pages on a strategy, and the raw-table page: each shows a gallery figure
+STRATEGY_PAGES = [
+    "early_fusion", "late_fusion", "intermediate_fusion", "alignment",
+    "missing_modalities", "choosing", "tables",
+]
+
+
+def _check_built_pages(html):
+    """Copy buttons, links into scikit-learn's and skorch's docs, and figures."""
+    page = (html / "user_guide" / "modalities.html").read_text(encoding="utf-8")
+    assert "copybutton" in page, "no sphinx-copybutton script on the page"
+    assert (html / "_static" / "copybutton.js").exists()
+    # :class:`~sklearn.pipeline.Pipeline` resolves through the local inventory
+    assert re.search(
+        r'<a class="reference external" href="https://scikit-learn\.org/stable/modules/generated/'
+        r'sklearn\.pipeline\.Pipeline\.html#sklearn\.pipeline\.Pipeline"',
+        page,
+    ), "user_guide/modalities.html does not link Pipeline to scikit-learn.org"
+    intermediate = (html / "user_guide" / "intermediate_fusion.html").read_text(encoding="utf-8")
+    assert 'href="https://skorch.readthedocs.io/en/stable/' in intermediate
+    for name in STRATEGY_PAGES:
+        text = (html / "user_guide" / f"{name}.html").read_text(encoding="utf-8")
+        images = re.findall(r'<img[^>]* src="([^"]+)"', text)
+        assert images, f"user_guide/{name}.html shows no figure"
+        for src in images:
+            assert (html / "user_guide" / src).resolve().is_file(), f"{name}: {src} was not copied"

@@ -17,6 +17,10 @@ from skfusion._modalities import (
     check_finite_target,
     check_no_missing,
     check_present_somewhere,
+    fill_modality_nan_cells,
+    fill_nan_cells,
+    modality_nan_cell_means,
+    nan_cell_means,
     presence_mask,
     present_block,
     resolve_modalities,
@@ -307,11 +311,107 @@ def test_check_finite_target_refuses_nan_and_inf_but_not_labels():
     check_finite_target([0, 1, 2])
 
 
-def test_present_block_takes_present_rows_and_refuses_partial_nan():
+def test_present_block_takes_present_rows():
     X = np.arange(12, dtype=float).reshape(4, 3)
     X[1, 1:] = np.nan  # modality 'b' (columns 1, 2) missing in row 1
     present = np.array([True, False, True, True])
-    np.testing.assert_array_equal(present_block(X, [1, 2], present, "b"), X[[0, 2, 3]][:, 1:])
-    X[2, 2] = np.nan  # NaN in one column of a present row
-    with pytest.raises(ValueError, match="Modality 'b' has NaN in some but not all"):
-        present_block(X, [1, 2], present, "b")
+    np.testing.assert_array_equal(present_block(X, [1, 2], present), X[[0, 2, 3]][:, 1:])
+
+
+# ---------------------------------------------------------------- NaN cells
+
+
+def _cells_block(dtype=np.float64):
+    """Rows 1 and 4 missing (all NaN); NaN cells at (0, 1), (3, 0), (3, 2), (5, 1)."""
+    block = np.arange(21, dtype=dtype).reshape(7, 3) ** 1.5
+    block[[1, 4]] = np.nan
+    block[0, 1] = block[3, 0] = block[3, 2] = block[5, 1] = np.nan
+    present = np.array([True, False, True, True, False, True, True])
+    return block, present
+
+
+def test_nan_cell_means_leave_out_missing_rows_and_nan_cells():
+    block, present = _cells_block()
+    expected = [np.mean([block[r, k] for r in np.flatnonzero(present) if not np.isnan(block[r, k])])
+                for k in range(3)]
+    np.testing.assert_allclose(nan_cell_means(block, present), expected, rtol=1e-14)
+    np.testing.assert_allclose(nan_cell_means(block), expected, rtol=1e-14)  # same: rows all NaN
+    complete = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_array_equal(nan_cell_means(complete), complete.mean(axis=0))
+    block[:, 2] = np.nan  # a column never observed where the modality is present
+    assert nan_cell_means(block, present)[2] == 0.0
+
+
+def test_fill_nan_cells_fills_present_rows_only_and_keeps_the_dtype():
+    for dtype in (np.float64, np.float32):
+        block, present = _cells_block(dtype)
+        means = nan_cell_means(block, present)
+        filled = fill_nan_cells(block, means, present)
+        assert filled.dtype == dtype and filled is not block
+        assert np.isnan(filled[[1, 4]]).all()  # missing rows stay missing
+        assert not np.isnan(filled[present]).any()
+        assert filled[3, 0] == dtype(means[0]) and filled[5, 1] == dtype(means[1])
+        assert np.isnan(block[3, 0])  # the input is not modified
+
+
+def test_fill_nan_cells_returns_the_block_itself_when_there_is_nothing_to_fill():
+    block, present = _cells_block()
+    block[[0, 3, 5]] = 1.0
+    assert fill_nan_cells(block, np.zeros(3), present) is block  # only missing rows hold NaN
+    complete = np.ones((5, 2), dtype=np.float32)
+    assert fill_nan_cells(complete, np.zeros(2)) is complete
+    integers = np.ones((5, 2), dtype=np.int64)
+    assert fill_nan_cells(integers, np.zeros(2)) is integers
+    sparse = sp.csr_matrix(complete)
+    assert fill_nan_cells(sparse, np.zeros(2)) is sparse
+
+
+def test_fill_nan_cells_large_blocks_in_chunks(monkeypatch):
+    import skfusion._modalities as modalities_module
+
+    monkeypatch.setattr(modalities_module, "_CHUNK_CELLS", 4)  # several chunks on small data
+    block, present = _cells_block()
+    means = nan_cell_means(block, present)
+    expected = np.where(np.isnan(block) & present[:, None], means, block)
+    np.testing.assert_array_equal(fill_nan_cells(block, means, present), expected)
+    np.testing.assert_allclose(modalities_module.nan_cell_means(block, present), means, rtol=1e-14)
+
+
+@pytest.mark.parametrize("format", ["csr", "csc"])
+def test_sparse_nan_cells_count_implicit_zeros_and_keep_the_format(format):
+    dense = np.array([[0.0, 2.0], [np.nan, np.nan], [4.0, np.nan], [0.0, 6.0]], dtype=np.float32)
+    present = np.array([True, False, True, True])
+    block = sp.csr_matrix(dense).asformat(format)
+    means = nan_cell_means(block, present)
+    np.testing.assert_allclose(means, [4.0 / 3, 4.0])
+    filled = fill_nan_cells(block, means, present)
+    assert filled.format == format and filled.dtype == np.float32
+    np.testing.assert_allclose(filled.toarray()[2, 1], 4.0)
+    assert np.isnan(filled.toarray()[1]).all()
+
+
+def test_fill_modality_nan_cells_over_arrays_sparse_matrices_and_frames():
+    pd = pytest.importorskip("pandas")
+    X = np.arange(24, dtype=float).reshape(6, 4)
+    X[0, :2] = np.nan  # 'a' missing in row 0
+    X[1, 0] = X[2, 3] = np.nan  # cells
+    modalities = {"a": np.array([0, 1]), "b": np.array([2, 3])}
+    mask = presence_mask(X, modalities)
+    means = modality_nan_cell_means(X, modalities, mask)
+    expected = X.copy()
+    expected[1, 0], expected[2, 3] = np.nanmean(X[:, 0]), np.nanmean(X[:, 3])
+    np.testing.assert_array_equal(fill_modality_nan_cells(X, modalities, mask, means), expected)
+    assert np.isnan(X[1, 0])  # the input is not modified
+    filled = fill_modality_nan_cells(sp.csr_matrix(X), modalities, mask, means)
+    np.testing.assert_array_equal(filled.toarray(), expected)
+    frame = pd.DataFrame(X, columns=["a0", "a1", "b0", "b1"]).astype({"b1": np.float32})
+    frame["b0"] = pd.Series(["u", "v", None, "w", "x", "y"], dtype=object)
+    modalities = {"a": np.array([0, 1]), "b": np.array([2, 3])}
+    means = modality_nan_cell_means(frame, modalities, mask)
+    assert np.isnan(means["b"][0])  # not a float column: never filled
+    out = fill_modality_nan_cells(frame, modalities, mask, means)
+    assert out["b1"].dtype == np.float32 and out.loc[2, "b1"] == np.float32(np.nanmean(X[:, 3]))
+    assert out["b0"].isna().sum() == 1 and np.isnan(out.loc[0, "a0"])
+    clean = frame.drop(index=[1, 2])
+    clean_mask = presence_mask(clean.to_numpy(), modalities)
+    assert fill_modality_nan_cells(clean, modalities, clean_mask, means) is clean

@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -26,3 +28,19 @@ def test_readme_opens_with_exactly_two_setup_commands():
     assert len(commands) == 2
     assert "python -m skfusion" in commands[0]
     assert "torch==2.13.0" in commands[1] and "pytest" in commands[1] and "[all]" in commands[1]
+
+
+def test_readme_data_example_reads_a_file_the_repository_ships():
+    """The ``--data`` example runs after README's first command, from the repository root."""
+    pd = pytest.importorskip("pandas")
+    commands = [line for block in _blocks("console") for line in block.splitlines() if "--data" in line]
+    assert commands, "README shows no `skfusion compare --data` example"
+    for command in commands:
+        data = re.search(r"--data (\S+)", command).group(1)
+        target = re.search(r"--target (\S+)", command).group(1)
+        path = README.parent / data
+        assert path.is_file(), f"README's --data path {data} does not exist"
+        table = pd.read_csv(path)
+        assert target in table.columns and table[target].notna().all()
+        strings = [column for column in table if not pd.api.types.is_numeric_dtype(table[column])]
+        assert len(table) >= 500 and len(strings) >= 3

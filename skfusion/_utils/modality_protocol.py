@@ -29,6 +29,7 @@ from .._modalities import check_modality_names
 __all__ = [
     "ModalityProtocolMixin",
     "ModalitySubsetError",
+    "estimators_in",
     "predicts_with_masked_modalities",
     "restrict_to_modalities",
     "with_modalities",
@@ -153,16 +154,17 @@ def _holds_fusion(estimator):
     return any(
         _holds_fusion(item)
         for value in estimator.get_params(deep=False).values()
-        for item in _estimators_in(value)
+        for item in estimators_in(value)
     )
 
 
-def _estimators_in(value):
+def estimators_in(value):
+    """The estimators in a parameter value: itself, or those in a (nested) list or tuple."""
     if hasattr(value, "get_params") and not isinstance(value, type):
         yield value
     elif isinstance(value, (list, tuple)):
         for item in value:
-            yield from _estimators_in(item)
+            yield from estimators_in(item)
 
 
 def with_modalities(estimator, modalities):
@@ -197,7 +199,7 @@ def _set_modalities(estimator, modalities):
         estimator.set_params(modalities={name: list(columns) for name, columns in modalities.items()})
         return
     for value in params.values():
-        for nested in _estimators_in(value):
+        for nested in estimators_in(value):
             _set_modalities(nested, modalities)
 
 

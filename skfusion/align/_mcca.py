@@ -16,6 +16,8 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
 from .._modalities import (
+    fill_modality_nan_cells,
+    modality_nan_cell_means,
     presence_mask,
     present_block,
     validate_alignment_data,
@@ -80,6 +82,9 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         modalities (for two modalities, the canonical correlations).
     shrinkage_ : dict of str to float
         The shrinkage ``r`` used for each modality.
+    fill_values_ : dict of str to ndarray of shape (n_columns_in_modality,)
+        The value a NaN cell of each column takes: its mean over the training
+        rows where its modality is present, NaN cells left out.
     n_features_in_ : int
         Number of columns of ``X`` seen in :meth:`fit`.
     feature_names_in_ : ndarray of str
@@ -115,8 +120,11 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     rows where every modality is present; :meth:`transform` averages the
     projections of the modalities present in each row (``output="mean"``; a
     row with none is all NaN) or leaves the missing modality's block NaN
-    (``output="concat"``). A modality with only *some* NaN columns in a row
-    is an error.
+    (``output="concat"``). A NaN cell (NaN in a row where its modality is
+    present) takes its column's training mean over the rows where the
+    modality is present (``fill_values_``), at fit and transform, before
+    standardisation: fitting on data with NaN cells gives the model fitted on
+    the same data with those cells mean-imputed.
 
     Examples
     --------
@@ -165,7 +173,8 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            All modalities' columns; NaN marks a missing modality.
+            All modalities' columns; NaN marks a missing modality (all its
+            columns NaN in a row) or, elsewhere, a cell to fill.
         y : None
             Ignored.
 
@@ -176,6 +185,8 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         needs = "MultiviewCCA needs at least 2 samples where every modality is present"
         X, names, mask = validate_alignment_data(self, X, reason=needs)
         regularization = self._resolve_regularization(names)
+        self.fill_values_ = modality_nan_cell_means(X, self.modalities_, mask)
+        X = fill_modality_nan_cells(X, self.modalities_, mask, self.fill_values_)
         complete = mask.all(axis=1)
         n_complete = int(complete.sum())
         if n_complete < 2:
@@ -184,7 +195,7 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         self._centre, self._scale, self.shrinkage_ = {}, {}, {}
         whitened, bases = [], []
         for name in names:
-            block = present_block(X, self.modalities_[name], complete, name)
+            block = present_block(X, self.modalities_[name], complete)
             block = self._standardise_for_fit(name, block)
             squared, vectors = _spectrum(name, block)
             shrinkage = _shrinkage(regularization[name], squared, block)
@@ -237,10 +248,11 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
         mask = presence_mask(X, self.modalities_)
+        X = fill_modality_nan_cells(X, self.modalities_, mask, self.fill_values_)
         k = self.n_components
         projections = np.full((len(self.modalities_), X.shape[0], k), np.nan, dtype=X.dtype)
         for j, (name, columns) in enumerate(self.modalities_.items()):
-            block = present_block(X, columns, mask[:, j], name)
+            block = present_block(X, columns, mask[:, j])
             z = ((block - self._centre[name]) / self._scale[name]) @ self.weights_[name]
             projections[j, mask[:, j]] = z
         if self.output == "concat":

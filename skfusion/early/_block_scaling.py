@@ -13,9 +13,10 @@ from scipy.linalg import eigvalsh
 from scipy.sparse.linalg import LinearOperator, svds
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
+from .._modalities import fill_nan_cells
+
 __all__ = [
     "block_statistics",
-    "fill_nan_cells",
     "row_chunks",
     "top_covariance_eigenvalue",
     "write_centred_scaled",
@@ -140,16 +141,6 @@ def top_covariance_eigenvalue(block, mean):
     return max(float(top), 0.0) / (n_samples - 1)
 
 
-def fill_nan_cells(block, mean):
-    """A copy of ``block`` with its NaN cells set to their column's ``mean``."""
-    if sp.issparse(block):
-        block = block.tocsr(copy=True)
-        nan_cells = np.isnan(block.data)
-        block.data[nan_cells] = mean[block.indices[nan_cells]]
-        return block
-    return np.where(np.isnan(block), mean.astype(block.dtype), block)
-
-
 def block_statistics(block, block_scaling):
     """Training mean and divisor of one modality's block (its present rows).
 
@@ -157,9 +148,10 @@ def block_statistics(block, block_scaling):
     centred, which would densify it); ``norm`` is the square root of the
     block's total variance (``"variance"``) or of the largest eigenvalue of its
     covariance (``"mfa"``), both with ``ddof=1``, and 1.0 for ``None`` or a
-    block that is constant up to rounding. NaN cells (a present modality with
-    some NaN) are left out of the means and variances; for ``"mfa"`` their
-    column's mean stands in for them in the covariance.
+    block that is constant up to rounding. NaN (in a transformer's output:
+    fusion fills its inputs' NaN cells first) is left out of the means and
+    variances; for ``"mfa"`` its column's mean stands in for it in the
+    covariance.
     """
     n_samples = block.shape[0]
     mean, var, has_nan = (_sparse_moments if sp.issparse(block) else _dense_moments)(block)

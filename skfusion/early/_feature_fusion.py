@@ -13,7 +13,7 @@ from .._modalities import take_columns, validate_modal_data
 from .._utils.composition import NamedEstimatorsComposition, named_items
 from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
 from ._block_scaling import block_statistics, write_centred_scaled
-from ._missing import FLOAT_DTYPES, modality_presence, present_rows
+from ._missing import FLOAT_DTYPES, handle_nan_cells, modality_presence, present_rows
 from ._per_modality import (
     inner_transformers,
     resolve_transformers,
@@ -90,15 +90,20 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         name (modalities left out get 1.0) or one value per modality in the
         order of ``modalities``. ``None`` gives every modality weight 1.
     missing : {"error", "zero"}, default="error"
-        What to do with a modality missing in a row (all its columns NaN).
+        What to do with NaN: a modality missing in a row (all its columns
+        NaN) or a NaN cell (NaN in a row where its modality is present).
         ``"error"`` raises a ValueError naming the modality and the number of
-        rows. ``"zero"`` sets the block to its training mean after scaling,
-        i.e. zero, so the modality contributes nothing to that row; scaling
-        statistics and inner transformers are fitted on the rows where the
-        modality is present, and inner transformers never see missing rows.
+        rows. ``"zero"`` sets a missing modality's block to its training mean
+        after scaling, i.e. zero, so the modality contributes nothing to that
+        row; scaling statistics and inner transformers are fitted on the rows
+        where the modality is present, and inner transformers never see
+        missing rows. A NaN cell takes its column's training mean over the
+        rows where its modality is present (``fill_values_``), before the
+        modality's transformer and scaling, so the output holds no NaN.
     add_indicator : bool, default=False
         Append one 0/1 column per modality, 1 where the modality is present,
-        named ``"presence__<modality>"``.
+        named ``"presence__<modality>"``. NaN cells get no indicator (see
+        Notes).
 
     Attributes
     ----------
@@ -114,6 +119,10 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         Divisor of each fused block (1.0 for ``block_scaling=None``).
     weights_ : dict of str to float
         Weight of each fused block.
+    fill_values_ : dict of str to ndarray
+        For ``missing="zero"``: the value a NaN cell of each column of a
+        (fused) modality takes, its mean over the training rows where the
+        modality is present, NaN cells left out.
     output_slices_ : dict of str to slice
         Columns of each fused block in the output.
     n_features_in_ : int
@@ -143,6 +152,16 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
     linear model. The output is sparse (CSR) when any fused block is sparse.
     Inner transformers receive each block as an array. ``transform`` writes
     each block once into a preallocated output; float32 input stays float32.
+
+    With ``missing="zero"``, a model fitted on data with NaN cells is the
+    model fitted on the same data with each cell replaced by its column's
+    mean over the rows where its modality is present (mean imputation inside
+    each modality); an inner transformer never sees NaN, so an imputer given
+    as a transformer has nothing left to impute. Cells get no missing-value
+    indicator of their own: one would add a column per input column, outside
+    block scaling and weights; when which cells are NaN carries information,
+    put :class:`~sklearn.impute.MissingIndicator` beside the fusion in a
+    :class:`~sklearn.pipeline.FeatureUnion`.
 
     Examples
     --------
@@ -207,6 +226,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         if not used:
             raise ValueError("Every modality is dropped by `transformers`; nothing to fuse.")
         mask = modality_presence(self, X, used)
+        X = handle_nan_cells(self, X, used, mask, reset=True)
         self.transformers_ = {name: specs[name] for name in names}
         self.block_means_, self.block_norms_, self.output_slices_ = {}, {}, {}
         self.weights_ = {name: weights[name] for name in used}
@@ -239,7 +259,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         ----------
         X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
             Training data; a modality whose columns are all NaN in a row is
-            missing there.
+            missing there, other NaN are NaN cells (see ``missing``).
         y : array-like of shape (n_samples,), default=None
             Passed to the inner transformers (rows where their modality is present).
 
@@ -289,6 +309,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         X = validate_modal_data(self, X, reset=False, **self._check_params_for_data())
         used = list(self.weights_)
         mask = modality_presence(self, X, used)
+        X = handle_nan_cells(self, X, used, mask, reset=False)
         blocks = {}
         for j, name in enumerate(used):
             transformer = self.transformers_[name]
@@ -416,13 +437,14 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # As ColumnTransformer: what every inner transformer accepts. Passed-through
-        # blocks take NaN (it encodes missing modalities, or reaches the downstream
-        # estimator) and sparse input (scaled, not centred).
+        # NaN (missing modalities and NaN cells) is handled here with missing="zero"
+        # and refused with "error"; inner transformers never see it. Sparse input as
+        # ColumnTransformer: when every inner transformer accepts it (passed-through
+        # blocks are scaled, not centred).
+        tags.input_tags.allow_nan = self.missing == "zero"
         inner = inner_transformers(self.transformers)
         inner_tags = [get_tags(t).input_tags for t in inner if hasattr(t, "__sklearn_tags__")]
         complete = len(inner_tags) == len(inner)  # a duck-typed transformer may accept neither
-        tags.input_tags.allow_nan = complete and all(t.allow_nan for t in inner_tags)
         tags.input_tags.sparse = complete and all(t.sparse for t in inner_tags)
         return tags
 

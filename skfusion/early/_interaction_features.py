@@ -12,11 +12,10 @@ import scipy.sparse as sp
 from sklearn.decomposition import PCA
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
-from ._block_scaling import GRAM_MAX_SIDE, block_statistics, fill_nan_cells
+from ._block_scaling import GRAM_MAX_SIDE, block_statistics
 
 __all__ = [
     "WIDTH_FORMULAS",
-    "complete_block",
     "count_sketch_matrix",
     "draw_count_sketch",
     "fit_projection",
@@ -71,22 +70,8 @@ def resolve_pairs(pairs, names):
     return resolved
 
 
-def complete_block(block, name, mean, missing):
-    """A modality's present rows without NaN cells: refused, or set to ``mean``."""
-    values = block.data if sp.issparse(block) else block
-    if not np.isnan(values).any():
-        return block
-    if missing == "error":
-        raise ValueError(
-            f"Modality {name!r} has NaN cells in rows where it is present; "
-            "InteractionFusion needs complete modalities: impute them first, or use "
-            "missing='zero' to set NaN cells to the training mean."
-        )
-    return fill_nan_cells(block, mean)
-
-
-def fit_projection(block, name, *, projection, k, missing, rng):
-    """Mean and projection ``W`` (p_m, k) from a modality's present rows.
+def fit_projection(block, name, *, projection, k, rng):
+    """Mean and projection ``W`` (p_m, k) from a modality's present rows (NaN cells filled).
 
     ``z = (x - mean) @ W`` has unit-variance components: whitened principal
     components (``"pca"``), or a standard Gaussian map of the block divided by
@@ -97,7 +82,6 @@ def fit_projection(block, name, *, projection, k, missing, rng):
     mean, norm = block_statistics(block, "variance")
     if mean is None:  # sparse: no centring in the statistics, but z is centred
         mean = mean_variance_axis(block.tocsr(), axis=0)[0].astype(np.float64)
-    block = complete_block(block, name, mean, missing)
     if projection is None:
         return mean, None
     if projection == "random":
@@ -121,14 +105,12 @@ def fit_projection(block, name, *, projection, k, missing, rng):
     return np.asarray(pca.mean_, dtype=np.float64).ravel(), pca.components_.T / scale
 
 
-def project(block, name, *, mean, projection, present, missing, dtype):
-    """``z`` of one modality for every row: zero where it is missing."""
+def project(block, *, mean, projection, present, dtype):
+    """``z`` of one modality for every row: zero where it is missing (not ``present``)."""
     mean = mean.astype(dtype)
-    values = block.data if sp.issparse(block) else block
-    rows = None
-    if np.isnan(values).any():
-        rows = np.flatnonzero(present)
-        block = complete_block(block[rows], name, mean, missing)
+    rows = None if present.all() else np.flatnonzero(present)
+    if rows is not None:
+        block = block[rows]
     if projection is None:
         z = np.asarray(block, dtype=dtype) - mean
     else:

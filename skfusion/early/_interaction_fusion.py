@@ -23,7 +23,7 @@ from ._interaction_features import (
     project,
     resolve_pairs,
 )
-from ._missing import FLOAT_DTYPES, modality_presence, present_rows
+from ._missing import FLOAT_DTYPES, handle_nan_cells, modality_presence, present_rows
 
 __all__ = ["InteractionFusion"]
 
@@ -77,10 +77,11 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         in a row (all its columns NaN) or has NaN cells where it is present.
         ``"zero"`` sets a missing modality's ``z`` to zero (its training mean)
         in that row, so products with it vanish and only the constant and the
-        other modality's unimodal terms remain of a tensor; NaN cells of a
-        present modality are set to their column's training mean before
-        projecting. Projections are fitted on the rows where their modality is
-        present.
+        other modality's unimodal terms remain of a tensor; a NaN cell of a
+        present modality takes its column's mean over the training rows where
+        the modality is present (``fill_values_``) before projecting, so the
+        projections are those fitted on mean-imputed data. Projections are
+        fitted on the rows where their modality is present.
     random_state : int, RandomState instance or None, default=0
         Seeds the random projections, the count sketches and PCA's
         randomised solver; the default is a fixed seed, so that two fits with
@@ -97,6 +98,10 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         ``k_m`` of every modality taking part.
     projection_means_ : dict of str to ndarray
         Training mean of every modality taking part.
+    fill_values_ : dict of str to ndarray
+        For ``missing="zero"``: the value a NaN cell of each column of a
+        modality taking part takes, its mean over the training rows where the
+        modality is present, NaN cells left out.
     projections_ : dict of str to ndarray of shape (p_m, k_m) or None
         Projection matrix of every modality (None for ``projection=None``):
         ``z_m = (x_m - mean_m) @ projections_[m]``.
@@ -244,6 +249,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         }
         self._n_features_out = self._check_width(self.n_components_)
         mask = modality_presence(self, X, involved)
+        X = handle_nan_cells(self, X, involved, mask, reset=True)
         rng = check_random_state(self.random_state)
         self.projection_means_, self.projections_ = {}, {}
         for j, name in enumerate(involved):
@@ -257,7 +263,6 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
                 name,
                 projection=self.projection,
                 k=self.n_components_[name],
-                missing=self.missing,
                 rng=rng,
             )
             self.projection_means_[name], self.projections_[name] = mean, projection
@@ -297,14 +302,13 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
             raise TypeError("InteractionFusion with projection=None needs dense input.")
         involved = list(self.n_components_)
         mask = modality_presence(self, X, involved)
+        X = handle_nan_cells(self, X, involved, mask, reset=False)
         z = {
             name: project(
                 take_columns(X, self.modalities_[name]),
-                name,
                 mean=self.projection_means_[name],
                 projection=self.projections_[name],
                 present=mask[:, j],
-                missing=self.missing,
                 dtype=X.dtype,
             )
             for j, name in enumerate(involved)
@@ -347,7 +351,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # NaN is accepted only as a missing modality (or cell) to set to zero.
+        # NaN (missing modalities and NaN cells) is handled with missing="zero" only.
         tags.input_tags.allow_nan = self.missing == "zero"
         tags.input_tags.sparse = self.projection is not None
         return tags

@@ -28,6 +28,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 from .._modalities import (
     branch_modalities,
     check_modality_names,
+    fill_modality_nan_cells,
+    modality_nan_cell_means,
     presence_mask,
     validate_modal_data,
 )
@@ -149,7 +151,8 @@ class _BaseLateFusion(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # A modality missing in a row (all NaN there) is what these estimators handle.
+        # A modality missing in a row (all NaN there) is what these estimators handle;
+        # a NaN cell is set to its column's training mean before a branch sees it.
         tags.input_tags.allow_nan = True
         try:
             named = [(n, e) for n, e in self._named_specs() if not _is_drop(e)]
@@ -229,10 +232,11 @@ class _BaseLateFusion(
         branch_params, final_params, split_params = self._route_fit_params(
             sample_weight, fit_params
         )
-        presence = branch_presence(
-            presence_mask(X_valid, self.modalities_), self.modalities_, self._branches
-        )
+        mask = presence_mask(X_valid, self.modalities_)
+        presence = branch_presence(mask, self.modalities_, self._branches)
         X_branch = X if hasattr(X, "iloc") else X_valid
+        self.fill_values_ = modality_nan_cell_means(X_branch, self.modalities_, mask)
+        X_branch, X_valid = self._fill_nan_cells(X_branch, X_valid, mask)
         return _FitData(
             X_branch,
             X_valid,
@@ -245,6 +249,15 @@ class _BaseLateFusion(
             split_params,
             task,
         )
+
+    def _fill_nan_cells(self, X_branch, X_valid, mask):
+        """What the branches read and the validated array (passed-through columns),
+        each with its NaN cells set to ``fill_values_``: the objects themselves when
+        there is none, so a branch with no NaN cell gets exactly the data it was given."""
+        filled = fill_modality_nan_cells(X_branch, self.modalities_, mask, self.fill_values_)
+        if X_branch is X_valid:
+            return filled, filled
+        return filled, fill_modality_nan_cells(X_valid, self.modalities_, mask, self.fill_values_)
 
     def _encode_target(self, y, task, sample_weight):
         if task == "regressor":
@@ -349,13 +362,15 @@ class _BaseLateFusion(
         X_valid = validate_modal_data(
             self, X, reset=False, dtype=None, accept_sparse=["csr", "csc"]
         )
-        presence = branch_presence(
-            presence_mask(X_valid, self.modalities_), self.modalities_, self._branches
+        mask = presence_mask(X_valid, self.modalities_)
+        presence = branch_presence(mask, self.modalities_, self._branches)
+        X_branch, X_valid = self._fill_nan_cells(
+            X if hasattr(X, "iloc") else X_valid, X_valid, mask
         )
         outputs = predict_branches(
             self._branches,
             self.estimators_,
-            X if hasattr(X, "iloc") else X_valid,
+            X_branch,
             presence,
             methods=methods,
             classes=getattr(self, "classes_", None),

@@ -23,6 +23,7 @@ from ._docs import (
     ESTIMATORS_AND_MODALITIES,
     FITTED_BRANCHES,
     FITTED_DATA,
+    NAN_CELLS,
     PARALLEL_AND_CACHE,
 )
 
@@ -88,7 +89,7 @@ class StackingLateFusion(_BaseLateFusion):
         Also give the final estimator the input columns: those of the
         modalities its branches read, and of the modalities no branch reads.
         The fitted model then keeps the training columns it passes through
-        (see Notes).{PARALLEL_AND_CACHE.format(combiner="``final_estimator``")}
+        (see Notes); their NaN cells are filled as the branches' are.{PARALLEL_AND_CACHE.format(combiner="``final_estimator``")}
 
     Attributes
     ----------{FITTED_BRANCHES}
@@ -119,6 +120,7 @@ class StackingLateFusion(_BaseLateFusion):
     ``final_estimators_``: deterministic, so it does not matter when it is
     fitted. A pattern with fewer than two training rows (or one class) uses
     the largest pattern within it that has enough.
+{NAN_CELLS}
 
     With no missing modality and the same CV splits, the meta-features and
     predictions equal those of scikit-learn's ``StackingClassifier`` (and of

@@ -16,6 +16,7 @@ from ._docs import (
     ESTIMATORS_AND_MODALITIES,
     FITTED_BRANCHES,
     FITTED_DATA,
+    NAN_CELLS,
     PARALLEL_AND_CACHE,
 )
 
@@ -97,6 +98,7 @@ class WeightedVoteFusion(_BaseLateFusion):
     a convex combination of models from cross-validated predictions is the
     *super learner* of van der Laan, Polley & Hubbard (2007), Super learner,
     *Statistical Applications in Genetics and Molecular Biology*, 6(1).
+{NAN_CELLS}
 
     Examples
     --------

@@ -20,6 +20,7 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 
 from ..exceptions import NoModalityPresentWarning
+from .._utils.modality_protocol import estimators_in
 
 __all__ = ["LATENCY_ROWS", "evaluate_fold", "reused_fit_seconds"]
 
@@ -40,18 +41,10 @@ def _inner_models(model):
     """Estimators inside a fitted ``model``: those its parameters hold (a Pipeline fits its
     steps in place) and the fitted copies a meta-estimator keeps (``estimator_``)."""
     for value in model.get_params(deep=False).values():
-        yield from _estimators_in(value)
+        yield from estimators_in(value)
     for name in ("estimator_", "best_estimator_"):
         if name in vars(model):
             yield vars(model)[name]
-
-
-def _estimators_in(value):
-    if hasattr(value, "get_params") and not isinstance(value, type):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _estimators_in(item)
 
 
 def evaluate_fold(estimator, X, y, train, test, scorer, error_score):

@@ -4,14 +4,11 @@ the alignment losses they use.
 Needs the ``torch`` extra: ``pip install "skfusion[torch]"``.
 """
 
-try:
-    import skorch  # noqa: F401
-    import torch  # noqa: F401
-except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
-    raise ImportError(
-        "skfusion.nn needs torch and skorch; install them with "
-        "`pip install \"skfusion[torch]\"` (or `pip install torch skorch`)."
-    ) from exc
+from .._utils.optional import import_optional
+
+# Fail here, with the extra to install, rather than deep inside a submodule.
+import_optional("torch", needed_by="skfusion.nn", extra="torch")
+import_optional("skorch", needed_by="skfusion.nn", extra="torch")
 
 from ._contrastive import ContrastiveAlignment
 from ._estimators import IntermediateFusionClassifier, IntermediateFusionRegressor

@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from .._modalities import fill_modality_nan_cells, modality_nan_cell_means
 from .._utils.modality_protocol import ModalityProtocolMixin
 from ._training import FusionNet, TensorData
 
@@ -63,13 +64,22 @@ class BaseNetworkEstimator(ModalityProtocolMixin, TransformerMixin, BaseEstimato
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        # A modality missing in a row (all NaN there) is what these estimators handle.
+        # A modality missing in a row (all NaN there) is what these estimators handle;
+        # a NaN cell takes its column's training mean (_fill_nan_cells).
         tags.input_tags.allow_nan = True
         # Bit-identical refits on CPU; CUDA kernels are not all deterministic.
         tags.non_deterministic = self.device != "cpu" and torch.cuda.is_available()
         return tags
 
     # ------------------------------------------------------------ network input
+
+    def _fill_nan_cells(self, X, present, *, reset=False):
+        """``X`` with the NaN cells of its present modalities set to ``fill_values_``
+        (learnt from ``X`` when ``reset``), before standardisation: the network's
+        input is then that of the same data mean-imputed inside each modality."""
+        if reset:
+            self.fill_values_ = modality_nan_cell_means(X, self.modalities_, present)
+        return fill_modality_nan_cells(X, self.modalities_, present, self.fill_values_)
 
     def _fit_scaler(self, X, chunk_rows=65_536):
         """StandardScaler of every column over the rows where it is not NaN.
@@ -96,7 +106,7 @@ class BaseNetworkEstimator(ModalityProtocolMixin, TransformerMixin, BaseEstimato
         return f"Column {names[j]!r}" if names is not None else f"Column {j}"
 
     def _network_input(self, X):
-        """Standardised float32 X with NaN (missing modalities and cells) set to 0.
+        """Standardised float32 X with NaN (missing modalities; cells are filled) set to 0.
 
         The network computes in float32: a finite float64 value beyond its
         range would become inf there, and NaN after the first layer, so it is
@@ -235,6 +245,11 @@ ATTRIBUTE_DOCS = """
     scaler_ : StandardScaler{scaler_none}
         Fitted input standardisation of every column, over the rows where it
         is not NaN.{scaler_note}
+    fill_values_ : dict of str to ndarray of shape (n_columns_in_modality,)
+        The value a NaN cell (NaN in a row where its modality is present) of
+        each column takes, at fit and at prediction, before standardisation:
+        its mean over the training rows where its modality is present, NaN
+        cells left out.
     device_ : str
         Device the network lives on.
     modalities_ : dict of str to ndarray of int

@@ -9,7 +9,6 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from .._fit_context import fit_context
 from .._modalities import (
     presence_mask,
-    present_block,
     validate_alignment_data,
     validate_modal_data,
 )
@@ -108,7 +107,11 @@ class ContrastiveAlignment(BaseNetworkEstimator):
 
     Missing modalities (all columns NaN in a row) are allowed: a pair of
     modalities is trained on the rows of a batch where both are present, and
-    ``transform`` averages over the modalities present.
+    ``transform`` averages over the modalities present. A NaN cell (NaN in a
+    row where its modality is present) takes its column's training mean over
+    the rows where the modality is present (``fill_values_``), at fit and
+    transform, before standardisation: fitting on data with NaN cells gives
+    the heads fitted on the same data with those cells mean-imputed.
 
     Examples
     --------
@@ -181,7 +184,8 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
-            All modalities' columns; NaN marks a missing modality.
+            All modalities' columns; NaN marks a missing modality (all its
+            columns NaN in a row) or, elsewhere, a cell to fill.
         y : None
             Ignored.
 
@@ -194,8 +198,7 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         )
         hidden_sizes = self._check_params(names)
         device = resolve_device(self.device)
-        for j, (name, columns) in enumerate(self.modalities_.items()):
-            present_block(X, columns, mask[:, j], name)  # refuses partly-NaN modalities
+        X = self._fill_nan_cells(X, mask, reset=True)
         # Only rows with two or more modalities present carry a positive pair.
         paired = mask.sum(axis=1) >= 2
         n_paired = int(np.count_nonzero(paired))
@@ -258,8 +261,7 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         check_is_fitted(self)
         X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
         mask = presence_mask(X, self.modalities_)
-        for j, (name, columns) in enumerate(self.modalities_.items()):
-            present_block(X, columns, mask[:, j], name)  # refuses partly-NaN modalities
+        X = self._fill_nan_cells(X, mask)
         rows = mask.any(axis=1)
         embedded = np.full((X.shape[0], len(self.modalities_), self.latent_dim), np.nan,
                            dtype=X.dtype)

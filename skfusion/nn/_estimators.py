@@ -194,6 +194,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         check_present_somewhere(
             present, list(self.modalities_), reason="its encoder cannot be trained"
         )
+        X = self._fill_nan_cells(X, present, reset=True)
         self._warn_if_small(X.shape[0])
         seed = self._draw_seed()
         callbacks = [("stop_on_nonfinite_loss", StopOnNonFiniteLoss())]
@@ -283,7 +284,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         check_is_fitted(self)
         X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
         present, any_present = self._present_rows(X)
-        return X, present, any_present
+        return self._fill_nan_cells(X, present), present, any_present
 
     def _predict_present(self, X, output, fallback, fallback_name):
         """``output(network output)`` on the rows with a modality present; elsewhere the
@@ -451,8 +452,12 @@ _DOC_ATTRIBUTES = attribute_docs(
 )
 
 _DOC_NOTES = """
-    The network gets ``X`` standardised, with NaN replaced by 0 (the column
-    mean), and a presence mask. Each modality's encoder output is multiplied
+    A NaN cell (NaN in a row where its modality is present) takes its
+    column's mean over the training rows where the modality is present
+    (``fill_values_``), at fit and at prediction, before standardisation: a fit
+    on data with NaN cells is the fit on the same data mean-imputed inside
+    each modality. The network gets ``X`` standardised, a missing modality's
+    block set to 0, and a presence mask. Each modality's encoder output is multiplied
     by its presence bit, so a missing modality and one dropped by
     ``modality_dropout`` reach the fusion operator identically; ``"gated"``
     and ``"attention"`` also exclude them from their softmax.

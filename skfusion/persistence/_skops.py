@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from .._utils.optional import import_optional
+
 __all__ = ["trusted_types", "dump", "load", "untrusted_types"]
 
 # Types that fitted skfusion estimators hold besides estimators, arrays and
@@ -77,14 +79,7 @@ def trusted_types():
 
 
 def _skops_io():
-    try:
-        import skops.io
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "skfusion.persistence needs skops; install it with "
-            '`pip install "skfusion[skops]"` (or `pip install skops`).'
-        ) from exc
-    return skops.io
+    return import_optional("skops.io", needed_by="skfusion.persistence", extra="skops")
 
 
 def _check_trusted(trusted):

@@ -26,13 +26,9 @@ default model works offline) for sentence embeddings::
 ``import skfusion`` does not import this package; import it explicitly.
 """
 
-try:
-    import pandas  # noqa: F401
-except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "skfusion.tables needs the 'tables' extra (pandas is missing): "
-        'pip install "skfusion[tables]"'
-    ) from exc
+from .._utils.optional import import_optional
+
+import_optional("pandas", needed_by="skfusion.tables", extra="tables")
 # skrub (which imports matplotlib) and sentence-transformers (which imports torch)
 # are imported when an encoder first needs them, with an error naming the extra.
 

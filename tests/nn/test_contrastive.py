@@ -18,11 +18,6 @@ from skfusion.nn import info_nce_loss, mmd_loss  # noqa: E402
 @parametrize_with_checks(
     [ContrastiveAlignment(HALVES, latent_dim=2, encoder_hidden_sizes=(8,), max_epochs=2, batch_size=16,
                           device="cpu")],
-    expected_failed_checks=lambda estimator: {
-        # allow_nan: a modality whose columns are all NaN in a row is missing there and is
-        # handled; this check puts NaN in a single column, which is refused with a ValueError.
-        "check_estimators_pickle": "NaN in one column of a present modality is refused",
-    },
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -177,6 +177,26 @@ def test_dataframe_input_feature_names_and_pandas_output():
 # ---------------------------------------------------------------- missing modalities
 
 
+@pytest.mark.parametrize("standardize", [True, False])
+def test_nan_cells_take_their_training_mean_before_the_network(standardize):
+    X, y, modalities = make_multimodal_regression(
+        80, {"a": 3, "b": 2}, missing_rate=0.2, random_state=0
+    )
+    present = ~np.isnan(X[:, modalities["a"]]).all(axis=1)
+    cells = np.flatnonzero(present)[[3, 8, 20]]
+    X[cells, 1] = np.nan  # cells of 'a' where it is present
+    net = IntermediateFusionRegressor(modalities, max_epochs=3, standardize=standardize, **CPU)
+    net.fit(X, y)
+    mean = np.nanmean(X[present, 1])
+    np.testing.assert_allclose(net.fill_values_["a"][1], mean, rtol=1e-12)
+    filled = X.copy()
+    filled[cells, 1] = mean
+    # with standardize=False the cell is the column mean too, not 0
+    np.testing.assert_allclose(net.predict(X), net.predict(filled), rtol=1e-6)
+    reference = clone(net).fit(filled, y)
+    np.testing.assert_allclose(net.predict(X), reference.predict(filled), rtol=1e-5, atol=1e-6)
+
+
 def test_missing_modalities_at_fit_and_predict_never_reach_the_network_as_nan():
     X, y, modalities = make_multimodal_classification(
         600, {"a": 3, "b": 3, "c": 2}, missing_rate=0.3, noise=0.3, random_state=0
