@@ -16,8 +16,8 @@ from skfusion.datasets import make_multimodal_classification  # noqa: E402
 from skfusion.nn import IntermediateFusionClassifier, IntermediateFusionRegressor  # noqa: E402
 
 # Small networks at a brisk learning rate: every test here fits in about a second.
-FAST = dict(latent_dim=8, encoder_hidden_sizes=(16,), head_hidden_sizes=(16,), lr=0.05,
-            device="cpu")
+FAST = {"latent_dim": 8, "encoder_hidden_sizes": (16,), "head_hidden_sizes": (16,), "lr": 0.05,
+        "device": "cpu"}
 
 
 @pytest.fixture(scope="module")
@@ -128,10 +128,10 @@ def test_small_data_warning_fires_below_200_rows(n_samples, warns):
 
 
 @pytest.mark.parametrize("params, error, match", [
-    (dict(early_stopping="always"), ValueError, "early_stopping"),
-    (dict(early_stopping=1.5), ValueError, "early_stopping"),
-    (dict(linear_skip="yes"), ValueError, "linear_skip"),
-    (dict(linear_skip=None), ValueError, "linear_skip"),
+    ({"early_stopping": "always"}, ValueError, "early_stopping"),
+    ({"early_stopping": 1.5}, ValueError, "early_stopping"),
+    ({"linear_skip": "yes"}, ValueError, "linear_skip"),
+    ({"linear_skip": None}, ValueError, "linear_skip"),
 ])
 def test_new_parameters_are_validated(data, params, error, match):
     X, y, modalities = data
