@@ -78,10 +78,13 @@ def _hand_loop(X, y, modalities, batch_size, epochs, lr, device):
 
 
 def _ours(X, y, modalities, batch_size, epochs, lr, device):
-    # standardize=False: the baseline loops get the raw float32 X as well.
+    # The same module and training as the baseline loops: raw float32 X
+    # (standardize=False), 64-wide encoders, no held-out split (early stopping
+    # would also run a validation pass each epoch).
     IntermediateFusionClassifier(
-        modalities, latent_dim=32, fusion="concat", lr=lr, batch_size=batch_size,
-        max_epochs=epochs, standardize=False, device=device, random_state=0,
+        modalities, latent_dim=32, fusion="concat", encoder_hidden_sizes=(64,), lr=lr,
+        batch_size=batch_size, max_epochs=epochs, early_stopping=False, standardize=False,
+        device=device, random_state=0,
     ).fit(X, y)
 
 

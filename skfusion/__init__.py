@@ -24,7 +24,7 @@ from .cooperative import CooperativeFusion
 # Public estimators, one line per strategy package (the floors are on docs/architecture.rst).
 # -- early --
 from .early import FeatureFusion, InteractionFusion
-from .exceptions import NoModalityPresentWarning
+from .exceptions import NoModalityPresentWarning, SmallDataWarning
 
 # -- late --
 from .late import StackingLateFusion, WeightedVoteFusion
@@ -41,6 +41,7 @@ __all__ = [
     "SimilarityNetworkFusion",
     "propagate_labels",
     "NoModalityPresentWarning",
+    "SmallDataWarning",
     "StackingLateFusion",
     "WeightedVoteFusion",
 ]

@@ -227,9 +227,11 @@ _PARAMETER_DOCS = {
         else the CPU. Asking for CUDA where torch sees none, or for any other
         device, is a ValueError at fit.""",
     "random_state": """
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation and batch order. With an int, fits on CPU
-        are identical run to run; the global torch RNG is left as it was.{random_state_note}""",
+    random_state : int, RandomState instance or None, default=0
+        Seeds weight initialisation and batch order. With an int (the default
+        is a fixed seed), fits on CPU are identical run to run; ``None`` draws
+        a new seed from NumPy's global RNG at each fit. The global torch RNG is
+        left as it was.{random_state_note}""",
     "verbose": """
     verbose : int, default=0
         ``> 0`` prints skorch's per-epoch table (losses, duration).{verbose_note}""",

@@ -157,7 +157,7 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         gallery_modality=None,
         recall_k=1,
         device="auto",
-        random_state=None,
+        random_state=0,
         verbose=0,
     ):
         self.modalities = modalities

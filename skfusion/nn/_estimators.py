@@ -27,7 +27,7 @@ from skorch.utils import noop
 from .._fit_context import fit_context
 from .._modalities import check_present_somewhere, presence_mask, validate_modal_data
 from .._warnings import predict_present_rows, warn_at_caller
-from ..exceptions import NoModalityPresentWarning
+from ..exceptions import NoModalityPresentWarning, SmallDataWarning
 from ._base import (
     BaseNetworkEstimator,
     attribute_docs,
@@ -41,6 +41,15 @@ __all__ = ["IntermediateFusionClassifier", "IntermediateFusionRegressor"]
 
 # Beyond this width the TFN outer product (and the head's first layer) gets huge.
 _MAX_TENSOR_FUSION_WIDTH = 100_000
+
+# early_stopping="auto" holds out a validation split only when it has at least
+# this many rows: below that the best epoch is picked on noise.
+_MIN_VALIDATION_ROWS = 2
+
+# Below this many training rows the network with its defaults fell more than
+# 10 points of accuracy behind a logistic regression on the best modality
+# (benchmarks/bench_network.py, small-n case): fit warns (SmallDataWarning).
+_SMALL_DATA_ROWS = 200
 
 # What the rows with no modality present are, in NoModalityPresentWarning.
 _ABSENT_ROWS = "have every modality missing (all NaN)"
@@ -64,7 +73,8 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         "alignment_weight": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
+        "linear_skip": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "amp": ["boolean"],
@@ -84,6 +94,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         rank=4,
         n_heads=1,
         modality_dropout=0.0,
+        linear_skip=False,
         standardize=True,
         alignment=None,
         alignment_weight=0.1,
@@ -91,12 +102,12 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         weight_decay=1e-2,
         batch_size=128,
         max_epochs=100,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
         amp=False,
-        random_state=None,
+        random_state=0,
         verbose=0,
     ):
         self.modalities = modalities
@@ -110,6 +121,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         self.rank = rank
         self.n_heads = n_heads
         self.modality_dropout = modality_dropout
+        self.linear_skip = linear_skip
         self.standardize = standardize
         self.alignment = alignment
         self.alignment_weight = alignment_weight
@@ -183,10 +195,12 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
             present, list(self.modalities_), reason="its encoder cannot be trained"
         )
         X = self._fill_nan_cells(X, present, reset=True)
+        self._warn_if_small(X.shape[0])
         seed = self._draw_seed()
         callbacks = [("stop_on_nonfinite_loss", StopOnNonFiniteLoss())]
         train_split = None
-        if self.early_stopping:
+        early_stopping = self._early_stopping_on(X.shape[0])
+        if early_stopping:
             train_split = HoldOutSplit(self._validation_rows(X.shape[0], stratify, seed))
             if stratify is not None:
                 callbacks.append(("valid_acc", ValidAccuracy()))
@@ -207,6 +221,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
             "modality_dropout": self.modality_dropout,
             "rank": self.rank,
             "n_heads": self.n_heads,
+            "linear_skip": self.linear_skip,
         }
         net = self._make_net(
             FusionNetwork,
@@ -224,6 +239,25 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         self.scaler_ = self._fit_scaler(X) if self.standardize else None
         self._train(net, self._to_device(X, present, y_net, device), seed)
         return self
+
+    def _warn_if_small(self, n_samples):
+        """SmallDataWarning below the row count where linear models measured clearly better."""
+        if n_samples < _SMALL_DATA_ROWS:
+            warn_at_caller(
+                f"{type(self).__name__} is fitted on {n_samples} rows (fewer than "
+                f"{_SMALL_DATA_ROWS}); on so few rows a linear model on the best modality, or "
+                "late fusion of linear models (StackingLateFusion, WeightedVoteFusion), "
+                "usually predicts better. skfusion.model_selection.compare_fusion measures "
+                "it on your data.",
+                SmallDataWarning,
+            )
+
+    def _early_stopping_on(self, n_samples):
+        """Whether this fit holds out a validation split (``"auto"``: when it can)."""
+        if self.early_stopping != "auto":
+            return bool(self.early_stopping)
+        n_valid = np.ceil(self.validation_fraction * n_samples)
+        return _MIN_VALIDATION_ROWS <= n_valid < n_samples
 
     def _validation_rows(self, n_samples, stratify, seed):
         n_valid = int(np.ceil(self.validation_fraction * n_samples))
@@ -373,6 +407,13 @@ _DOC_PARAMETERS = f"""
         row (never all of a row's modalities), which teaches the network to
         predict from the modalities that remain. A dropped modality is masked
         exactly like a missing one.
+    linear_skip : bool, default=False
+        Add a linear map of each present modality's (standardised) columns
+        to the output, beside the encoders, fusion and head: the "wide" part
+        of a wide-and-deep network, so that the network contains a linear
+        model of every modality. Off by default: on the benchmark cases
+        (``benchmarks/bench_network.py --ablation``) it did not help, and on
+        small data it overfitted the columns that carry no signal.
     standardize : bool, default=True
         Standardise every column (mean and standard deviation over the rows
         where it is not NaN) before the network.
@@ -384,13 +425,18 @@ _DOC_PARAMETERS = f"""
     alignment_weight : float >= 0, default=0.1
         Weight of the alignment term.{parameter_docs(
         "lr", "weight_decay", "batch_size", "max_epochs", weight_decay="1e-2", max_epochs=100,
+        max_epochs_note="With early stopping (the default), the most epochs it may run.",
     )}
-    early_stopping : bool, default=False
+    early_stopping : "auto" or bool, default="auto"
         Hold out ``validation_fraction`` of the rows (stratified for
-        classification) and stop when the validation loss has not improved for
-        ``n_iter_no_change`` epochs, restoring the best epoch's weights.
+        classification; which rows follows from ``random_state``) and stop
+        when the validation loss has not improved for ``n_iter_no_change``
+        epochs, restoring the best epoch's weights; ``max_epochs`` is then an
+        upper bound. ``"auto"`` does so whenever the held-out part has at
+        least 2 rows and leaves some to train on; ``False`` trains on every
+        row for ``max_epochs`` epochs.
     validation_fraction : float in (0, 1), default=0.1
-        Held-out fraction when ``early_stopping=True``.
+        Held-out fraction when early stopping is on.
     n_iter_no_change : int, default=10
         Patience of early stopping, in epochs.{parameter_docs("device")}
     amp : bool, default=False
@@ -474,8 +520,9 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
     >>> X, y, modalities = make_multimodal_classification(
     ...     n_samples=200, widths={{"image": 4, "text": 3}}, random_state=0)
     >>> clf = IntermediateFusionClassifier(
-    ...     modalities, fusion="attention", max_epochs=30, device="cpu",
-    ...     random_state=0).fit(X, y)
+    ...     modalities, fusion="attention", device="cpu").fit(X, y)
+    >>> len(clf.net_.history) < clf.max_epochs  # early stopping, on by default
+    True
     >>> clf.predict_proba(X[:2]).shape
     (2, 2)
     >>> clf.attention_weights(X[:2]).sum(axis=1)
@@ -503,6 +550,7 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
         rank=4,
         n_heads=1,
         modality_dropout=0.0,
+        linear_skip=False,
         standardize=True,
         alignment=None,
         alignment_weight=0.1,
@@ -511,19 +559,20 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
         weight_decay=1e-2,
         batch_size=128,
         max_epochs=100,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         device="auto",
         amp=False,
-        random_state=None,
+        random_state=0,
         verbose=0,
     ):
         super().__init__(
             modalities, fusion=fusion, latent_dim=latent_dim,
             encoder_hidden_sizes=encoder_hidden_sizes, head_hidden_sizes=head_hidden_sizes,
-            activation=activation, dropout=dropout, normalization=normalization, rank=rank,
-            n_heads=n_heads, modality_dropout=modality_dropout, standardize=standardize,
+            activation=activation, dropout=dropout,
+            normalization=normalization, rank=rank, n_heads=n_heads,
+            modality_dropout=modality_dropout, linear_skip=linear_skip, standardize=standardize,
             alignment=alignment, alignment_weight=alignment_weight, lr=lr,
             weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs,
             early_stopping=early_stopping, validation_fraction=validation_fraction,

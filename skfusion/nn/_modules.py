@@ -300,7 +300,7 @@ class ModalityEncoders(nn.Module):
 
 
 class FusionNetwork(ModalityEncoders):
-    """Encoders per modality, a fusion operator, and a head MLP.
+    """Encoders per modality, a fusion operator, and a head MLP; optionally a linear skip path.
 
     Parameters
     ----------
@@ -322,11 +322,15 @@ class FusionNetwork(ModalityEncoders):
         Rank of ``"lowrank"`` fusion.
     n_heads : int
         Heads of ``"attention"`` fusion.
+    linear_skip : bool
+        Add a linear map of each kept modality's columns to the output
+        (:meth:`linear_part`): the wide part of a wide-and-deep network.
     """
 
     def __init__(self, columns, n_outputs, latent_dim=32, fusion="concat",
                  encoder_hidden_sizes=(64,), head_hidden_sizes=(64,), activation="relu",
-                 dropout=0.0, normalization=None, modality_dropout=0.0, rank=4, n_heads=1):
+                 dropout=0.0, normalization=None, modality_dropout=0.0, rank=4, n_heads=1,
+                 linear_skip=False):
         super().__init__(columns, latent_dim, encoder_hidden_sizes, activation=activation,
                          dropout=dropout, normalization=normalization)
         self.modality_dropout = modality_dropout
@@ -340,6 +344,13 @@ class FusionNetwork(ModalityEncoders):
         self.head = make_mlp(self.fusion.out_dim, head_hidden_sizes, n_outputs,
                              activation=activation, dropout=dropout,
                              normalization=normalization)
+        self.skip = None
+        if linear_skip:
+            # One bias, the head's; one weight block per modality, so that a
+            # dropped or missing modality's block is left out like its latent.
+            self.skip = nn.ModuleList(
+                nn.Linear(len(c), n_outputs, bias=False) for c in columns
+            )
 
     def mask(self, present):
         """The modalities the network sees: ``present``, minus modality dropout in training."""
@@ -352,14 +363,34 @@ class FusionNetwork(ModalityEncoders):
         z = latents * kept[:, :, None].to(latents.dtype)
         return self.fusion(z, kept)
 
+    def linear_part(self, x, kept):
+        """The linear skip path: ``sum_m kept_m * x_m @ W_m``, ``(n, n_outputs)``.
+
+        A missing modality's columns are 0 (standardised, NaN replaced by the
+        mean), and a modality dropped in training is multiplied by 0, so
+        either contributes nothing, as through the encoders.
+        """
+        out = None
+        for m, linear in enumerate(self.skip):
+            term = linear(self._block(x, m)) * kept[:, m, None].to(x.dtype)
+            out = term if out is None else out + term
+        return out
+
+    def _output(self, x, fused, kept):
+        out = self.head(fused)
+        if self.skip is not None:
+            out = out + self.linear_part(x, kept)
+        return out
+
     def forward_parts(self, x, present):
         """``(output, latents, kept)``: what training needs for task and alignment losses."""
         latents = self.encode(x)
         kept = self.mask(present)
-        return self.head(self.fuse(latents, kept)), latents, kept
+        return self._output(x, self.fuse(latents, kept), kept), latents, kept
 
     def forward(self, x, present):
-        return self.head(self.fuse(self.encode(x), self.mask(present)))
+        kept = self.mask(present)
+        return self._output(x, self.fuse(self.encode(x), kept), kept)
 
     def transform(self, x, present):
         """The fused representation (the head's input)."""
