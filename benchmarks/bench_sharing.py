@@ -153,6 +153,13 @@ def figure_compare(quick):
           f"ratio {shared['cpu'] / alone['cpu']:.2f} (target <= 0.45)")
     print(f"   peak RSS: shared {shared['peak_mb']:.0f} MiB, alone {alone['peak_mb']:.0f} MiB, "
           f"ratio {shared['peak_mb'] / alone['peak_mb']:.2f} (target <= 1.5)")
+    # The network shares no branch with the others: its cost is the same on both sides.
+    network = run(COMPARE, QUICK=quick, STRATEGIES=["intermediate"], SHARE=False)
+    fixed = run(COMPARE, QUICK=quick, STRATEGIES=["single:mor"], SHARE=False)["cpu"]
+    own = network["cpu"] - fixed
+    print(f"   of which the network alone {own:.1f} s (start-up and the cheapest single-modality model: {fixed:.1f} s): the other "
+          f"strategies {shared['cpu'] - own:.1f} s vs {alone['cpu'] - own:.1f} s, ratio "
+          f"{(shared['cpu'] - own) / (alone['cpu'] - own):.2f}")
 
 
 def figure_extra(quick):

@@ -233,6 +233,10 @@ INTERRUPTIONS = {
     "IntermediateFusionClassifier": lambda entry, m, X: ({"lr": 1e30}, X),
     "IntermediateFusionRegressor": lambda entry, m, X: ({"lr": 1e30}, X),
     "ContrastiveAlignment": lambda entry, m, X: ({"lr": 1e30}, X),
+    # more embedding dimensions than rows: found once the graphs are fused
+    "SimilarityNetworkFusion": lambda entry, m, X: ({"n_components": 10_000}, X),
+    # more clusters than rows: found by the spectral clustering of the fused graph
+    "SimilarityNetworkClustering": lambda entry, m, X: ({"n_clusters": 10_000}, X),
 }
 
 def _interruption_params():
