@@ -280,8 +280,8 @@ def bench_xor(quick, fusions=FUSIONS):
     for name, values in scores.items():
         if name.startswith("fit s"):
             continue
-        fit = scores.get(name.replace("intermediate", "fit s"))
-        fit_text = f"{statistics.mean(fit):7.2f}" if fit else f"{'':7s}"
+        fit = scores.get(name.replace("intermediate", "fit s"), [])
+        fit_text = f"{statistics.mean(fit):7.2f}" if name.startswith("inter") else f"{'':7s}"
         print(f"   {name:40s} {statistics.mean(values):9.4f} {min(values):8.4f} {fit_text}")
 
 
