@@ -11,6 +11,12 @@
    (``WeightedVoteFusion`` of per-modality logistic regressions).
 3. With CUDA: training samples per second at 1,000,000 rows x (16 + 384)
    float32 columns, batch 4096, and the ratio to the CPU figure.
+4. The cross-modal XOR task (``make_multimodal_classification`` with
+   ``signal=0``, ``interaction=3``, ``noise=0.2``: the label is whether the
+   signs of a latent of ``a`` and a latent of ``b`` agree, so each modality
+   alone is at chance): test accuracy of every ``fusion`` value over three
+   data seeds, beside logistic regression on each modality and on both, and
+   the Bayes accuracy in closed form.
 
 torch and BLAS run on the same number of threads (``--threads``, default 1)
 for every side.
@@ -19,9 +25,11 @@ Usage::
 
     python benchmarks/bench_nn.py            # full run
     python benchmarks/bench_nn.py --quick    # fewer rows, epochs and folds
+    python benchmarks/bench_nn.py --only mfeat --fusions graph attention
 """
 
 import argparse
+import math
 import statistics
 import time
 
@@ -32,7 +40,7 @@ from threadpoolctl import threadpool_limits
 from skfusion.nn import IntermediateFusionClassifier
 from skfusion.nn._modules import FusionNetwork
 
-FUSIONS = ["concat", "sum", "gated", "attention", "tensor", "lowrank"]
+FUSIONS = ["concat", "sum", "gated", "attention", "tensor", "lowrank", "graph"]
 
 
 def _synthetic(n_samples, widths, seed=0):
@@ -151,7 +159,7 @@ def bench_overhead(quick, device="cpu"):
 # ---------------------------------------------------------------- 2. mfeat
 
 
-def bench_mfeat(quick):
+def bench_mfeat(quick, fusions=FUSIONS, baselines=True):
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_score
     from sklearn.pipeline import make_pipeline
@@ -168,13 +176,15 @@ def bench_mfeat(quick):
           f"shuffle=True, random_state=0) accuracy, networks at max_epochs={epochs}, "
           "latent_dim=32 (3 for 'tensor': a 4**6 = 4096-wide product)")
     rows = []
-    for fusion in FUSIONS:
+    for fusion in fusions:
         clf = IntermediateFusionClassifier(
             modalities, fusion=fusion, latent_dim=3 if fusion == "tensor" else 32,
             n_heads=4, max_epochs=epochs, lr=2e-3, dropout=0.1, device="cpu", random_state=0,
         )
         rows.append((f"intermediate, fusion={fusion!r}", clf))
     try:
+        if not baselines:
+            raise ImportError
         from skfusion import FeatureFusion
 
         rows.append(("early: FeatureFusion + logistic",
@@ -182,6 +192,8 @@ def bench_mfeat(quick):
     except ImportError:
         print("   (skfusion.FeatureFusion unavailable: early fusion skipped)")
     try:
+        if not baselines:
+            raise ImportError
         from skfusion import WeightedVoteFusion
 
         branch = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
@@ -222,11 +234,66 @@ def bench_gpu(quick):
           f"CUDA+amp / CPU = {results[('cuda', True)] / cpu:.1f}x")
 
 
+# ---------------------------------------------------------------- 4. cross-modal XOR
+
+
+def bench_xor(quick, fusions=FUSIONS):
+    from sklearn.linear_model import LogisticRegression
+
+    from skfusion.datasets import make_multimodal_classification
+
+    n_samples, n_train, seeds = 1000, 700, (0,) if quick else (0, 1, 2)
+    noise, interaction = 0.2, 3.0
+    # Each modality shows interaction * u_m on a unit vector plus N(0, noise^2)
+    # per column: its sign is read wrongly with probability arctan(noise /
+    # interaction) / pi, and the label (the signs agree) right when both or
+    # neither are misread.
+    flip = math.atan(noise / interaction) / math.pi
+    bayes = (1 - flip) ** 2 + flip**2
+    print(f"\n4. cross-modal XOR: make_multimodal_classification({n_samples}, a: 3, b: 3, "
+          f"signal=0, interaction={interaction}, noise={noise}), first {n_train} rows train, "
+          f"the rest test, data seeds {list(seeds)}; networks at max_epochs=20, lr=1e-2, "
+          f"defaults otherwise. Bayes accuracy {bayes:.3f}")
+    scores = {}
+    for seed in seeds:
+        X, y, modalities = make_multimodal_classification(
+            n_samples, {"a": 3, "b": 3}, signal=0.0, interaction=interaction, noise=noise,
+            random_state=seed,
+        )
+        X_train, X_test, y_train, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+        for name, cols in [("logistic on a", modalities["a"]), ("logistic on b", modalities["b"]),
+                           ("logistic on a and b", slice(None))]:
+            model = LogisticRegression().fit(X_train[:, cols], y_train)
+            scores.setdefault(name, []).append(model.score(X_test[:, cols], y_test))
+        for fusion in fusions:
+            clf = IntermediateFusionClassifier(
+                modalities, fusion=fusion, latent_dim=3 if fusion == "tensor" else 32,
+                max_epochs=20, lr=1e-2, device="cpu", random_state=0,
+            )
+            start = time.perf_counter()
+            clf.fit(X_train, y_train)
+            seconds = time.perf_counter() - start
+            scores.setdefault(f"intermediate, fusion={fusion!r}", []).append(
+                clf.score(X_test, y_test))
+            scores.setdefault(f"fit s, fusion={fusion!r}", []).append(seconds)
+    print(f"   {'':40s} {'mean acc':>9s} {'min acc':>8s} {'fit s':>7s}")
+    for name, values in scores.items():
+        if name.startswith("fit s"):
+            continue
+        fit = scores.get(name.replace("intermediate", "fit s"), [])
+        fit_text = f"{statistics.mean(fit):7.2f}" if name.startswith("inter") else f"{'':7s}"
+        print(f"   {name:40s} {statistics.mean(values):9.4f} {min(values):8.4f} {fit_text}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rows, epochs and folds")
     parser.add_argument("--threads", type=int, default=1, help="torch and BLAS threads")
-    parser.add_argument("--only", choices=["overhead", "mfeat", "gpu"], default=None)
+    parser.add_argument("--only", choices=["overhead", "mfeat", "gpu", "xor"], default=None)
+    parser.add_argument("--fusions", nargs="+", choices=FUSIONS, default=FUSIONS,
+                        help="fusion values of sections 2 and 4 (default: all)")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="skip early and late fusion in section 2")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} torch/BLAS thread(s), "
@@ -238,9 +305,11 @@ def main(argv=None):
             if torch.cuda.is_available():
                 bench_overhead(args.quick, device="cuda")
         if args.only in (None, "mfeat"):
-            bench_mfeat(args.quick)
+            bench_mfeat(args.quick, args.fusions, baselines=not args.no_baselines)
         if args.only in (None, "gpu"):
             bench_gpu(args.quick)
+        if args.only in (None, "xor"):
+            bench_xor(args.quick, args.fusions)
 
 
 if __name__ == "__main__":

@@ -302,14 +302,15 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
             fallback_name=fallback_name,
         )
 
-    def _representation(self, X, method, what):
-        """``module.<method>`` over X; NaN for rows with no modality present.
+    def _representation(self, X, method, what, width=None):
+        """``module.<method>`` over X, ``width`` columns; NaN for rows with no modality present.
 
         There is no training value to give those rows (``what`` says what is
         missing, for the warning).
         """
         X, present, any_present = self._validated(X)
-        width = self._n_features_out if method == "transform" else len(self.modalities_)
+        if width is None:
+            width = self._n_features_out if method == "transform" else len(self.modalities_)
         n_absent = np.count_nonzero(~any_present)
         if n_absent:
             warn_at_caller(
@@ -369,13 +370,60 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         # The softmax ran in float32; renormalise so that rows sum to one in float64.
         return weights / weights.sum(axis=1, keepdims=True)
 
+    def graph_weights(self, X, *, average=False):
+        """Return the learned edge weights of ``fusion="graph"``: which modality informs which.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame} of shape (n_samples, n_features)
+            Samples; a modality whose columns are all NaN in a row is missing there.
+        average : bool, default=False
+            Return the mean over the rows of ``X`` instead of one matrix per row.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_modalities, n_modalities), \
+                or (n_modalities, n_modalities) with ``average=True``
+            ``weights[s, i, j]``: weight of the message from modality ``j``
+            (sender, column) to modality ``i`` (receiver, row) in row ``s``,
+            averaged over the message-passing rounds, modalities in the order
+            of ``modalities_``. Each present receiver's weights sum to one over
+            the present senders, itself included (a self-loop); a missing
+            modality's row and column are zero (it neither sends nor
+            receives). Rows of ``X`` with no modality present are NaN.
+            With ``average=True``, entry ``[i, j]`` is the mean over the rows
+            of ``X`` where modality ``i`` is present, so each row again sums to
+            one (NaN for a modality present in no row).
+        """
+        check_is_fitted(self)
+        if self.fusion != "graph":
+            raise ValueError(
+                f"graph_weights needs fusion='graph'; this model was fitted "
+                f"with fusion={self.fusion!r}."
+            )
+        n_modalities = len(self.modalities_)
+        weights = self._representation(X, "graph_weights", "the graph weights are",
+                                       width=n_modalities * n_modalities)
+        weights = weights.astype(np.float64).reshape(-1, n_modalities, n_modalities)
+        # The softmax ran in float32; renormalise each present receiver's row in float64.
+        totals = weights.sum(axis=2, keepdims=True)
+        weights = np.divide(weights, totals, out=weights, where=totals > 0)
+        if not average:
+            return weights
+        receives = weights.sum(axis=2) > 0  # (n, M): receiver present (NaN rows: False)
+        counts = receives.sum(axis=0)
+        totals = np.where(receives[:, :, None], weights, 0.0).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return totals / counts[:, None]
+
 
 _DOC_PARAMETERS = f"""
     modalities : dict of str to column selector, default=None
         Columns of each modality (see :func:`skfusion.concat_modalities`);
         ``None`` is one modality holding every column. A modality whose
         columns are all NaN in a row is missing there.
-    fusion : {{"concat", "sum", "gated", "attention", "tensor", "lowrank"}}, default="concat"
+    fusion : {{"concat", "sum", "gated", "attention", "tensor", "lowrank", "graph"}}, \
+            default="concat"
         How the modality latents are combined:
 
         - ``"concat"``: concatenation (``n_modalities * latent_dim`` wide);
@@ -386,7 +434,10 @@ _DOC_PARAMETERS = f"""
           then attention pooling (see :meth:`attention_weights`);
         - ``"tensor"``: Tensor Fusion Network outer product of ``[z_m, 1]``,
           ``(latent_dim + 1) ** n_modalities`` wide (for small widths);
-        - ``"lowrank"``: Low-rank Multimodal Fusion of rank ``rank``.{parameter_docs(
+        - ``"lowrank"``: Low-rank Multimodal Fusion of rank ``rank``;
+        - ``"graph"``: the present modalities as the nodes of a complete
+          graph, two rounds of attention-weighted message passing between
+          them, then the mean of the nodes (see :meth:`graph_weights`).{parameter_docs(
         "latent_dim", "encoder_hidden_sizes", latent_dim=32,
         latent_dim_summary="Width of each modality's latent vector (the encoders' output).",
     )}
@@ -459,15 +510,21 @@ _DOC_NOTES = """
     each modality. The network gets ``X`` standardised, a missing modality's
     block set to 0, and a presence mask. Each modality's encoder output is multiplied
     by its presence bit, so a missing modality and one dropped by
-    ``modality_dropout`` reach the fusion operator identically; ``"gated"``
-    and ``"attention"`` also exclude them from their softmax.
+    ``modality_dropout`` reach the fusion operator identically; ``"gated"``,
+    ``"attention"`` and ``"graph"`` also exclude them from their softmax.
 
     Fusion operators: gated multimodal unit (Arevalo, Solorio, Montes-y-Gómez
     and González, "Gated multimodal units for information fusion", ICLR
     workshop 2017); Tensor Fusion Network (Zadeh, Chen, Poria, Cambria and
     Morency, EMNLP 2017); Low-rank Multimodal Fusion (Liu, Shen, Lakshminarasimhan,
     Liang, Zadeh and Morency, ACL 2018); attention over modality tokens as in
-    multimodal transformers (Vaswani et al., NeurIPS 2017, for the attention).
+    multimodal transformers (Vaswani et al., NeurIPS 2017, for the attention);
+    message passing over the modality graph with graph attention (Veličković
+    et al., "Graph attention networks", ICLR 2018), its edge scores computed
+    as in GATv2 (Brody, Alon and Yahav, "How attentive are graph attention
+    networks?", ICLR 2022). The modality graphs have a handful of nodes, so
+    ``"graph"`` computes them densely in torch rather than through
+    torch-geometric, a heavy dependency that brings nothing at this size.
 
     The estimator has flat parameters and builds the skorch net in ``fit``
     rather than subclassing skorch's ``NeuralNet``: ``NeuralNet`` keeps nested

@@ -29,6 +29,7 @@ __all__ = [
     "AttentionFusion",
     "TensorFusion",
     "LowRankFusion",
+    "GraphFusion",
     "ModalityEncoders",
     "FusionNetwork",
     "ProjectionNetwork",
@@ -235,6 +236,82 @@ class LowRankFusion(nn.Module):
         return torch.einsum("r,nro->no", self.rank_weights, product) + self.bias
 
 
+class _GraphAttentionRound(nn.Module):
+    """One round of attention-weighted message passing on the complete modality graph.
+
+    Edge scores ``e_ij = a . LeakyReLU(W_r h_i + W_s h_j)`` from the pair of
+    node states (GATv2's dynamic attention, Brody, Alon and Yahav, ICLR 2022),
+    softmax over the present senders ``j`` of each receiver ``i`` (itself
+    included, as GAT's self-loop), message ``m_i = sum_j alpha_ij W_v h_j``,
+    update ``h_i <- LayerNorm(h_i + ELU(m_i))``.
+    """
+
+    def __init__(self, latent_dim):
+        super().__init__()
+        self.receiver = nn.Linear(latent_dim, latent_dim, bias=False)
+        self.sender = nn.Linear(latent_dim, latent_dim)
+        self.score = nn.Linear(latent_dim, 1, bias=False)
+        self.value = nn.Linear(latent_dim, latent_dim)
+        self.norm = nn.LayerNorm(latent_dim)
+
+    def edge_weights(self, h, kept):
+        """``alpha[n, i, j]``: receiver ``i``, sender ``j``; 0 where either is absent."""
+        pairs = self.receiver(h)[:, :, None, :] + self.sender(h)[:, None, :, :]
+        scores = self.score(nn.functional.leaky_relu(pairs, 0.2))[..., 0]
+        scores = scores.masked_fill(~kept[:, None, :], float("-inf"))
+        # A row always keeps one modality, so every receiver has a finite score;
+        # the rows of absent receivers are then zeroed (they receive nothing).
+        alpha = torch.softmax(scores.float(), dim=2).to(h.dtype)
+        return alpha * kept[:, :, None].to(h.dtype)
+
+    def forward(self, h, kept):
+        alpha = self.edge_weights(h, kept)
+        messages = torch.bmm(alpha, self.value(h))
+        h = self.norm(h + nn.functional.elu(messages))
+        return h * kept[:, :, None].to(h.dtype), alpha
+
+
+class GraphFusion(nn.Module):
+    """Message passing over the modalities of each row, a small complete graph; mean pooling.
+
+    The present modalities' latents (plus a learned modality embedding) are
+    the nodes; ``n_rounds`` rounds of attention-weighted message passing
+    (:class:`_GraphAttentionRound`, own weights per round) update them, each
+    edge weight a softmax over the receiver's present neighbours computed
+    from the pair of node states; the fused vector is the mean of the
+    present nodes' final states, ``out_dim = d``. A missing or dropped
+    modality neither sends nor receives, and does not enter the mean.
+
+    The graphs have one node per modality (a handful), so the messages are
+    dense batched matrix products, ``(n, M, M)``: torch-geometric's sparse
+    scatter machinery would add a heavy dependency and no speed at this size.
+    :meth:`edge_weights` returns the learned weights per row and round.
+    """
+
+    def __init__(self, n_modalities, latent_dim, n_rounds=2):
+        super().__init__()
+        self.out_dim = latent_dim
+        self.modality_embedding = nn.Parameter(torch.zeros(n_modalities, latent_dim))
+        self.rounds = nn.ModuleList(_GraphAttentionRound(latent_dim) for _ in range(n_rounds))
+
+    def _propagate(self, z, kept):
+        h = (z + self.modality_embedding) * kept[:, :, None].to(z.dtype)
+        weights = []
+        for message_round in self.rounds:
+            h, alpha = message_round(h, kept)
+            weights.append(alpha)
+        return h, torch.stack(weights, dim=1)
+
+    def forward(self, z, kept):
+        h, _ = self._propagate(z, kept)
+        weight = kept.to(h.dtype)
+        return (h * weight[:, :, None]).sum(dim=1) / weight.sum(dim=1, keepdim=True)
+
+    def edge_weights(self, z, kept):
+        """Edge weights of every round, ``(n, n_rounds, M, M)`` (receiver, sender)."""
+        return self._propagate(z, kept)[1]
+
+
 FUSIONS = {
     "concat": ConcatFusion,
     "sum": SumFusion,
@@ -242,6 +319,7 @@ FUSIONS = {
     "attention": AttentionFusion,
     "tensor": TensorFusion,
     "lowrank": LowRankFusion,
+    "graph": GraphFusion,
 }
 
 
@@ -401,6 +479,12 @@ class FusionNetwork(ModalityEncoders):
         kept = self.mask(present)
         z = self.encode(x) * kept[:, :, None].to(x.dtype)
         return self.fusion.pooling_weights(z, kept)
+
+    def graph_weights(self, x, present):
+        """Edge weights of ``"graph"`` fusion averaged over rounds, flattened: ``(n, M * M)``."""
+        kept = self.mask(present)
+        z = self.encode(x) * kept[:, :, None].to(x.dtype)
+        return self.fusion.edge_weights(z, kept).mean(dim=1).flatten(1)
 
 
 class ProjectionNetwork(ModalityEncoders):

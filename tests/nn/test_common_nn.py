@@ -21,6 +21,8 @@ ESTIMATORS = [
     IntermediateFusionClassifier(**_FAST),
     IntermediateFusionClassifier(HALVES, fusion="attention", n_heads=2, latent_dim=8,
                                  modality_dropout=0.2, **_FAST),
+    IntermediateFusionClassifier(HALVES, fusion="graph", latent_dim=8, modality_dropout=0.2,
+                                 **_FAST),
     IntermediateFusionRegressor(**_FAST),
     IntermediateFusionRegressor(HALVES, fusion="lowrank", rank=2, early_stopping=True,
                                 validation_fraction=0.2, **_FAST),

@@ -26,7 +26,7 @@ from skfusion.datasets import (  # noqa: E402
 )
 from skfusion.nn import IntermediateFusionClassifier, IntermediateFusionRegressor  # noqa: E402
 
-FUSIONS = ["concat", "sum", "gated", "attention", "tensor", "lowrank"]
+FUSIONS = ["concat", "sum", "gated", "attention", "tensor", "lowrank", "graph"]
 CPU = dict(device="cpu", random_state=0)
 
 

@@ -178,7 +178,7 @@ def test_fusion_network_encodes_each_modality_from_its_own_columns():
 
 @pytest.mark.parametrize("fusion, width", [
     ("concat", 3 * 4), ("sum", 4), ("gated", 4), ("attention", 4),
-    ("tensor", 5**3), ("lowrank", 4),
+    ("tensor", 5**3), ("lowrank", 4), ("graph", 4),
 ])
 def test_fusion_network_transform_width(fusion, width):
     net = FusionNetwork([[0], [1, 2], [3]], 2, latent_dim=4, fusion=fusion, n_heads=2)
