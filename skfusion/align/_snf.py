@@ -99,8 +99,10 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
         diffusion on the union of those graphs (``scipy.sparse``; memory and
         time linear in ``n``); it approximates the dense result. ``"auto"``
         takes the dense path up to 1,000 training rows.
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, RandomState instance or None, default=0
         Seeds the starting vector of the sparse eigensolver (the sparse path).
+        The default is a fixed seed, so that two fits with default parameters
+        give the same embedding (None: numpy's global random state).
 
     Attributes
     ----------
@@ -194,7 +196,7 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
         n_components=10,
         metric="sqeuclidean",
         graph="auto",
-        random_state=None,
+        random_state=0,
     ):
         self.modalities = modalities
         self.n_neighbors = n_neighbors
@@ -402,8 +404,10 @@ class SimilarityNetworkClustering(ModalityProtocolMixin, ClusterMixin, BaseEstim
         Number of clusters.
     n_neighbors, mu, n_iterations, metric, graph
         As in :class:`SimilarityNetworkFusion`.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the eigensolver and the k-means of the label assignment.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the eigensolver and the k-means of the label assignment; the
+        default is a fixed seed, so that two fits with default parameters give
+        the same clusters (None: numpy's global random state).
 
     Attributes
     ----------
@@ -464,7 +468,7 @@ class SimilarityNetworkClustering(ModalityProtocolMixin, ClusterMixin, BaseEstim
         n_iterations=20,
         metric="sqeuclidean",
         graph="auto",
-        random_state=None,
+        random_state=0,
     ):
         self.modalities = modalities
         self.n_clusters = n_clusters
