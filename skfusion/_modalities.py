@@ -481,6 +481,8 @@ def fill_modality_nan_cells(X, modalities_, mask, means):
     """
     if sp.issparse(X):
         return _fill_sparse_modalities(X, modalities_, mask, means)
+    if _holds_no_nan(X):
+        return X
     out = X
     for j, (name, columns) in enumerate(modalities_.items()):
         if hasattr(X, "iloc"):
@@ -492,6 +494,16 @@ def fill_modality_nan_cells(X, modalities_, mask, means):
             out = np.array(X, order="K") if out is X else out
             out[:, _as_slice(np.asarray(columns))] = filled
     return out
+
+
+def _holds_no_nan(X):
+    """True when a float array provably holds no NaN: its sum, one pass over the whole
+    array (cheaper than per-column sums of each block), is not NaN. False may also mean
+    that infinities cancelled (inf - inf) or that X is not a float array: look closer."""
+    if hasattr(X, "iloc") or X.dtype.kind != "f":
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        return not np.isnan(np.add.reduce(X, axis=None))
 
 
 def _fill_frame_modality(X, out, columns, present, means):

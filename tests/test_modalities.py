@@ -415,3 +415,22 @@ def test_fill_modality_nan_cells_over_arrays_sparse_matrices_and_frames():
     clean = frame.drop(index=[1, 2])
     clean_mask = presence_mask(clean.to_numpy(), modalities)
     assert fill_modality_nan_cells(clean, modalities, clean_mask, means) is clean
+
+
+def test_fill_modality_nan_cells_when_the_sum_of_x_overflows():
+    """The whole-array fast path (a sum that is not NaN proves no NaN) must not be fooled
+    by finite values whose sum overflows to inf - inf = NaN: then each block is checked."""
+    big = np.finfo(np.float64).max / 2
+    X = np.array([[big, big, 1.0], [big, big, 2.0], [-big, -big, 3.0], [-big, -big, 4.0]])
+    modalities = {"a": [0, 1], "b": [2]}
+    mask = np.ones((4, 2), dtype=bool)
+    means = {"a": np.array([0.0, 0.0]), "b": np.array([2.5])}
+    assert fill_modality_nan_cells(X, modalities, mask, means) is X  # nothing to fill
+    X[1, 2] = np.nan
+    mask[1, 1] = False  # 'b' is one column: its NaN row is a missing modality, left as is
+    assert np.isnan(fill_modality_nan_cells(X, modalities, mask, means)[1, 2])
+    X[1, 2], X[0, 0] = 2.0, np.nan  # a NaN cell of 'a', present in row 0
+    mask[1, 1] = True
+    filled = fill_modality_nan_cells(X, modalities, mask, means)
+    assert filled[0, 0] == 0.0 and not np.isnan(filled).any()
+    assert np.isnan(X[0, 0])  # the input is not written to
