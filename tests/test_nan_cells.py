@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from _fusion_catalogue import ENTRIES, fit, make_data, output, predict
+from _nan_reference import mean_imputed, reference_means
 from numpy.testing import assert_allclose
 from sklearn.pipeline import make_pipeline
-from sklearn.utils._tags import get_tags
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
@@ -41,30 +41,6 @@ def with_nan_cells(X, modalities, n_cells, seed):
         present = np.flatnonzero(~np.isnan(X[:, columns]).all(axis=1))
         rows = rng.choice(present, size=n_cells, replace=False)
         X[rows, rng.choice(columns, size=n_cells)] = np.nan
-    return X
-
-
-def reference_means(X, modalities):
-    """Per column, its mean over the rows where its modality is present, NaN cells left out."""
-    means = np.zeros(X.shape[1])
-    for columns in modalities.values():
-        block = X[:, columns]
-        present = ~np.isnan(block).all(axis=1)
-        for k, column in enumerate(columns):
-            values = block[present, k]
-            means[column] = values[~np.isnan(values)].mean()
-    return means
-
-
-def mean_imputed(X, modalities, means):
-    """X with the NaN cells of present modalities set to ``means``; missing rows kept NaN."""
-    X = X.copy()
-    for columns in modalities.values():
-        block = X[:, columns]
-        present = ~np.isnan(block).all(axis=1)
-        cells = np.isnan(block) & present[:, None]
-        block[cells] = np.broadcast_to(means[columns], block.shape)[cells]
-        X[:, columns] = block
     return X
 
 

@@ -4,14 +4,12 @@ NaN cells of a present modality refused (``"error"``) or set to their column's
 training mean (``"zero"``)."""
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._modalities import (
     check_no_missing,
     fill_modality_nan_cells,
     modality_nan_cell_means,
     presence_mask,
-    take_columns,
 )
 
 #: The dtypes early fusion computes in; float32 input stays float32.

@@ -8,6 +8,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
+from _nan_reference import mean_imputed
+
 from skfusion import MultiviewCCA
 
 
@@ -148,19 +150,6 @@ def test_fit_uses_complete_rows_and_transform_averages_present_modalities(rng):
     assert np.isnan(per_view[:20, 2:]).all() and not np.isnan(per_view[:20, :2]).any()
 
 
-def _mean_imputed(X, modalities):
-    """NaN cells set to their column's mean over the rows where the modality is present."""
-    X = X.copy()
-    for columns in modalities.values():
-        block = X[:, columns]
-        present = ~np.isnan(block).all(axis=1)
-        means = np.array([np.nanmean(block[present, k]) for k in range(block.shape[1])])
-        cells = np.isnan(block) & present[:, None]
-        block[cells] = np.broadcast_to(means, block.shape)[cells]
-        X[:, columns] = block
-    return X
-
-
 @pytest.mark.parametrize("regularization", [0.0, "ledoit_wolf"])
 def test_nan_cells_take_their_column_mean_over_the_rows_where_the_modality_is_present(
     rng, regularization
@@ -170,7 +159,7 @@ def test_nan_cells_take_their_column_mean_over_the_rows_where_the_modality_is_pr
     X[[30, 40, 41], 1] = np.nan
     X[[10, 11], 3] = np.nan  # rows where 'b' is missing and 'a' present, with a cell
     X[[50, 60], 6] = np.nan
-    X_ref = _mean_imputed(X, modalities)
+    X_ref = mean_imputed(X, modalities)
     params = {"n_components": 2, "regularization": regularization, "output": "concat"}
     mcca = MultiviewCCA(modalities, **params).fit(X)
     reference = MultiviewCCA(modalities, **params).fit(X_ref)

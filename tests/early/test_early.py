@@ -16,6 +16,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skfusion.early._block_scaling as block_scaling
+from _nan_reference import mean_imputed
+
 from skfusion import FeatureFusion, InteractionFusion
 from skfusion.datasets import make_multimodal_classification
 
@@ -295,20 +297,6 @@ def _with_nan_cells(X):
     return X
 
 
-def _mean_imputed(X, modalities=MODALITIES):
-    """NaN cells of present modalities set to their column's mean over the rows where the
-    modality is present (NaN cells left out); missing rows stay NaN."""
-    X = X.copy()
-    for columns in modalities.values():
-        block = X[:, columns]
-        present = ~np.isnan(block).all(axis=1)
-        means = np.array([np.nanmean(block[present, k]) for k in range(block.shape[1])])
-        cells = np.isnan(block) & present[:, None]
-        block[cells] = np.broadcast_to(means, block.shape)[cells]
-        X[:, columns] = block
-    return X
-
-
 def test_missing_error_fills_nan_cells_and_refuses_only_missing_modalities(rng):
     X = _blocks_data(rng)
     X[[3, 7], 4] = np.nan  # cells of 'img': not a missing modality
@@ -317,7 +305,7 @@ def test_missing_error_fills_nan_cells_and_refuses_only_missing_modalities(rng):
     # no missing modality: both modes give the fit on mean-imputed data
     np.testing.assert_array_equal(strict.transform(X), lenient.transform(X))
     np.testing.assert_allclose(
-        strict.transform(X), FeatureFusion(MODALITIES).fit_transform(_mean_imputed(X))
+        strict.transform(X), FeatureFusion(MODALITIES).fit_transform(mean_imputed(X, MODALITIES))
     )
     X[0, MODALITIES["img"]] = np.nan  # a missing modality: refused in "error" mode only
     with pytest.raises(ValueError, match=r"'img'.*missing"):
@@ -337,7 +325,7 @@ def test_missing_error_fills_nan_cells_and_refuses_only_missing_modalities(rng):
 )
 def test_nan_cells_give_the_fit_on_mean_imputed_data(rng, params):
     X = _with_nan_cells(_blocks_data(rng))
-    X_ref = _mean_imputed(X)
+    X_ref = mean_imputed(X, MODALITIES)
     fusion = FeatureFusion(MODALITIES, missing="zero", **params).fit(X)
     reference = FeatureFusion(MODALITIES, missing="zero", **params).fit(X_ref)
     Xt = fusion.transform(X)
@@ -391,7 +379,7 @@ def test_nan_cells_at_transform_take_the_training_means(rng):
 
 def test_nan_cells_in_float32_and_sparse_input(rng):
     X = _with_nan_cells(_blocks_data(rng))
-    X_ref = _mean_imputed(X)
+    X_ref = mean_imputed(X, MODALITIES)
     fusion = FeatureFusion(MODALITIES, missing="zero")
     got = clone(fusion).fit(X.astype(np.float32)).transform(X.astype(np.float32))
     assert got.dtype == np.float32
@@ -673,7 +661,7 @@ def test_interaction_nan_cells_give_the_fit_on_mean_imputed_data(rng, projection
     X[2, 0] = np.nan  # 'b' missing, 'a' present with a cell
     X[12, 4] = np.nan
     modalities = {"a": [0, 1, 2], "b": [3, 4]}
-    X_ref = _mean_imputed(X, modalities)
+    X_ref = mean_imputed(X, modalities)
     params = {"modalities": modalities, "projection": projection, "n_components": 2, "missing": "zero"}
     fusion = InteractionFusion(**params).fit(X)
     reference = InteractionFusion(**params).fit(X_ref)

@@ -27,6 +27,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from _nan_reference import mean_imputed, reference_means
+
 from skfusion import NoModalityPresentWarning, StackingLateFusion, WeightedVoteFusion
 from skfusion.datasets import make_multimodal_classification, make_multimodal_regression
 from skfusion.late import _branches, _workers
@@ -743,28 +745,11 @@ def _with_cells_and_missing(X, modalities):
     return X
 
 
-def _column_means_where_present(X, columns):
-    block = X[:, columns]
-    present = ~np.isnan(block).all(axis=1)
-    return np.array([np.nanmean(block[present, k]) for k in range(block.shape[1])])
-
-
-def _mean_imputed(X, modalities):
-    X = X.copy()
-    for columns in modalities.values():
-        block = X[:, columns]
-        present = ~np.isnan(block).all(axis=1)
-        cells = np.isnan(block) & present[:, None]
-        block[cells] = np.broadcast_to(_column_means_where_present(X, columns), block.shape)[cells]
-        X[:, columns] = block
-    return X
-
-
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_branches_see_nan_cells_as_their_column_mean_over_present_rows(Estimator, data):
     X, y, modalities = data
     X = _with_cells_and_missing(X, modalities)
-    X_ref = _mean_imputed(X, modalities)
+    X_ref = mean_imputed(X, modalities)
     model = Estimator(RecordingLogisticRegression(), modalities=modalities, cv=3).fit(X, y)
     # 'a' is present in every row: its branch sees the mean-imputed block, row for row
     np.testing.assert_allclose(
@@ -775,7 +760,7 @@ def test_branches_see_nan_cells_as_their_column_mean_over_present_rows(Estimator
         model.named_estimators_["b"].seen_at_fit_, X_ref[10:, modalities["b"]], rtol=1e-14
     )
     np.testing.assert_allclose(
-        model.fill_values_["a"], _column_means_where_present(X, modalities["a"]), rtol=1e-12
+        model.fill_values_["a"], reference_means(X, modalities)[modalities["a"]], rtol=1e-12
     )
     reference = clone(model).fit(X_ref, y)
     np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X_ref), rtol=1e-12)
@@ -800,7 +785,7 @@ def test_a_branch_without_nan_cells_gets_exactly_its_data(Estimator, data):
 def test_stacking_passthrough_columns_have_their_nan_cells_filled(data):
     X, y, modalities = data
     X = _with_cells_and_missing(X, modalities)
-    X_ref = _mean_imputed(X, modalities)
+    X_ref = mean_imputed(X, modalities)
     model = StackingLateFusion(LogisticRegression(), modalities=modalities, cv=3, passthrough=True)
     got = clone(model).fit(X, y)
     reference = clone(model).fit(X_ref, y)
