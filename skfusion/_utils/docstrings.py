@@ -1,0 +1,78 @@
+"""Docstring sections that several estimators share, written once.
+
+A docstring names a shared section on a line of its own, ``%(name)s`` (the
+placeholder style of matplotlib's and pandas' docstring substitution), and
+:func:`fill_doc` replaces that line with the section, indented as the
+placeholder was. Only whole-line placeholders are filled, so a ``%`` anywhere
+else in a docstring needs no escaping. An unknown name fails at import time.
+
+The sections every floor uses (a fit's ``X`` and ``y``, ``Returns self``) live
+here; a package keeps the ones only its estimators share in its own
+``_docs.py``.
+"""
+
+import re
+import textwrap
+
+__all__ = ["fill_doc", "X_MODALITIES", "X_MODALITIES_SPARSE", "Y_IGNORED", "RETURNS_SELF"]
+
+_PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)%\((?P<name>\w+)\)s[ ]*$", re.MULTILINE)
+
+X_MODALITIES = """
+X : array-like or DataFrame of shape (n_samples, n_features)
+    All modalities' columns; NaN marks a missing modality (all its columns
+    NaN in a row) or, elsewhere, a cell to fill."""
+
+X_MODALITIES_SPARSE = """
+X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+    All modalities' columns; a modality is missing in a row when all its
+    columns are NaN there."""
+
+Y_IGNORED = """
+y : None
+    Ignored."""
+
+RETURNS_SELF = """
+self : object
+    The fitted estimator."""
+
+
+def fill_doc(**sections):
+    """Decorator: replace each ``%(name)s`` line of a docstring by ``sections[name]``.
+
+    Parameters
+    ----------
+    **sections : str
+        The sections by placeholder name; each is dedented, stripped of
+        leading and trailing blank lines and indented as its placeholder.
+
+    Returns
+    -------
+    decorate : callable
+        Sets the decorated function's or class's ``__doc__`` and returns it.
+
+    Examples
+    --------
+    >>> from skfusion._utils.docstrings import fill_doc
+    >>> @fill_doc(y="y : None\\n    Ignored.")
+    ... def fit(X, y=None):
+    ...     '''Fit.
+    ...
+    ...     Parameters
+    ...     ----------
+    ...     %(y)s
+    ...     '''
+    >>> print(fit.__doc__.splitlines()[4])
+        y : None
+    """
+
+    def fill(match):
+        section = textwrap.dedent(sections[match["name"]]).strip("\n")
+        return textwrap.indent(section, match["indent"])
+
+    def decorate(obj):
+        if obj.__doc__ is not None:  # None under python -OO
+            obj.__doc__ = _PLACEHOLDER.sub(fill, obj.__doc__)
+        return obj
+
+    return decorate
