@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import (
+    _assert_all_finite,
     _check_feature_names,
     _check_n_features,
     check_array,
@@ -47,6 +48,7 @@ __all__ = [
     "fill_nan_cells",
     "modality_nan_cell_means",
     "fill_modality_nan_cells",
+    "check_finite_allowing_nan",
     "branch_columns",
     "branch_modalities",
     "check_no_missing",
@@ -504,6 +506,26 @@ def _holds_no_nan(X):
         return False
     with np.errstate(over="ignore", invalid="ignore"):
         return not np.isnan(np.add.reduce(X, axis=None))
+
+
+def check_finite_allowing_nan(X, *, estimator=None):
+    """Refuse infinity in a float array or sparse matrix (NaN allowed); True when
+    ``X`` provably holds no NaN either.
+
+    For input validated with ``ensure_all_finite=False`` and then searched for
+    NaN cells: one sum over the data answers both questions when it is finite,
+    where scikit-learn's finite check and the NaN search would each read the
+    whole array (a third of early fusion's transform time on a wide X). A sum
+    that is not finite (a NaN, an inf, or an overflow) falls back to
+    scikit-learn's check, with its error message, and answers False.
+    """
+    data = X.data if sp.issparse(X) else X
+    with np.errstate(over="ignore", invalid="ignore"):
+        if data.dtype.kind == "f" and np.isfinite(np.add.reduce(data, axis=None)):
+            return True
+    name = None if estimator is None else type(estimator).__name__
+    _assert_all_finite(data, allow_nan=True, estimator_name=name, input_name="X")
+    return False
 
 
 def _fill_frame_modality(X, out, columns, present, means):

@@ -14,6 +14,7 @@ from skfusion._modalities import (
     ALL_COLUMNS,
     branch_columns,
     branch_modalities,
+    check_finite_allowing_nan,
     check_finite_target,
     check_no_missing,
     check_present_somewhere,
@@ -434,3 +435,20 @@ def test_fill_modality_nan_cells_when_the_sum_of_x_overflows():
     filled = fill_modality_nan_cells(X, modalities, mask, means)
     assert filled[0, 0] == 0.0 and not np.isnan(filled).any()
     assert np.isnan(X[0, 0])  # the input is not written to
+
+
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_check_finite_allowing_nan_answers_both_questions_in_one_pass(container, dtype):
+    """A finite sum proves no NaN and no inf; otherwise scikit-learn's check decides
+    (inf refused with its message, NaN allowed) and the answer is
+    "look for NaN cells"."""
+    X = np.arange(12, dtype=dtype).reshape(4, 3)
+    assert check_finite_allowing_nan(container(X)) is True
+    X[1, 2] = np.nan
+    assert check_finite_allowing_nan(container(X)) is False
+    X[2, 0] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        check_finite_allowing_nan(container(X))
+    big = np.finfo(dtype).max / 2  # finite values whose sum overflows: no error
+    assert check_finite_allowing_nan(container(np.full((3, 2), big, dtype=dtype))) is False

@@ -13,7 +13,7 @@ from .._modalities import take_columns, validate_modal_data
 from .._utils.composition import NamedEstimatorsComposition, named_items
 from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
 from ._block_scaling import block_statistics, write_centred_scaled
-from ._missing import FLOAT_DTYPES, handle_nan_cells, modality_presence, present_rows
+from ._missing import CHECK_PARAMS, handle_nan_cells, modality_presence, present_rows
 from ._per_modality import (
     inner_transformers,
     resolve_transformers,
@@ -213,7 +213,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
     # -- fit -------------------------------------------------------------------
 
     def _check_params_for_data(self):
-        return dict(accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES)
+        return CHECK_PARAMS
 
     def _fit(self, X, y):
         X = validate_modal_data(self, X, **self._check_params_for_data())

@@ -23,7 +23,7 @@ from ._interaction_features import (
     project,
     resolve_pairs,
 )
-from ._missing import FLOAT_DTYPES, handle_nan_cells, modality_presence, present_rows
+from ._missing import CHECK_PARAMS, handle_nan_cells, modality_presence, present_rows
 
 __all__ = ["InteractionFusion"]
 
@@ -229,9 +229,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         self : InteractionFusion
             The fitted transformer.
         """
-        X = validate_modal_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES
-        )
+        X = validate_modal_data(self, X, **CHECK_PARAMS)
         if sp.issparse(X) and self.projection is None:
             raise TypeError(
                 "InteractionFusion with projection=None needs dense input (centring "
@@ -295,9 +293,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
             The features of each pair in the order of ``pairs_``.
         """
         check_is_fitted(self)
-        X = validate_modal_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES
-        )
+        X = validate_modal_data(self, X, reset=False, **CHECK_PARAMS)
         if sp.issparse(X) and self.projection is None:
             raise TypeError("InteractionFusion with projection=None needs dense input.")
         involved = list(self.n_components_)

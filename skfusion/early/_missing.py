@@ -6,6 +6,7 @@ training mean (``"zero"``)."""
 import numpy as np
 
 from .._modalities import (
+    check_finite_allowing_nan,
     check_no_missing,
     fill_modality_nan_cells,
     modality_nan_cell_means,
@@ -14,6 +15,10 @@ from .._modalities import (
 
 #: The dtypes early fusion computes in; float32 input stays float32.
 FLOAT_DTYPES = (np.float64, np.float32)
+
+#: How early fusion validates X: float, CSR/CSC kept sparse, the finite check
+#: left to :func:`handle_nan_cells` (one pass finds NaN cells and refuses inf).
+CHECK_PARAMS = dict(accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, ensure_all_finite=False)
 
 
 def present_rows(mask_column):
@@ -37,8 +42,15 @@ def handle_nan_cells(fusion, X, names, mask, *, reset):
     itself comes back when there is none. Whatever ``missing`` says: it
     decides what a *missing modality* (a row of NaN) gets, and a NaN cell of a
     present modality is not one.
+
+    ``X`` comes from ``validate_modal_data`` with ``ensure_all_finite=False``
+    (:data:`CHECK_PARAMS`): infinities are refused here, in the pass that
+    looks for NaN cells.
     """
+    holds_no_nan = check_finite_allowing_nan(X, estimator=fusion)
     modalities = {name: fusion.modalities_[name] for name in names}
     if reset:
         fusion.fill_values_ = modality_nan_cell_means(X, modalities, mask)
+    if holds_no_nan:
+        return X
     return fill_modality_nan_cells(X, modalities, mask, fusion.fill_values_)
