@@ -36,6 +36,18 @@ RETURNS_SELF = """
 self : object
     The fitted estimator."""
 
+DISPLAY_AXES = """
+ax_ : matplotlib Axes
+    The axes drawn on.
+figure_ : matplotlib Figure
+    The figure holding ``ax_``."""
+
+FROM_AX_AND_PLOT_KWARGS = """
+ax : matplotlib Axes, default=None
+    Axes to draw on.
+**plot_kwargs
+    Passed to :meth:`plot`."""
+
 
 def fill_doc(**sections):
     """Decorator: replace each ``%(name)s`` line of a docstring by ``sections[name]``.

@@ -11,9 +11,17 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from .._fit_context import fit_context, fitting
 from .._modalities import take_columns, validate_modal_data
 from .._utils.composition import NamedEstimatorsComposition, named_items
+from .._utils.docstrings import fill_doc
 from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
 from ._block_scaling import block_statistics, write_centred_scaled
-from ._missing import CHECK_PARAMS, handle_nan_cells, modality_presence, present_rows
+from ._docs import FITTED_INPUT, X_SEEN
+from ._missing import (
+    CHECK_PARAMS,
+    handle_nan_cells,
+    modality_presence,
+    present_rows,
+    training_block,
+)
 from ._per_modality import (
     inner_transformers,
     resolve_transformers,
@@ -44,6 +52,7 @@ def _expand_rows(block, rows, n_samples):
     return scatter @ block
 
 
+@fill_doc(fitted_input=FITTED_INPUT)
 class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComposition):
     """Early fusion: transform, scale, weight and concatenate modality blocks.
 
@@ -125,10 +134,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         modality is present, NaN cells left out.
     output_slices_ : dict of str to slice
         Columns of each fused block in the output.
-    n_features_in_ : int
-        Number of columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names seen in ``fit``, when ``X`` had string column names.
+    %(fitted_input)s
 
     See Also
     --------
@@ -232,11 +238,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         self.weights_ = {name: weights[name] for name in used}
         blocks, start = {}, 0
         for j, name in enumerate(used):
-            rows = present_rows(mask[:, j])
-            if rows is not None and rows.size == 0:
-                raise ValueError(f"Modality {name!r} is missing in every training row.")
-            block = take_columns(X, self.modalities_[name])
-            block = block if rows is None else block[rows]
+            rows, block = training_block(self, X, name, mask[:, j])
             if not isinstance(specs[name], str):
                 transformer = clone(specs[name])
                 y_rows = y if (y is None or rows is None) else _safe_indexing(y, rows)
@@ -292,13 +294,13 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
 
     # -- transform -------------------------------------------------------------
 
+    @fill_doc(x_seen=X_SEEN)
     def transform(self, X):
         """Fuse the modalities of ``X`` into one feature matrix.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Data with the columns seen in ``fit``.
+        %(x_seen)s
 
         Returns
         -------

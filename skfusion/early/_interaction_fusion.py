@@ -11,7 +11,9 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
 from .._modalities import take_columns, validate_modal_data
+from .._utils.docstrings import fill_doc
 from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
+from ._docs import FITTED_INPUT, X_SEEN
 from ._interaction_features import (
     WIDTH_FORMULAS,
     count_sketch_matrix,
@@ -23,11 +25,12 @@ from ._interaction_features import (
     project,
     resolve_pairs,
 )
-from ._missing import CHECK_PARAMS, handle_nan_cells, modality_presence, present_rows
+from ._missing import CHECK_PARAMS, handle_nan_cells, modality_presence, training_block
 
 __all__ = ["InteractionFusion"]
 
 
+@fill_doc(fitted_input=FITTED_INPUT)
 class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     """Cross-modal multiplicative features: products, tensor fusion, compact bilinear pooling.
 
@@ -111,10 +114,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         empty otherwise.
     output_slices_ : dict of str to slice
         Output columns of each pair, keyed ``"<a>*<b>"``.
-    n_features_in_ : int
-        Number of columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names seen in ``fit``, when ``X`` had string column names.
+    %(fitted_input)s
 
     See Also
     --------
@@ -251,11 +251,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         self.projection_means_, self.projections_ = {}, {}
         for j, name in enumerate(involved):
-            rows = present_rows(mask[:, j])
-            if rows is not None and rows.size == 0:
-                raise ValueError(f"Modality {name!r} is missing in every training row.")
-            block = take_columns(X, self.modalities_[name])
-            block = block if rows is None else block[rows]
+            _, block = training_block(self, X, name, mask[:, j])
             mean, projection = fit_projection(
                 block,
                 name,
@@ -279,13 +275,13 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
                 )
         return self
 
+    @fill_doc(x_seen=X_SEEN)
     def transform(self, X):
         """Interaction features of every pair, side by side.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Data with the columns seen in ``fit``.
+        %(x_seen)s
 
         Returns
         -------

@@ -11,6 +11,7 @@ from .._modalities import (
     fill_modality_nan_cells,
     modality_nan_cell_means,
     presence_mask,
+    take_columns,
 )
 
 #: The dtypes early fusion computes in; float32 input stays float32.
@@ -24,6 +25,16 @@ CHECK_PARAMS = dict(accept_sparse=("csr", "csc"), dtype=FLOAT_DTYPES, ensure_all
 def present_rows(mask_column):
     """Indices of rows where a modality is present, or None when it is present everywhere."""
     return None if mask_column.all() else np.flatnonzero(mask_column)
+
+
+def training_block(fusion, X, name, mask_column):
+    """The rows where modality ``name`` is present (None: every row) and its columns
+    there; an error when it is missing in every training row."""
+    rows = present_rows(mask_column)
+    if rows is not None and rows.size == 0:
+        raise ValueError(f"Modality {name!r} is missing in every training row.")
+    block = take_columns(X, fusion.modalities_[name])
+    return rows, (block if rows is None else block[rows])
 
 
 def modality_presence(fusion, X, names):

@@ -7,19 +7,14 @@ matplotlib is imported inside :meth:`plot` only.
 """
 
 import numpy as np
-from sklearn.utils._optional_dependencies import check_matplotlib_support
+
+from .._utils.docstrings import DISPLAY_AXES, FROM_AX_AND_PLOT_KWARGS, fill_doc
+from .._utils.plotting import axes_or_new_figure
 
 __all__ = ["ModalityImportanceDisplay"]
 
 
-def _axes(ax, caller):
-    """``ax``, or a new figure's axes; a clear ImportError when matplotlib is missing."""
-    check_matplotlib_support(caller)
-    import matplotlib.pyplot as plt
-
-    return plt.subplots()[1] if ax is None else ax
-
-
+@fill_doc(display_axes=DISPLAY_AXES)
 class ModalityImportanceDisplay:
     """Horizontal bars of modality importances, with their spread.
 
@@ -42,10 +37,7 @@ class ModalityImportanceDisplay:
 
     Attributes
     ----------
-    ax_ : matplotlib Axes
-        The axes drawn on.
-    figure_ : matplotlib Figure
-        The figure holding ``ax_``.
+    %(display_axes)s
     bars_ : matplotlib BarContainer
         The bars, in plotting order (largest at the top when sorted).
 
@@ -96,7 +88,7 @@ class ModalityImportanceDisplay:
         display : ModalityImportanceDisplay
             ``self``, with ``ax_``, ``figure_`` and ``bars_`` set.
         """
-        ax = _axes(ax, f"{type(self).__name__}.plot")
+        ax = axes_or_new_figure(ax, f"{type(self).__name__}.plot")
         mean = np.asarray(self.importances_mean, dtype=float)
         # barh draws from the bottom: ascending order puts the largest on top.
         order = np.argsort(mean, kind="stable") if sort else np.arange(mean.size)[::-1]
@@ -162,6 +154,7 @@ class ModalityImportanceDisplay:
         return display.plot(ax=ax, **plot_kwargs)
 
     @classmethod
+    @fill_doc(from_ax_and_plot_kwargs=FROM_AX_AND_PLOT_KWARGS)
     def from_estimator(
         cls,
         estimator,
@@ -195,10 +188,7 @@ class ModalityImportanceDisplay:
             Seeds the permutations (a fixed seed by default).
         n_jobs : int, default=None
             Parallel jobs.
-        ax : matplotlib Axes, default=None
-            Axes to draw on.
-        **plot_kwargs
-            Passed to :meth:`plot`.
+        %(from_ax_and_plot_kwargs)s
 
         Returns
         -------

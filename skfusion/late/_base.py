@@ -388,6 +388,18 @@ class _BaseLateFusion(
             fallback_name="class prior" if hasattr(self, "classes_") else "target mean",
         )
 
+    def _branch_feature_names(self, widths):
+        """Names of the branches' output columns, ``widths[k]`` for branch ``k``:
+        ``<estimator>_<branch>`` (one column) or ``<estimator>_<branch><i>``."""
+        prefix = type(self).__name__.lower()
+        names = []
+        for branch, width in zip(self._branches, widths):
+            if width == 1:
+                names.append(f"{prefix}_{branch.name}")
+            else:
+                names.extend(f"{prefix}_{branch.name}{i}" for i in range(width))
+        return names
+
     def score(self, X, y, sample_weight=None):
         """Accuracy (classification) or R² (regression) of ``predict(X)``.
 

@@ -1,8 +1,9 @@
 """Docstring sections that both late-fusion estimators share (one text, two classes).
 
-Used with ``str.format``-free f-strings in the class docstrings, as
-:mod:`skfusion.nn` does, so that the parameters and attributes they have in
-common are described once.
+The class docstrings take the indented sections in f-strings, as
+:mod:`skfusion.nn` does; the methods' docstrings take the unindented ones
+(``FIT_*``, ``X_INPUT``) through :func:`skfusion._utils.docstrings.fill_doc`,
+so that the parameters and attributes they have in common are described once.
 """
 
 ESTIMATORS_AND_MODALITIES = """
@@ -70,3 +71,16 @@ NAN_CELLS = """
     :class:`~sklearn.ensemble.HistGradientBoostingClassifier`) also gets the
     filled cells; where its rows hold no NaN cell, a branch gets exactly the
     data it was given."""
+
+
+FIT_Y = """
+y : array-like of shape (n_samples,)
+    Target."""
+
+FIT_PARAMS = """
+**fit_params : dict
+    Other metadata, only with metadata routing enabled."""
+
+X_INPUT = """
+X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+    Input samples."""

@@ -17,14 +17,18 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
 from .._modalities import take_columns
+from .._utils.docstrings import RETURNS_SELF, X_MODALITIES_SPARSE, fill_doc
 from ._base import _BaseLateFusion, _is_classification
 from ._branches import fit_estimator, subset_params
 from ._docs import (
     ESTIMATORS_AND_MODALITIES,
+    FIT_PARAMS,
+    FIT_Y,
     FITTED_BRANCHES,
     FITTED_DATA,
     NAN_CELLS,
     PARALLEL_AND_CACHE,
+    X_INPUT,
 )
 
 __all__ = ["StackingLateFusion"]
@@ -189,25 +193,27 @@ class StackingLateFusion(_BaseLateFusion):
         # the branch and final estimators are validated when they are fitted
         prefer_skip_nested_validation=False
     )
+    @fill_doc(
+        x_modalities_sparse=X_MODALITIES_SPARSE,
+        fit_y=FIT_Y,
+        fit_params=FIT_PARAMS,
+        returns_self=RETURNS_SELF,
+    )
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the branches on their rows and the final estimator on their out-of-fold predictions.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            All modalities' columns; a modality is missing in a row when all
-            its columns are NaN there.
-        y : array-like of shape (n_samples,)
-            Target.
+        %(x_modalities_sparse)s
+        %(fit_y)s
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to every branch (on its rows) and to the final estimator;
             an error when one of them does not accept it.
-        **fit_params : dict
-            Other metadata, only with metadata routing enabled.
+        %(fit_params)s
 
         Returns
         -------
-        self : object
+        %(returns_self)s
         """
         data = self._validate_fit_data(X, y, sample_weight, fit_params)
         self._final_template = self._make_final_estimator(data.task)
@@ -500,13 +506,13 @@ class StackingLateFusion(_BaseLateFusion):
         return self.classes_[np.asarray(index, dtype=np.intp)]
 
     @available_if(_final_has("predict_proba"))
+    @fill_doc(x_input=X_INPUT)
     def predict_proba(self, X):
         """Class probabilities from the final estimator (the prior where no branch is present).
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Input samples.
+        %(x_input)s
 
         Returns
         -------
@@ -516,6 +522,7 @@ class StackingLateFusion(_BaseLateFusion):
         return self._final_output(X, "predict_proba", self.class_prior_)
 
     @available_if(_final_has("decision_function"))
+    @fill_doc(x_input=X_INPUT)
     def decision_function(self, X):
         """Decision function of the final estimator.
 
@@ -524,8 +531,7 @@ class StackingLateFusion(_BaseLateFusion):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Input samples.
+        %(x_input)s
 
         Returns
         -------
@@ -571,13 +577,7 @@ class StackingLateFusion(_BaseLateFusion):
         input_features = _check_feature_names_in(
             self, input_features, generate_names=self.passthrough
         )
-        prefix = type(self).__name__.lower()
-        names = []
-        for branch, width in zip(self._branches, self._stack_widths):
-            if width == 1:
-                names.append(f"{prefix}_{branch.name}")
-            else:
-                names.extend(f"{prefix}_{branch.name}{i}" for i in range(width))
+        names = self._branch_feature_names(self._stack_widths)
         if self.passthrough:
             names.extend(np.asarray(input_features)[self._passthrough_columns()])
         return np.asarray(names, dtype=object)

@@ -10,14 +10,18 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._fit_context import fit_context
+from .._utils.docstrings import RETURNS_SELF, X_MODALITIES_SPARSE, fill_doc
 from .._utils.modality_protocol import ModalitySubsetError
 from ._base import _BaseLateFusion, _is_classification
 from ._docs import (
     ESTIMATORS_AND_MODALITIES,
+    FIT_PARAMS,
+    FIT_Y,
     FITTED_BRANCHES,
     FITTED_DATA,
     NAN_CELLS,
     PARALLEL_AND_CACHE,
+    X_INPUT,
 )
 
 __all__ = ["WeightedVoteFusion", "learn_vote_weights"]
@@ -171,25 +175,27 @@ class WeightedVoteFusion(_BaseLateFusion):
         # the branch estimators are validated when they are fitted
         prefer_skip_nested_validation=False
     )
+    @fill_doc(
+        x_modalities_sparse=X_MODALITIES_SPARSE,
+        fit_y=FIT_Y,
+        fit_params=FIT_PARAMS,
+        returns_self=RETURNS_SELF,
+    )
     def fit(self, X, y, sample_weight=None, **fit_params):
         """Fit the branches on their rows and set (or learn) the weights.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            All modalities' columns; a modality is missing in a row when all
-            its columns are NaN there.
-        y : array-like of shape (n_samples,)
-            Target.
+        %(x_modalities_sparse)s
+        %(fit_y)s
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to every branch (on its rows) and used in the weights'
             loss; an error when a branch does not accept it.
-        **fit_params : dict
-            Other metadata, only with metadata routing enabled.
+        %(fit_params)s
 
         Returns
         -------
-        self : object
+        %(returns_self)s
         """
         data = self._validate_fit_data(X, y, sample_weight, fit_params)
         learning = self._learning()
@@ -309,13 +315,13 @@ class WeightedVoteFusion(_BaseLateFusion):
         )
 
     @available_if(_check_predict_proba)
+    @fill_doc(x_input=X_INPUT)
     def predict_proba(self, X):
         """Weighted average of the present branches' probabilities.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Input samples.
+        %(x_input)s
 
         Returns
         -------
@@ -325,13 +331,13 @@ class WeightedVoteFusion(_BaseLateFusion):
         check_is_fitted(self)
         return self._vote(X, lambda sums, total: sums / total[:, None], self.class_prior_)
 
+    @fill_doc(x_input=X_INPUT)
     def predict(self, X):
         """Predict by the vote of the branches present in each row.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Input samples.
+        %(x_input)s
 
         Returns
         -------
@@ -347,13 +353,13 @@ class WeightedVoteFusion(_BaseLateFusion):
             return self.classes_[index]
         return self._vote(X, lambda sums, total: sums / total, self.target_mean_)
 
+    @fill_doc(x_input=X_INPUT)
     def transform(self, X):
         """Each branch's predictions, NaN where the branch is absent.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
-            Input samples.
+        %(x_input)s
 
         Returns
         -------
@@ -391,14 +397,7 @@ class WeightedVoteFusion(_BaseLateFusion):
             ``weightedvotefusion_<branch>``.
         """
         check_is_fitted(self, "n_features_in_")
-        prefix = type(self).__name__.lower()
-        names = []
-        for branch, width in zip(self._branches, self._widths()):
-            if width == 1:
-                names.append(f"{prefix}_{branch.name}")
-            else:
-                names.extend(f"{prefix}_{branch.name}{i}" for i in range(width))
-        return np.asarray(names, dtype=object)
+        return np.asarray(self._branch_feature_names(self._widths()), dtype=object)
 
 
 # ---------------------------------------------------------------- weight learning

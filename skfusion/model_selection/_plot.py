@@ -8,17 +8,11 @@ matplotlib is imported inside :meth:`plot` only (as scikit-learn keeps
 """
 
 import numpy as np
-from sklearn.utils._optional_dependencies import check_matplotlib_support
+
+from .._utils.docstrings import DISPLAY_AXES, FROM_AX_AND_PLOT_KWARGS, fill_doc
+from .._utils.plotting import axes_or_new_figure
 
 __all__ = ["FusionComparisonDisplay"]
-
-
-def _axes(ax, caller):
-    """``ax``, or a new figure's axes; a clear ImportError when matplotlib is missing."""
-    check_matplotlib_support(caller)
-    import matplotlib.pyplot as plt
-
-    return plt.subplots()[1] if ax is None else ax
 
 
 _KIND_COLORS = {
@@ -31,6 +25,7 @@ _KIND_COLORS = {
 }
 
 
+@fill_doc(display_axes=DISPLAY_AXES)
 class FusionComparisonDisplay:
     """Score against fit time, one labelled point per fusion strategy.
 
@@ -58,10 +53,7 @@ class FusionComparisonDisplay:
 
     Attributes
     ----------
-    ax_ : matplotlib Axes
-        The axes drawn on.
-    figure_ : matplotlib Figure
-        The figure holding ``ax_``.
+    %(display_axes)s
     errorbars_ : list of matplotlib ErrorbarContainer
         One per strategy.
     texts_ : list of matplotlib Text
@@ -127,7 +119,7 @@ class FusionComparisonDisplay:
         display : FusionComparisonDisplay
             ``self``, with ``ax_``, ``figure_``, ``errorbars_`` and ``texts_`` set.
         """
-        ax = _axes(ax, f"{type(self).__name__}.plot")
+        ax = axes_or_new_figure(ax, f"{type(self).__name__}.plot")
         times = np.asarray(self.fit_times_mean, dtype=float)
         kinds = self.kinds if self.kinds is not None else ["custom"] * len(self.names)
         self.errorbars_, self.texts_, seen = [], [], set()
@@ -172,6 +164,7 @@ class FusionComparisonDisplay:
         return self
 
     @classmethod
+    @fill_doc(from_ax_and_plot_kwargs=FROM_AX_AND_PLOT_KWARGS)
     def from_results(cls, results, *, metric=None, ax=None, **plot_kwargs):
         """Plot a :class:`~skfusion.model_selection.FusionComparison`.
 
@@ -181,10 +174,7 @@ class FusionComparisonDisplay:
             What :func:`~skfusion.model_selection.compare_fusion` returned.
         metric : str, default=None
             Which metric to plot; the primary one when None.
-        ax : matplotlib Axes, default=None
-            Axes to draw on.
-        **plot_kwargs
-            Passed to :meth:`plot`.
+        %(from_ax_and_plot_kwargs)s
 
         Returns
         -------
@@ -207,6 +197,7 @@ class FusionComparisonDisplay:
         return display.plot(ax=ax, **plot_kwargs)
 
     @classmethod
+    @fill_doc(from_ax_and_plot_kwargs=FROM_AX_AND_PLOT_KWARGS)
     def from_estimators(
         cls,
         strategies,
@@ -229,10 +220,7 @@ class FusionComparisonDisplay:
             As in :func:`~skfusion.model_selection.compare_fusion`.
         X, y, modalities, cv, scoring, n_jobs, random_state
             As in :func:`~skfusion.model_selection.compare_fusion`.
-        ax : matplotlib Axes, default=None
-            Axes to draw on.
-        **plot_kwargs
-            Passed to :meth:`plot`.
+        %(from_ax_and_plot_kwargs)s
 
         Returns
         -------

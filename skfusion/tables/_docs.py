@@ -1,4 +1,9 @@
-"""Parameter texts that TableEncoder and TableFusion share (one wording for one idea)."""
+"""Docstring texts that TableEncoder and TableFusion share (one wording for one idea).
+
+The indented sections go into the class docstrings' f-strings; the unindented
+ones (``X_*``) into the methods' docstrings through
+:func:`skfusion._utils.docstrings.fill_doc`.
+"""
 
 ENCODER_PARAMETERS = """
     modalities : "auto", dict or ModalityPlan, default="auto"
@@ -70,3 +75,18 @@ ENCODER_NOTES = """
     vocabulary term for each such row: with many missing texts and a wide
     vocabulary, bound it with ``TfidfVectorizer(max_features=...)`` or use
     the dense embedding."""
+
+
+FITTED_INPUT = """
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names seen in ``fit`` (DataFrame input)."""
+
+X_RAW_TABLE = """
+X : DataFrame or array-like of shape (n_samples, n_features)
+    The raw table."""
+
+X_SEEN_TABLE = """
+X : DataFrame or array-like of shape (n_samples, n_features)
+    A table with the columns seen in ``fit``."""

@@ -18,9 +18,16 @@ from sklearn.utils.validation import (
 )
 
 from .._fit_context import fit_context, fitting
+from .._utils.docstrings import fill_doc
 from .._utils.optional import import_optional
 from ._columns import as_frame, column_kind, empty_cells
-from ._docs import ENCODER_NOTES, ENCODER_PARAMETERS
+from ._docs import (
+    ENCODER_NOTES,
+    ENCODER_PARAMETERS,
+    FITTED_INPUT,
+    X_RAW_TABLE,
+    X_SEEN_TABLE,
+)
 from ._infer import infer_modalities, plan_from_spec
 from ._plan import ModalityPlan
 from ._text import TextEmbedding, default_text_vectorizer
@@ -89,11 +96,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     modalities_out_ : dict of str to list of int
         Positions of each output modality's columns in the output.
     encoders_ : dict of str to transformer
-        The fitted encoder of each output modality.
-    n_features_in_ : int
-        Number of columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names seen in ``fit`` (DataFrame input).
+        The fitted encoder of each output modality.{FITTED_INPUT}
 
     See Also
     --------
@@ -312,13 +315,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return frame.shape[0], blocks
 
     @fit_context(prefer_skip_nested_validation=False)
+    @fill_doc(x_raw_table=X_RAW_TABLE)
     def fit(self, X, y=None):
         """Find the modalities (``modalities="auto"``) and fit each one's encoder on its rows.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The raw table.
+        %(x_raw_table)s
         y : array-like of shape (n_samples,), default=None
             Passed to the encoders (on their rows); most ignore it.
 
@@ -331,13 +334,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         return self
 
     @fit_context(prefer_skip_nested_validation=False)
+    @fill_doc(x_raw_table=X_RAW_TABLE)
     def fit_transform(self, X, y=None):
         """Fit, then encode ``X`` (each encoder runs once on the training rows).
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The raw table.
+        %(x_raw_table)s
         y : array-like of shape (n_samples,), default=None
             Passed to the encoders.
 
@@ -351,13 +354,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------ transform
 
+    @fill_doc(x_seen_table=X_SEEN_TABLE)
     def transform(self, X):
         """Encode ``X``: each modality's block on its present rows, NaN on the others.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            A table with the columns seen in ``fit``.
+        %(x_seen_table)s
 
         Returns
         -------

@@ -11,8 +11,15 @@ from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from .._fit_context import fit_context, fitting
 from .._modalities import presence_mask
+from .._utils.docstrings import fill_doc
 from .._utils.modality_protocol import with_modalities
-from ._docs import ENCODER_NOTES, ENCODER_PARAMETERS
+from ._docs import (
+    ENCODER_NOTES,
+    ENCODER_PARAMETERS,
+    FITTED_INPUT,
+    X_RAW_TABLE,
+    X_SEEN_TABLE,
+)
 from ._encoder import TableEncoder
 
 __all__ = ["TableFusion"]
@@ -58,11 +65,7 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
     plan_ : ModalityPlan
         The modalities of the input (``encoder_.plan_``).
     classes_ : ndarray of shape (n_classes,)
-        Class labels (classification).
-    n_features_in_ : int
-        Number of columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Column names seen in ``fit`` (DataFrame input).
+        Class labels (classification).{FITTED_INPUT}
 
     See Also
     --------
@@ -162,13 +165,13 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
             ) from exc
 
     @fit_context(prefer_skip_nested_validation=False)
+    @fill_doc(x_raw_table=X_RAW_TABLE)
     def fit(self, X, y=None, **fit_params):
         """Fit the encoder on the table, then the estimator on the encoded table.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The raw table.
+        %(x_raw_table)s
         y : array-like of shape (n_samples,), default=None
             Target, for the estimator (and the encoders, which mostly ignore it).
         **fit_params : dict
@@ -195,13 +198,13 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
 
     @available_if(_estimator_has("transform"))
     @fit_context(prefer_skip_nested_validation=False)
+    @fill_doc(x_raw_table=X_RAW_TABLE)
     def fit_transform(self, X, y=None, **fit_params):
         """Fit, then the estimator's transform of the encoded training table.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            The raw table.
+        %(x_raw_table)s
         y : array-like of shape (n_samples,), default=None
             Target.
         **fit_params : dict
@@ -222,6 +225,12 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.encoder_.transform(X)
 
+    def _delegate(self, method, X, *args, **params):
+        """The estimator's ``method`` on the encoded ``X`` (a refusal of NaN explained)."""
+        Xt = self._encode(X)
+        with self._explaining_nan(Xt):
+            return getattr(self.estimator_, method)(Xt, *args, **params)
+
     @property
     def plan_(self):
         check_is_fitted(self)
@@ -240,13 +249,13 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         return self.estimator_.classes_
 
     @available_if(_estimator_has("predict"))
+    @fill_doc(x_seen_table=X_SEEN_TABLE)
     def predict(self, X, **predict_params):
         """The estimator's prediction for the encoded table.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            A table with the columns seen in ``fit``.
+        %(x_seen_table)s
         **predict_params : dict
             Passed to the estimator's ``predict`` (e.g. ``return_std``).
 
@@ -254,86 +263,76 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        Xt = self._encode(X)
-        with self._explaining_nan(Xt):
-            return self.estimator_.predict(Xt, **predict_params)
+        return self._delegate("predict", X, **predict_params)
 
     @available_if(_estimator_has("predict_proba"))
+    @fill_doc(x_seen_table=X_SEEN_TABLE)
     def predict_proba(self, X):
         """The estimator's class probabilities for the encoded table.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            A table with the columns seen in ``fit``.
+        %(x_seen_table)s
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        Xt = self._encode(X)
-        with self._explaining_nan(Xt):
-            return self.estimator_.predict_proba(Xt)
+        return self._delegate("predict_proba", X)
 
     @available_if(_estimator_has("predict_log_proba"))
+    @fill_doc(x_seen_table=X_SEEN_TABLE)
     def predict_log_proba(self, X):
         """The estimator's log class probabilities for the encoded table.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            A table with the columns seen in ``fit``.
+        %(x_seen_table)s
 
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        Xt = self._encode(X)
-        with self._explaining_nan(Xt):
-            return self.estimator_.predict_log_proba(Xt)
+        return self._delegate("predict_log_proba", X)
 
     @available_if(_estimator_has("decision_function"))
+    @fill_doc(x_seen_table=X_SEEN_TABLE)
     def decision_function(self, X):
         """The estimator's decision function for the encoded table.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            A table with the columns seen in ``fit``.
+        %(x_seen_table)s
 
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        Xt = self._encode(X)
-        with self._explaining_nan(Xt):
-            return self.estimator_.decision_function(Xt)
+        return self._delegate("decision_function", X)
 
     @available_if(_estimator_has("transform"))
+    @fill_doc(x_seen_table=X_SEEN_TABLE)
     def transform(self, X):
         """The estimator's transform of the encoded table.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            A table with the columns seen in ``fit``.
+        %(x_seen_table)s
 
         Returns
         -------
         X_out : ndarray or sparse matrix
         """
-        Xt = self._encode(X)
-        with self._explaining_nan(Xt):
-            return self.estimator_.transform(Xt)
+        return self._delegate("transform", X)
 
     @available_if(_estimator_has("score"))
+    @fill_doc(x_seen_table=X_SEEN_TABLE)
     def score(self, X, y, **score_params):
         """The estimator's score on the encoded table.
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-            A table with the columns seen in ``fit``.
+        %(x_seen_table)s
         y : array-like of shape (n_samples,)
             True targets.
         **score_params : dict
@@ -343,9 +342,7 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         -------
         score : float
         """
-        Xt = self._encode(X)
-        with self._explaining_nan(Xt):
-            return self.estimator_.score(Xt, y, **score_params)
+        return self._delegate("score", X, y, **score_params)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
