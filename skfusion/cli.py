@@ -12,6 +12,8 @@ import json
 import os
 import sys
 import time
+import warnings
+from functools import partial
 
 import numpy as np
 
@@ -163,6 +165,12 @@ def _one_line(exc):
     return " ".join(str(exc).split())
 
 
+def _show_warning(prefix, message, category, filename, lineno, file=None, line=None):
+    """A warning as one ``warning:`` line on stderr, as errors get one ``error:`` line
+    (Python's default shows the file, line and source of the library code that warned)."""
+    print(f"{prefix}: warning: {_one_line(message)}", file=sys.stderr if file is None else file)
+
+
 def _read_table(path):
     if not os.path.exists(path):
         raise UsageError(f"--data: file not found: {path}")
@@ -180,7 +188,14 @@ def _read_table(path):
             '--data needs pandas; install it with `pip install "skfusion[pandas]"`'
         ) from None
     try:
-        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+        if suffix == ".csv":
+            frame = pd.read_csv(path, sep=_csv_separator(path))
+        else:
+            frame = pd.read_parquet(path)
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            f"--data: {path} is not UTF-8 text ({_one_line(exc)}); save it as UTF-8"
+        ) from None
     except ImportError as exc:
         raise UsageError(
             f"--data: reading Parquet needs pyarrow ({_one_line(exc)}); `pip install pyarrow`"
@@ -197,6 +212,25 @@ def _read_table(path):
             f"--data: column {frame.columns[frame.columns.duplicated()][0]!r} appears twice in {path}; rename it"
         )
     return frame
+
+
+#: Separators a CSV file may use besides the comma (European spreadsheets write ';').
+_OTHER_SEPARATORS = (";", "\t", "|")
+
+
+def _csv_separator(path):
+    """``,`` unless the header line has none and holds one of the other separators.
+
+    Read from the header alone: a column name seldom holds a separator, where a
+    row's text often does (csv.Sniffer, which reads rows, is fooled by them).
+    """
+    with open(path, encoding="utf-8", errors="replace", newline="") as file:
+        header = file.readline()
+    if "," in header:
+        return ","
+    counts = {separator: header.count(separator) for separator in _OTHER_SEPARATORS}
+    separator = max(counts, key=counts.get)
+    return separator if counts[separator] else ","
 
 
 def _column_list(columns, limit=8):
@@ -455,7 +489,8 @@ def _check_target(y, task, cv):
     try:
         task = _infer_task(y, task)
     except ValueError as exc:
-        raise UsageError(f"--target: {_one_line(exc)}; choose one with --task") from None
+        # the message ends a sentence (and may already name the task to choose)
+        raise UsageError(f"--target: {_one_line(exc).rstrip('.')}; set --task") from None
     if task == "classification":
         classes, counts = np.unique(y, return_counts=True)
         if classes.size > len(y) / 2:
@@ -633,14 +668,19 @@ def _best_code(result, args, X, plan):
     if args.data is None:
         load = "from skfusion.datasets import load_mfeat\n\nX, y = load_mfeat(return_X_y=True)"
     else:
-        read = "read_csv" if args.data.lower().endswith(".csv") else "read_parquet"
+        if not args.data.lower().endswith(".csv"):
+            read = f"read_parquet({args.data!r})"
+        elif _csv_separator(args.data) == ",":
+            read = f"read_csv({args.data!r})"
+        else:
+            read = f"read_csv({args.data!r}, sep={_csv_separator(args.data)!r})"
         if hasattr(X, "columns"):  # the raw table, encoded by the model
             select = f"X = frame.drop(columns=[{args.target!r}])"
         else:  # the numeric columns of the modalities, in the order the model reads them
             used, _ = _used_columns(plan.modalities)
             select = f"X = frame[{used!r}].to_numpy(dtype=float)"
         load = (
-            f"import pandas as pd\n\nframe = pd.{read}({args.data!r})\n"
+            f"import pandas as pd\n\nframe = pd.{read}\n"
             f"{select}\ny = frame[{args.target!r}]"
         )
     code = estimator_code(result.estimators_[result.best_])
@@ -677,7 +717,9 @@ def main(argv=None):
         print(f"{PROG}: error: choose a command, e.g. `{PROG} compare`", file=sys.stderr)
         return 2
     try:
-        return _compare(args)
+        with warnings.catch_warnings():  # restores showwarning on the way out
+            warnings.showwarning = partial(_show_warning, f"{PROG} {args.command}")
+            return _compare(args)
     except (UsageError, ValueError, TypeError) as exc:
         # skfusion raises ValueError/TypeError for data it cannot use, naming the column
         # or modality at fault: for the command line, that is a user error too

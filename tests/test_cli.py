@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -490,3 +491,57 @@ def test_save_best_to_skops_tells_how_to_load_it(table, tmp_path):
     model = load(out)
     X = frame[["a1", "a2", "b1", "b2"]].to_numpy()
     assert model.score(X, frame["label"]) > 0.7
+
+
+@pytest.mark.parametrize("separator", [";", "\t", "|"])
+def test_a_csv_with_another_separator_is_read_and_the_code_reads_it_alike(
+    table, tmp_path, capsys, separator
+):
+    """European spreadsheets write ';': the separator is read from the header line
+    (a comma there means ','), and the printed code passes it to read_csv."""
+    _, frame = table
+    frame = frame.assign(note=[f"a, b; c | {i}" for i in range(len(frame))])  # separators in text
+    path = tmp_path / "separated.csv"
+    frame.to_csv(path, index=False, sep=separator)
+    argv = ["compare", "--data", str(path), "--target", "label", "--cv", "3", "--quiet",
+            "--strategies", "single", "--code"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    code = out[out.index("# the best strategy"):]
+    assert f"read_csv({str(path)!r}, sep={separator!r})" in code
+    namespace = {}
+    exec(code, namespace)
+    assert namespace["X"].shape == (90, 6)  # every column but the label, none merged
+    assert cli._csv_separator(table[0]) == ","
+
+
+def test_a_file_that_is_not_utf8_is_a_user_error(table, tmp_path, capsys):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("ville,label\nSète,yes\nNîmes,no\n".encode("latin-1"))
+    err = _user_error(capsys, ["compare", "--data", str(path), "--target", "label"])
+    assert "is not UTF-8 text" in err and "save it as UTF-8" in err
+
+
+def test_a_strategy_warning_is_shown_once_as_one_line(table, capsys, monkeypatch):
+    """A warning that every fold raises (the network's SmallDataWarning, a convergence
+    warning) reaches the user once, naming the strategy, on one ``warning:`` line."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    def fit_and_warn(self, X, y, **kwargs):
+        warnings.warn("lbfgs failed to converge\n(status=1)", ConvergenceWarning)
+        return original_fit(self, X, y, **kwargs)
+
+    original_fit = LogisticRegression.fit
+    monkeypatch.setattr(LogisticRegression, "fit", fit_and_warn)
+    path, _ = table
+    argv = ["compare", "--data", str(path), "--target", "label", "--cv", "3", "--quiet",
+            "--modality", "a=a1,a2", "--modality", "b=b1,b2",
+            "--strategies", "single:a,single:b"]  # fmt: skip
+    assert main(argv) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert lines == [
+        f"skfusion compare: warning: Strategy {name!r} (every fold): lbfgs failed to "
+        "converge (status=1)" for name in ("single:a", "single:b")
+    ]
+    assert warnings.showwarning is not cli._show_warning  # restored after the command

@@ -369,6 +369,7 @@ def _cross_validate(estimator, X, y, splits, scorer, error_score, n_jobs, label,
     for result in folds:
         results.append(result)
         report(len(results))
+    _warn_once(results, label)
     errors = [result["error"] for result in results if result["error"] is not None]
     if errors:
         where = "every fold" if len(errors) == len(results) else (
@@ -380,6 +381,17 @@ def _cross_validate(estimator, X, y, splits, scorer, error_score, n_jobs, label,
             FitFailedWarning,
         )
     return results
+
+
+def _warn_once(results, label):
+    """Each distinct warning of a strategy's folds, once, naming the strategy and its folds."""
+    folds = {}
+    for result in results:
+        for warning in result["warnings"]:
+            folds[warning] = folds.get(warning, 0) + 1
+    for (category, message), count in folds.items():
+        where = "every fold" if count == len(results) else f"{count} of {len(results)} folds"
+        warnings.warn(f"Strategy {label!r} ({where}): {message}", category, stacklevel=3)
 
 
 def _first_line(exc):

@@ -19,8 +19,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 
-from ..exceptions import NoModalityPresentWarning
 from .._utils.modality_protocol import estimators_in
+from ..exceptions import NoModalityPresentWarning
 
 __all__ = ["LATENCY_ROWS", "evaluate_fold", "reused_fit_seconds"]
 
@@ -52,27 +52,30 @@ def evaluate_fold(estimator, X, y, train, test, scorer, error_score):
 
     Returns a dict: ``scores`` (a float or a dict by metric; None when the fit
     failed and ``error_score`` is a number), ``fit_seconds`` (wall),
-    ``reused_seconds``, ``predict_ms_per_1k`` and ``error`` (the failure's
-    message, or None).
+    ``reused_seconds``, ``predict_ms_per_1k``, ``error`` (the failure's
+    message, or None) and ``warnings`` (``(category, message)`` of each distinct
+    warning the fit and scoring raised).
     """
     model = clone(estimator)
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-    start = time.perf_counter()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NoModalityPresentWarning)
-            model.fit(X_train, y_train)
-    except Exception as exc:
-        if isinstance(error_score, str) and error_score == "raise":
-            raise
-        # the caller warns once per strategy, saying on how many folds it failed
-        return {"scores": None, "fit_seconds": np.nan, "reused_seconds": 0.0,
-                "predict_ms_per_1k": np.nan, "error": f"{type(exc).__name__}: {exc}"}
-    fit_seconds = time.perf_counter() - start
-    X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
-    with warnings.catch_warnings():
+    # Warnings are recorded, not shown: the caller shows each distinct one once per
+    # strategy (five folds would say the same thing five times, from a worker process).
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         # rows without a modality get the prior: part of what is being compared
         warnings.simplefilter("ignore", NoModalityPresentWarning)
+        start = time.perf_counter()
+        try:
+            model.fit(X_train, y_train)
+        except Exception as exc:
+            if isinstance(error_score, str) and error_score == "raise":
+                raise
+            # the caller warns once per strategy, saying on how many folds it failed
+            return {"scores": None, "fit_seconds": np.nan, "reused_seconds": 0.0,
+                    "predict_ms_per_1k": np.nan, "error": f"{type(exc).__name__}: {exc}",
+                    "warnings": _distinct(caught)}
+        fit_seconds = time.perf_counter() - start
+        X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
         scores = scorer(model, X_test, y_test)
         latency = _predict_ms_per_1k(model, X, test)
     return {
@@ -81,7 +84,13 @@ def evaluate_fold(estimator, X, y, train, test, scorer, error_score):
         "reused_seconds": reused_fit_seconds(model),
         "predict_ms_per_1k": latency,
         "error": None,
+        "warnings": _distinct(caught),
     }
+
+
+def _distinct(caught):
+    """``(category, message)`` of each distinct recorded warning, in order."""
+    return list(dict.fromkeys((record.category, str(record.message)) for record in caught))
 
 
 def _predict_ms_per_1k(model, X, test):

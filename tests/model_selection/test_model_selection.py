@@ -3,6 +3,7 @@ computes them, costs, gains over the best single modality, and its result."""
 
 import importlib.util
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -387,3 +388,25 @@ def test_a_raw_table_is_compared_through_its_modality_plan():
         compare_fusion(frame, y, "auto", ["intermediate"], cv=3)
     default = compare_fusion(frame, y, "auto", cv=3)
     assert "intermediate" in default.skipped_ and "intermediate" not in default.names
+
+
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_a_warning_every_fold_raises_is_shown_once_per_strategy(n_jobs):
+    """Fold warnings are recorded where the fold runs (a worker process too) and shown
+    once per strategy, naming it and its folds, with their category kept."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y, modalities = make_multimodal_classification(
+        n_samples=60, widths={"a": 3, "b": 3}, random_state=0
+    )
+    strategies = [
+        "single:a",  # converges: nothing to say
+        ("one step", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1))),
+    ]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compare_fusion(X, y, modalities, strategies=strategies, cv=3, n_jobs=n_jobs,
+                       random_state=0)
+    assert [(w.category, str(w.message)[:36]) for w in caught] == [
+        (ConvergenceWarning, "Strategy 'one step' (every fold): lb")
+    ]
