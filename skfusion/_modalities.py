@@ -20,6 +20,7 @@ Conventions
   accepts NaN fills cells this way before a modality's preprocessing.
 """
 
+from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
@@ -49,6 +50,7 @@ __all__ = [
     "modality_nan_cell_means",
     "fill_modality_nan_cells",
     "check_finite_allowing_nan",
+    "non_numeric_column",
     "branch_columns",
     "branch_modalities",
     "check_no_missing",
@@ -220,7 +222,11 @@ def validate_modal_data(estimator, X, y="no_validation", *, reset=True, **check_
         estimator.modalities_ = resolve_modalities(estimator.modalities, raw)
     used = _used_columns(estimator, raw)
     if used is None:
-        out = validate_data(estimator, X, y, reset=reset, **check_params)
+        if _is_nonempty_table(raw):  # first, so that a conversion error has one cause
+            _check_feature_names(estimator, raw, reset=reset)
+            _check_n_features(estimator, raw, reset=reset)
+        with _naming_unreadable_columns(estimator, raw):
+            out = validate_data(estimator, X, y, reset=reset, **check_params)
         if reset and not hasattr(estimator, "modalities_"):
             validated = out[0] if isinstance(out, tuple) else out
             estimator.modalities_ = resolve_modalities(estimator.modalities, validated)
@@ -228,10 +234,64 @@ def validate_modal_data(estimator, X, y="no_validation", *, reset=True, **check_
     _check_feature_names(estimator, raw, reset=reset)
     _check_n_features(estimator, raw, reset=reset)
     subset = raw.iloc[:, used] if hasattr(raw, "iloc") else raw[:, used]
-    if isinstance(y, str) and y == "no_validation":
-        return _with_unread_columns(check_array(subset, estimator=estimator, **check_params), used, raw)
-    block, y = check_X_y(subset, y, estimator=estimator, **check_params)
+    with _naming_unreadable_columns(estimator, raw):
+        if isinstance(y, str) and y == "no_validation":
+            block = check_array(subset, estimator=estimator, **check_params)
+            return _with_unread_columns(block, used, raw)
+        block, y = check_X_y(subset, y, estimator=estimator, **check_params)
     return _with_unread_columns(block, used, raw), y
+
+
+@contextmanager
+def _naming_unreadable_columns(estimator, X):
+    """Turn the conversion error of a DataFrame column that holds no numbers (text,
+    categories, dates) into one that names the column and its modality.
+
+    numpy's own message ("could not convert string to float: 'lo'") names neither,
+    and on a wide table the user cannot tell which column to encode.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        column = non_numeric_column(X, getattr(estimator, "modalities_", None))
+        if column is None:
+            raise
+        name, modality, value = column
+        where = "" if modality is None else f"Modality {modality!r}: "
+        raise ValueError(
+            f"{where}column {name!r} holds values that are not numbers (e.g. {value!r}); "
+            f"{type(estimator).__name__} reads numbers only. Encode text, category and "
+            "date columns first (skfusion.tables.TableFusion or TableEncoder do it), or "
+            "leave the column out of the modalities."
+        ) from exc
+
+
+def non_numeric_column(X, modalities_=None):
+    """``(column name, its modality or None, a value)`` of the first modality column of
+    a DataFrame that holds dates or does not convert to float, or None (not a
+    DataFrame, or no such column)."""
+    if not hasattr(X, "iloc") or not hasattr(X, "dtypes"):
+        return None
+    modality_of = {}
+    for modality, columns in (modalities_ or {}).items():
+        for position in columns:
+            modality_of.setdefault(int(position), modality)
+    positions = sorted(p for p in modality_of if p < X.shape[1]) or range(X.shape[1])
+    for position in positions:
+        column = X.iloc[:, position]
+        if column.dtype.kind in "biufc":
+            continue
+        if column.dtype.kind in "mM":  # numpy would turn dates into nanoseconds: no unit
+            return X.columns[position], modality_of.get(position), column.iloc[0]
+        try:
+            np.asarray(column, dtype=np.float64)
+        except (ValueError, TypeError):
+            for value in column:
+                try:
+                    float(value)
+                except (ValueError, TypeError):
+                    return X.columns[position], modality_of.get(position), value
+    return None
 
 
 def _used_columns(estimator, X):

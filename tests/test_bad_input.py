@@ -156,6 +156,25 @@ def test_inf_is_refused_at_fit_and_predict(entry):
 
 
 @each_estimator
+@pytest.mark.parametrize("values", ["text", "category", "datetime"])
+def test_a_column_that_holds_no_numbers_is_named_at_fit_and_predict(entry, values):
+    """A DataFrame column of text, categories or dates inside a modality: the error names
+    the column (numpy's own names none), whether a numeric estimator or a branch reads it."""
+    X, y, modalities = data(entry)
+    frame, by_name = as_frame(X, modalities)
+    bad = frame.copy()
+    column = by_name["b"][1]
+    bad[column] = {
+        "text": pd.Series(["low", "high"] * (len(bad) // 2)),
+        "category": pd.Categorical(["low", "high"] * (len(bad) // 2)),
+        "datetime": pd.date_range("2020-01-01", periods=len(bad)),
+    }[values]
+    expect_error(lambda: fit(entry.build(by_name), bad, y, entry.task), f"'{column}'")
+    estimator = fitted(entry, frame, y, by_name)
+    expect_error(lambda: predict(estimator, bad, entry.task), f"'{column}'")
+
+
+@each_estimator
 def test_row_missing_every_modality(entry):
     X, y, modalities = data(entry)
     estimator = fitted(entry, X, y, modalities)

@@ -18,7 +18,7 @@ estimators (:class:`~skfusion.StackingLateFusion` and
 
 import time
 import warnings
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 
 import joblib
@@ -33,7 +33,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_memory
 
 from .._fit_context import fitting
-from .._modalities import branch_columns, take_block, take_columns
+from .._modalities import branch_columns, non_numeric_column, take_block, take_columns
 from ._workers import (
     shared_with_workers,
     single_blas_thread,
@@ -283,6 +283,33 @@ def subset_params(params, rows, n_samples):
 # ------------------------------------------------------------------ jobs
 
 
+@contextmanager
+def _naming_non_numeric_columns(X, prefix=""):
+    """Add to a branch's error the column of ``X`` that holds no numbers, if one does.
+
+    numpy's messages ("could not convert string to float", "can't multiply sequence")
+    name no column. A branch may read text itself (a pipeline that encodes it), so
+    its own message stays and the column comes as a hint after it.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        column = non_numeric_column(X)
+        if column is None:
+            raise
+        name, _, value = column
+        message = (
+            f"{prefix}{exc} (column {name!r} holds values that are not numbers, e.g. "
+            f"{value!r}: encode it in the branch, e.g. a pipeline with an encoder, or "
+            "first, e.g. with skfusion.tables.TableFusion)"
+        )
+        try:
+            renamed = type(exc)(message)
+        except Exception:  # an exception type with an unusual constructor
+            renamed = ValueError(message)
+        raise renamed from exc
+
+
 def _sample_weight_params(estimator, params):
     """Without metadata routing, a Pipeline's sample weights go to its final step.
 
@@ -299,7 +326,7 @@ def _sample_weight_params(estimator, params):
 
 def fit_estimator(estimator, X, y, params, where):
     """``estimator.fit`` with errors that name ``where`` (a branch, the final estimator)."""
-    with fitting(where):
+    with fitting(where), _naming_non_numeric_columns(X):
         if not _routing_enabled() and "sample_weight" in params:
             params, consumer = _sample_weight_params(estimator, params)
             try:
@@ -319,7 +346,8 @@ def aligned_output(estimator, X, method, classes, where):
     Probabilities of classes a branch never saw are 0. ``predict`` of a
     classifier gives the class index as a float.
     """
-    output = getattr(estimator, method)(X)
+    with _naming_non_numeric_columns(X, prefix=f"The {where} failed to predict: "):
+        output = getattr(estimator, method)(X)
     if classes is None:  # regression
         output = np.asarray(output, dtype=np.float64)
         return output.ravel() if output.ndim == 2 and output.shape[1] == 1 else output
