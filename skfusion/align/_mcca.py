@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._fit_context import fit_context
 from .._modalities import present_block
-from .._utils.docstrings import FIT_UNSUPERVISED, GET_FEATURE_NAMES_OUT, fill_doc
+from .._utils.docstrings import FIT_UNSUPERVISED, FITTED_MODALITIES, GET_FEATURE_NAMES_OUT, fill_doc
 from .._utils.modal_transformers import feature_names_out, fit_alignment_input, fitted_input
 from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
 
@@ -24,6 +24,7 @@ __all__ = ["MultiviewCCA"]
 _AUTO_SHRINKAGE = ("ledoit_wolf", "oas")
 
 
+@fill_doc(fitted_modalities=FITTED_MODALITIES)
 class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     """Regularised multi-view (multi-set) canonical correlation analysis.
 
@@ -76,8 +77,6 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
     weights_ : dict of str to ndarray of shape (n_columns_in_modality, n_components)
         Canonical weights per modality, on the standardised columns when
         ``scale=True``. Each modality's projection has unit variance on the
@@ -91,10 +90,7 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     fill_values_ : dict of str to ndarray of shape (n_columns_in_modality,)
         The value a NaN cell of each column takes: its mean over the training
         rows where its modality is present, NaN cells left out.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Column names of ``X``, when it is a DataFrame with string names.
+    %(fitted_modalities)s
 
     See Also
     --------
