@@ -204,7 +204,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         check_present_somewhere(
             present, list(self.modalities_), reason="its encoder cannot be trained"
         )
-        X = self._fill_nan_cells(X, present, reset=True)
+        X = self._fill_nan_cells(X, present)
         self._warn_if_small(X.shape[0])
         seed = self._draw_seed()
         callbacks = [("stop_on_nonfinite_loss", StopOnNonFiniteLoss())]
