@@ -88,3 +88,33 @@ def fill_doc(**sections):
         return obj
 
     return decorate
+
+#: The Parameters and Returns of the ``fit`` of an unsupervised estimator over
+#: all modalities (X as in :data:`X_MODALITIES`, y ignored, returns self).
+FIT_UNSUPERVISED = f"""
+Parameters
+----------{X_MODALITIES}{Y_IGNORED}
+
+Returns
+-------{RETURNS_SELF}"""
+
+#: The Parameters and Returns of a ``get_feature_names_out`` whose names do not
+#: depend on the input's (they are checked against ``feature_names_in_``).
+GET_FEATURE_NAMES_OUT = """
+Parameters
+----------
+input_features : array-like of str or None, default=None
+    Only checked against ``feature_names_in_``.
+
+Returns
+-------
+ndarray of str"""
+
+#: The Attributes that :func:`skfusion._modalities.validate_modal_data` sets in ``fit``.
+FITTED_MODALITIES = """
+modalities_ : dict of str to ndarray of int
+    Column positions of each modality.
+n_features_in_ : int
+    Number of columns of ``X`` seen in :meth:`fit`.
+feature_names_in_ : ndarray of str
+    Column names of ``X``, when it is a DataFrame with string names."""

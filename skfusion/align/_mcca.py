@@ -12,17 +12,11 @@ import numpy as np
 from scipy import linalg
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
-from .._modalities import (
-    fill_modality_nan_cells,
-    modality_nan_cell_means,
-    presence_mask,
-    present_block,
-    validate_alignment_data,
-    validate_modal_data,
-)
+from .._modalities import present_block
+from .._utils.docstrings import FIT_UNSUPERVISED, FITTED_MODALITIES, GET_FEATURE_NAMES_OUT, fill_doc
+from .._utils.modal_transformers import feature_names_out, fit_alignment_input, fitted_input
 from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
 
 __all__ = ["MultiviewCCA"]
@@ -30,6 +24,7 @@ __all__ = ["MultiviewCCA"]
 _AUTO_SHRINKAGE = ("ledoit_wolf", "oas")
 
 
+@fill_doc(fitted_modalities=FITTED_MODALITIES)
 class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     """Regularised multi-view (multi-set) canonical correlation analysis.
 
@@ -82,8 +77,6 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
     weights_ : dict of str to ndarray of shape (n_columns_in_modality, n_components)
         Canonical weights per modality, on the standardised columns when
         ``scale=True``. Each modality's projection has unit variance on the
@@ -97,10 +90,7 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     fill_values_ : dict of str to ndarray of shape (n_columns_in_modality,)
         The value a NaN cell of each column takes: its mean over the training
         rows where its modality is present, NaN cells left out.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Column names of ``X``, when it is a DataFrame with string names.
+    %(fitted_modalities)s
 
     See Also
     --------
@@ -203,26 +193,15 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         self.rank = rank
 
     @fit_context(prefer_skip_nested_validation=True)
+    @fill_doc(fit=FIT_UNSUPERVISED)
     def fit(self, X, y=None):
         """Fit the canonical weights on the rows where every modality is present.
 
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            All modalities' columns; NaN marks a missing modality (all its
-            columns NaN in a row) or, elsewhere, a cell to fill.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : MultiviewCCA
+        %(fit)s
         """
         needs = "MultiviewCCA needs at least 2 samples where every modality is present"
-        X, names, mask = validate_alignment_data(self, X, reason=needs)
+        X, names, mask = fit_alignment_input(self, X, reason=needs)
         regularization = self._resolve_regularization(names)
-        self.fill_values_ = modality_nan_cell_means(X, self.modalities_, mask)
-        X = fill_modality_nan_cells(X, self.modalities_, mask, self.fill_values_)
         complete = mask.all(axis=1)
         n_complete = int(complete.sum())
         if n_complete < 2:
@@ -287,10 +266,7 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, n_components) or (n_samples, n_modalities * n_components)
             See ``output``.
         """
-        check_is_fitted(self)
-        X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        mask = presence_mask(X, self.modalities_)
-        X = fill_modality_nan_cells(X, self.modalities_, mask, self.fill_values_)
+        X, mask = fitted_input(self, X)
         k = self.n_components
         projections = np.full((len(self.modalities_), X.shape[0], k), np.nan, dtype=X.dtype)
         for j, (name, columns) in enumerate(self.modalities_.items()):
@@ -304,24 +280,14 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         with np.errstate(invalid="ignore", divide="ignore"):
             return (summed / counts[:, None]).astype(X.dtype, copy=False)
 
+    @fill_doc(sections=GET_FEATURE_NAMES_OUT)
     def get_feature_names_out(self, input_features=None):
         """Names of the shared coordinates: ``multiviewcca<i>`` or ``<modality>_multiviewcca<i>``.
 
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Only checked against ``feature_names_in_``.
-
-        Returns
-        -------
-        ndarray of str
+        %(sections)s
         """
-        check_is_fitted(self)
-        _check_feature_names_in(self, input_features)
-        suffixes = [f"multiviewcca{i}" for i in range(self.n_components)]
-        if self.output == "mean":
-            return np.asarray(suffixes, dtype=object)
-        return np.asarray([f"{name}_{s}" for name in self.modalities_ for s in suffixes], dtype=object)
+        return feature_names_out(self, input_features, "multiviewcca", self.n_components,
+                                 per_modality=self.output == "concat")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -17,17 +17,18 @@ from sklearn.cluster import SpectralClustering
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
-from .._modalities import (
-    fill_modality_nan_cells,
-    modality_nan_cell_means,
-    presence_mask,
-    present_block,
-    validate_alignment_data,
-    validate_modal_data,
+from .._modalities import present_block
+from .._utils.docstrings import (
+    FIT_UNSUPERVISED,
+    FITTED_MODALITIES,
+    GET_FEATURE_NAMES_OUT,
+    X_MODALITIES,
+    Y_IGNORED,
+    fill_doc,
 )
+from .._utils.modal_transformers import feature_names_out, fit_alignment_input, fitted_input
 from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
 
 __all__ = ["SimilarityNetworkClustering", "SimilarityNetworkFusion", "propagate_labels"]
@@ -56,7 +57,21 @@ _SNF_PARAMETERS = {
 }
 
 
-class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
+class _SimilarityNetworkBase(ModalityProtocolMixin):
+    """What the fusion and the clustering share: NaN input and two or more modalities."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    def _check_restriction(self, kept):
+        if len(kept) < 2:
+            raise ModalitySubsetError(f"{type(self).__name__} fuses two or more modalities; got {kept}.")
+
+
+@fill_doc(fitted_modalities=FITTED_MODALITIES)
+class SimilarityNetworkFusion(_SimilarityNetworkBase, TransformerMixin, BaseEstimator):
     """Similarity network fusion (SNF) of per-modality sample graphs, with a spectral embedding.
 
     Builds one graph of samples per modality (a scaled exponential kernel whose
@@ -124,12 +139,7 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
         embedding's columns (the trivial eigenvalue 1 is dropped).
     graph_ : {"dense", "sparse"}
         The path taken.
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Column names of ``X``, when it is a DataFrame with string names.
+    %(fitted_modalities)s
 
     See Also
     --------
@@ -208,19 +218,11 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
         self.random_state = random_state
 
     @fit_context(prefer_skip_nested_validation=True)
+    @fill_doc(fit=FIT_UNSUPERVISED)
     def fit(self, X, y=None):
         """Build each modality's graph, fuse them and embed the fused graph.
 
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            All modalities' columns; NaN marks a missing modality.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : SimilarityNetworkFusion
+        %(fit)s
         """
         self._fuse(X)
         n_samples = self.fused_graph_.shape[0]
@@ -234,15 +236,14 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
         )
         return self
 
+    @fill_doc(X=X_MODALITIES, y=Y_IGNORED)
     def fit_transform(self, X, y=None):
         """Fit and return the spectral embedding of the training rows (``embedding_``).
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            All modalities' columns; NaN marks a missing modality.
-        y : None
-            Ignored.
+        %(X)s
+        %(y)s
 
         Returns
         -------
@@ -263,9 +264,8 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
         ndarray of shape (n_samples, n_components)
             NaN for a row missing every modality.
         """
-        check_is_fitted(self)
-        X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        local, present = self._local_graph(X)
+        X, mask = fitted_input(self, X)
+        local, present = self._local_graph(X, mask)
         out = np.full((X.shape[0], self.n_components), np.nan)
         rows = np.flatnonzero(present)
         # in row blocks: each block's affinities to the training rows are dense on the dense path
@@ -277,41 +277,26 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
             out[block] = np.asarray(affinity @ self.embedding_) / degree / self.eigenvalues_
         return out
 
+    @fill_doc(sections=GET_FEATURE_NAMES_OUT)
     def get_feature_names_out(self, input_features=None):
         """Names of the embedding's columns: ``similaritynetworkfusion<i>``.
 
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Only checked against ``feature_names_in_``.
-
-        Returns
-        -------
-        ndarray of str
+        %(sections)s
         """
-        check_is_fitted(self)
-        _check_feature_names_in(self, input_features)
-        return np.asarray([f"similaritynetworkfusion{i}" for i in range(self.n_components)], dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
+        return feature_names_out(self, input_features, "similaritynetworkfusion", self.n_components)
 
     # ---------------------------------------------------------------- fitting
 
     def _fuse(self, X):
         """Validate, build the per-modality graphs and fuse them (sets the graph attributes)."""
         needs = "SimilarityNetworkFusion needs every modality present in some rows"
-        X, names, mask = validate_alignment_data(self, X, reason=needs)
+        X, names, mask = fit_alignment_input(self, X, reason=needs)
         absent = np.flatnonzero(~mask.any(axis=1))
         if absent.size:
             raise ValueError(
                 f"{absent.size} row(s) have every modality missing (all NaN), e.g. row "
                 f"{absent[0]}; a row needs at least one modality to be placed in the graph."
             )
-        self.fill_values_ = modality_nan_cell_means(X, self.modalities_, mask)
-        X = fill_modality_nan_cells(X, self.modalities_, mask, self.fill_values_)
         for name, count in zip(names, mask.sum(axis=0)):
             if self.n_neighbors >= count:
                 raise ValueError(
@@ -352,10 +337,11 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
         self._scale[name] = np.where(std > 0, std, np.inf)
         return (block - self._centre[name]) / self._scale[name]
 
-    def _local_graph(self, X):
-        """Each row's average normalised kernel to its ``K`` nearest training rows, per present modality."""
-        mask = presence_mask(X, self.modalities_)
-        X = fill_modality_nan_cells(X, self.modalities_, mask, self.fill_values_)
+    def _local_graph(self, X, mask):
+        """Each row's average normalised kernel to its ``K`` nearest training rows, per present modality.
+
+        ``X`` is validated with its NaN cells filled; ``mask`` is its presence mask.
+        """
         n_train = self.fused_graph_.shape[0]
         local = sp.csr_matrix((X.shape[0], n_train))
         K = self.n_neighbors
@@ -379,16 +365,13 @@ class SimilarityNetworkFusion(ModalityProtocolMixin, TransformerMixin, BaseEstim
         scale = np.divide(1.0, counts, out=np.zeros(len(counts)), where=present)
         return sp.diags(scale) @ local, present
 
-    def _check_restriction(self, kept):
-        if len(kept) < 2:
-            raise ModalitySubsetError(f"{type(self).__name__} fuses two or more modalities; got {kept}.")
-
     def _predicts_with_masked_modalities(self):
         # transform places a row from the modalities it has
         return True
 
 
-class SimilarityNetworkClustering(ModalityProtocolMixin, ClusterMixin, BaseEstimator):
+@fill_doc(fitted_modalities=FITTED_MODALITIES)
+class SimilarityNetworkClustering(_SimilarityNetworkBase, ClusterMixin, BaseEstimator):
     """Spectral clustering of the similarity network fused from several modalities.
 
     :class:`SimilarityNetworkFusion` followed by
@@ -417,12 +400,7 @@ class SimilarityNetworkClustering(ModalityProtocolMixin, ClusterMixin, BaseEstim
         The fitted fusion (its ``fused_graph_`` is also ``fused_graph_`` here).
     fused_graph_ : ndarray or csr_matrix of shape (n_samples, n_samples)
         The fused graph that was clustered.
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Column names of ``X``, when it is a DataFrame with string names.
+    %(fitted_modalities)s
 
     See Also
     --------
@@ -480,19 +458,11 @@ class SimilarityNetworkClustering(ModalityProtocolMixin, ClusterMixin, BaseEstim
         self.random_state = random_state
 
     @fit_context(prefer_skip_nested_validation=True)
+    @fill_doc(fit=FIT_UNSUPERVISED)
     def fit(self, X, y=None):
         """Fuse the modalities' graphs and cluster the fused graph.
 
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            All modalities' columns; NaN marks a missing modality.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : SimilarityNetworkClustering
+        %(fit)s
         """
         fusion = SimilarityNetworkFusion(
             self.modalities,
@@ -517,15 +487,6 @@ class SimilarityNetworkClustering(ModalityProtocolMixin, ClusterMixin, BaseEstim
             if hasattr(fusion, name):
                 setattr(self, name, getattr(fusion, name))
         return self
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
-
-    def _check_restriction(self, kept):
-        if len(kept) < 2:
-            raise ModalitySubsetError(f"{type(self).__name__} fuses two or more modalities; got {kept}.")
 
 
 def propagate_labels(graph, y, *, n_neighbors=20):

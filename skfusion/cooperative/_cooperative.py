@@ -30,6 +30,7 @@ from .._modalities import (
     take_columns,
     validate_modal_data,
 )
+from .._utils.docstrings import FITTED_MODALITIES, fill_doc
 from .._utils.modality_protocol import ModalityProtocolMixin
 
 __all__ = ["CooperativeFusion"]
@@ -45,6 +46,7 @@ def _is_binomial(estimator):
     return estimator.family == "binomial"
 
 
+@fill_doc(fitted_modalities=FITTED_MODALITIES)
 class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
     """Cooperative learning: penalised linear model with a cross-modality agreement penalty.
 
@@ -107,12 +109,7 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
     target_scale_ : float
         Standard deviation of the training target (1 where it is 0), the unit
         of the penalised fit (``family="gaussian"`` only).
-    modalities_ : dict of str to ndarray of int
-        Column positions of each modality.
-    n_features_in_ : int
-        Number of columns of ``X`` seen in :meth:`fit`.
-    feature_names_in_ : ndarray of str
-        Column names of ``X``, when it is a DataFrame with string names.
+    %(fitted_modalities)s
 
     See Also
     --------

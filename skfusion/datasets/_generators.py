@@ -120,8 +120,9 @@ def _orthonormal_embedding(rng, n_latent, width):
     return q
 
 
-def _observe(rng, latents, interaction_latents, widths, signal, interaction, noise):
-    """Each modality's block: rotated [signal * z_m, interaction * u_m] plus Gaussian noise."""
+def _observe(rng, latents, interaction_latents, widths, signal, interaction, noise, missing_rate):
+    """Each modality's block: rotated [signal * z_m, interaction * u_m] plus Gaussian noise,
+    then whole modalities blanked at ``missing_rate`` (:func:`_blank_modalities`)."""
     blocks = {}
     for name, width in widths.items():
         parts = [signal[name] * latents[name]]
@@ -132,6 +133,8 @@ def _observe(rng, latents, interaction_latents, widths, signal, interaction, noi
         blocks[name] = latent @ embedding + noise * rng.standard_normal(
             (latent.shape[0], width)
         )
+    if missing_rate > 0:
+        blocks = _blank_modalities(rng, blocks, missing_rate)
     return blocks
 
 
@@ -346,9 +349,8 @@ def make_multimodal_classification(
         y = rng.randint(n_classes, size=n_samples).astype(np.int64)
     else:
         y = _score_to_class(score, n_classes)
-    blocks = _observe(rng, latents, interaction_latents, widths, signal, interaction, noise)
-    if missing_rate > 0:
-        blocks = _blank_modalities(rng, blocks, missing_rate)
+    blocks = _observe(rng, latents, interaction_latents, widths, signal, interaction, noise,
+                      missing_rate)
     return _assemble(blocks, y, as_frame, ["target"])
 
 
@@ -471,9 +473,8 @@ def make_multimodal_regression(
         signs = rng.choice([-1.0, 1.0], size=n_targets)
         y = y + interaction * (u_a * u_b) * signs
     y = y + noise * rng.standard_normal(y.shape)
-    blocks = _observe(rng, latents, interaction_latents, widths, signal, interaction, noise)
-    if missing_rate > 0:
-        blocks = _blank_modalities(rng, blocks, missing_rate)
+    blocks = _observe(rng, latents, interaction_latents, widths, signal, interaction, noise,
+                      missing_rate)
     if n_targets == 1:
         return _assemble(blocks, y[:, 0], as_frame, ["target"])
     return _assemble(blocks, y, as_frame, [f"target_{j}" for j in range(n_targets)])

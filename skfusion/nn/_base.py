@@ -73,12 +73,13 @@ class BaseNetworkEstimator(ModalityProtocolMixin, TransformerMixin, BaseEstimato
 
     # ------------------------------------------------------------ network input
 
-    def _fill_nan_cells(self, X, present, *, reset=False):
-        """``X`` with the NaN cells of its present modalities set to ``fill_values_``
-        (learnt from ``X`` when ``reset``), before standardisation: the network's
-        input is then that of the same data mean-imputed inside each modality."""
-        if reset:
-            self.fill_values_ = modality_nan_cell_means(X, self.modalities_, present)
+    def _fill_nan_cells(self, X, present):
+        """``X`` with the NaN cells of its present modalities set to their column's mean
+        over the rows where the modality is present, learnt here as ``fill_values_``
+        (prediction fills with them in :func:`~skfusion._utils.modal_transformers.fitted_input`),
+        before standardisation: the network's input is then that of the same data
+        mean-imputed inside each modality."""
+        self.fill_values_ = modality_nan_cell_means(X, self.modalities_, present)
         return fill_modality_nan_cells(X, self.modalities_, present, self.fill_values_)
 
     def _fit_scaler(self, X, chunk_rows=65_536):

@@ -4,14 +4,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from .._fit_context import fit_context
-from .._modalities import (
-    presence_mask,
-    validate_alignment_data,
-    validate_modal_data,
-)
+from .._utils.docstrings import FIT_UNSUPERVISED, GET_FEATURE_NAMES_OUT, fill_doc
+from .._utils.modal_transformers import feature_names_out, fit_alignment_input, fitted_input
 from .._utils.modality_protocol import ModalitySubsetError
 from ..metrics import recall_at_k
 from ._base import (
@@ -178,27 +174,15 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         self.verbose = verbose
 
     @fit_context(prefer_skip_nested_validation=True)
+    @fill_doc(fit=FIT_UNSUPERVISED)
     def fit(self, X, y=None):
         """Train the projection heads.
 
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            All modalities' columns; NaN marks a missing modality (all its
-            columns NaN in a row) or, elsewhere, a cell to fill.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : ContrastiveAlignment
+        %(fit)s
         """
-        X, names, mask = validate_alignment_data(
-            self, X, reason="its projection head cannot be trained"
-        )
+        X, names, mask = fit_alignment_input(self, X, reason="its projection head cannot be trained")
         hidden_sizes = self._check_params(names)
         device = resolve_device(self.device)
-        X = self._fill_nan_cells(X, mask, reset=True)
         # Only rows with two or more modalities present carry a positive pair.
         paired = mask.sum(axis=1) >= 2
         n_paired = int(np.count_nonzero(paired))
@@ -258,10 +242,7 @@ class ContrastiveAlignment(BaseNetworkEstimator):
 
     def _embed(self, X):
         """L2-normalised embedding per modality (NaN rows where it is missing) and the mask."""
-        check_is_fitted(self)
-        X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        mask = presence_mask(X, self.modalities_)
-        X = self._fill_nan_cells(X, mask)
+        X, mask = fitted_input(self, X)
         rows = mask.any(axis=1)
         embedded = np.full((X.shape[0], len(self.modalities_), self.latent_dim), np.nan,
                            dtype=X.dtype)
@@ -321,24 +302,14 @@ class ContrastiveAlignment(BaseNetworkEstimator):
             raise ValueError(f"No row has both {query!r} and {gallery!r} present; recall@k is undefined.")
         return recall_at_k(embedded[query][both], embedded[gallery][both], k=self.recall_k)
 
+    @fill_doc(sections=GET_FEATURE_NAMES_OUT)
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: ``contrastivealignment<i>``, prefixed by the modality for ``"concat"``.
 
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Only checked against ``feature_names_in_``.
-
-        Returns
-        -------
-        ndarray of str
+        %(sections)s
         """
-        check_is_fitted(self)
-        _check_feature_names_in(self, input_features)
-        suffixes = [f"contrastivealignment{i}" for i in range(self.latent_dim)]
-        if self.output == "concat":
-            return np.asarray([f"{name}_{s}" for name in self.modalities_ for s in suffixes], dtype=object)
-        return np.asarray(suffixes, dtype=object)
+        return feature_names_out(self, input_features, "contrastivealignment", self.latent_dim,
+                                 per_modality=self.output == "concat")
 
     def _check_restriction(self, kept):
         if len(kept) < 2:

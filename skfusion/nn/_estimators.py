@@ -6,6 +6,7 @@ kept as ``net_``) around a :class:`~skfusion.nn._modules.FusionNetwork` and
 train it on tensors moved to the device once (see :mod:`skfusion.nn._base`).
 """
 
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -26,6 +27,8 @@ from skorch.utils import noop
 
 from .._fit_context import fit_context
 from .._modalities import check_present_somewhere, presence_mask, validate_modal_data
+from .._utils.docstrings import fill_doc
+from .._utils.modal_transformers import fitted_input
 from .._warnings import predict_present_rows, warn_at_caller
 from ..exceptions import NoModalityPresentWarning, SmallDataWarning
 from ._base import (
@@ -34,6 +37,7 @@ from ._base import (
     check_hidden_sizes,
     parameter_docs,
 )
+from ._docs import SAMPLES, TRAINING_SAMPLES
 from ._modules import ACTIVATIONS, FUSIONS, FusionNetwork
 from ._training import HoldOutSplit, StopOnNonFiniteLoss, ValidAccuracy, resolve_device
 
@@ -53,6 +57,16 @@ _SMALL_DATA_ROWS = 200
 
 # What the rows with no modality present are, in NoModalityPresentWarning.
 _ABSENT_ROWS = "have every modality missing (all NaN)"
+
+
+def _signature_with(init, **keywords):
+    """``init``'s signature with the keyword-only parameters ``name=default`` added at the end."""
+    signature = inspect.signature(init)
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+        for name, default in keywords.items()
+    ]
+    return signature.replace(parameters=[*signature.parameters.values(), *added])
 
 
 class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstimator):
@@ -176,15 +190,11 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
                 )
         return encoder_hidden, head_hidden
 
-    def _present_rows(self, X):
-        """Presence mask of validated X, and a row mask of rows with any modality."""
-        present = presence_mask(X, self.modalities_)
-        return present, present.any(axis=1)
-
     def _fit_network(self, X, y_net, n_outputs, criterion, criterion_kwargs, stratify):
         encoder_hidden, head_hidden = self._check_architecture(len(self.modalities_))
         device = resolve_device(self.device)
-        present, any_present = self._present_rows(X)
+        present = presence_mask(X, self.modalities_)
+        any_present = present.any(axis=1)
         if not any_present.all():
             raise ValueError(
                 f"{np.count_nonzero(~any_present)} of {X.shape[0]} training rows have "
@@ -194,7 +204,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         check_present_somewhere(
             present, list(self.modalities_), reason="its encoder cannot be trained"
         )
-        X = self._fill_nan_cells(X, present, reset=True)
+        X = self._fill_nan_cells(X, present)
         self._warn_if_small(X.shape[0])
         seed = self._draw_seed()
         callbacks = [("stop_on_nonfinite_loss", StopOnNonFiniteLoss())]
@@ -281,10 +291,8 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
 
     def _validated(self, X):
         """Validated X, its presence mask, and the rows where some modality is present."""
-        check_is_fitted(self)
-        X = validate_modal_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        present, any_present = self._present_rows(X)
-        return self._fill_nan_cells(X, present), present, any_present
+        X, present = fitted_input(self, X)
+        return X, present, present.any(axis=1)
 
     def _predict_present(self, X, output, fallback, fallback_name):
         """``output(network output)`` on the rows with a modality present; elsewhere the
@@ -327,13 +335,13 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         """Width of :meth:`transform`'s output, for ``get_feature_names_out``."""
         return self.net_.module_.fusion.out_dim
 
+    @fill_doc(X=SAMPLES)
     def transform(self, X):
         """Return the fused representation: the input of the head.
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            Samples; a modality whose columns are all NaN in a row is missing there.
+        %(X)s
 
         Returns
         -------
@@ -344,13 +352,13 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         """
         return self._representation(X, "transform", "the fused representation is")
 
+    @fill_doc(X=SAMPLES)
     def attention_weights(self, X):
         """Return the per-row attention of ``fusion="attention"`` on each modality.
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            Samples; a modality whose columns are all NaN in a row is missing there.
+        %(X)s
 
         Returns
         -------
@@ -370,13 +378,13 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
         # The softmax ran in float32; renormalise so that rows sum to one in float64.
         return weights / weights.sum(axis=1, keepdims=True)
 
+    @fill_doc(X=SAMPLES)
     def graph_weights(self, X, *, average=False):
         """Return the learned edge weights of ``fusion="graph"``: which modality informs which.
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            Samples; a modality whose columns are all NaN in a row is missing there.
+        %(X)s
         average : bool, default=False
             Return the mean over the rows of ``X`` instead of one matrix per row.
 
@@ -593,60 +601,22 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def __init__(
-        self,
-        modalities=None,
-        *,
-        fusion="concat",
-        latent_dim=32,
-        encoder_hidden_sizes=(64,),
-        head_hidden_sizes=(64,),
-        activation="relu",
-        dropout=0.0,
-        normalization=None,
-        rank=4,
-        n_heads=1,
-        modality_dropout=0.0,
-        linear_skip=False,
-        standardize=True,
-        alignment=None,
-        alignment_weight=0.1,
-        class_weight=None,
-        lr=1e-3,
-        weight_decay=1e-2,
-        batch_size=128,
-        max_epochs=100,
-        early_stopping="auto",
-        validation_fraction=0.1,
-        n_iter_no_change=10,
-        device="auto",
-        amp=False,
-        random_state=0,
-        verbose=0,
-    ):
-        super().__init__(
-            modalities, fusion=fusion, latent_dim=latent_dim,
-            encoder_hidden_sizes=encoder_hidden_sizes, head_hidden_sizes=head_hidden_sizes,
-            activation=activation, dropout=dropout,
-            normalization=normalization, rank=rank, n_heads=n_heads,
-            modality_dropout=modality_dropout, linear_skip=linear_skip, standardize=standardize,
-            alignment=alignment, alignment_weight=alignment_weight, lr=lr,
-            weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs,
-            early_stopping=early_stopping, validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, device=device, amp=amp,
-            random_state=random_state, verbose=verbose,
-        )
+    def __init__(self, modalities=None, *, class_weight=None, **params):
+        super().__init__(modalities, **params)
         self.class_weight = class_weight
 
+    # The parameters scikit-learn reads (get_params, clone) and help() shows: the
+    # base's, which ``**params`` passes on, and class_weight.
+    __init__.__signature__ = _signature_with(_BaseIntermediateFusion.__init__, class_weight=None)
+
     @fit_context(prefer_skip_nested_validation=True)
+    @fill_doc(X=TRAINING_SAMPLES)
     def fit(self, X, y):
-        """Fit the network.
+        """Fit the network to the class labels ``y``.
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            Training samples; a modality whose columns are all NaN in a row is
-            missing there. Every row needs at least one modality.
+        %(X)s
         y : array-like of shape (n_samples,)
             Class labels.
 
@@ -675,13 +645,13 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
         return self._fit_network(X, y_encoded, classes.size, torch.nn.CrossEntropyLoss,
                                  criterion_kwargs, stratify=y_encoded)
 
+    @fill_doc(X=SAMPLES)
     def predict_proba(self, X):
         """Return class probabilities.
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            Samples; a modality whose columns are all NaN in a row is missing there.
+        %(X)s
 
         Returns
         -------
@@ -692,13 +662,13 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
         """
         return self._predict_present(X, _softmax, "class_prior_", "class prior")
 
+    @fill_doc(X=SAMPLES)
     def predict(self, X):
         """Return the most probable class.
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            Samples; a modality whose columns are all NaN in a row is missing there.
+        %(X)s
 
         Returns
         -------
@@ -757,14 +727,13 @@ class IntermediateFusionRegressor(RegressorMixin, _BaseIntermediateFusion):
         return tags
 
     @fit_context(prefer_skip_nested_validation=True)
+    @fill_doc(X=TRAINING_SAMPLES)
     def fit(self, X, y):
-        """Fit the network.
+        """Fit the network to the targets ``y``.
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            Training samples; a modality whose columns are all NaN in a row is
-            missing there. Every row needs at least one modality.
+        %(X)s
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Targets.
 
@@ -781,13 +750,13 @@ class IntermediateFusionRegressor(RegressorMixin, _BaseIntermediateFusion):
         y_net = ((y2d - self.target_mean_) / self.target_scale_).astype(np.float32)
         return self._fit_network(X, y_net, y2d.shape[1], torch.nn.MSELoss, {}, stratify=None)
 
+    @fill_doc(X=SAMPLES)
     def predict(self, X):
         """Predict the targets.
 
         Parameters
         ----------
-        X : {array-like, DataFrame} of shape (n_samples, n_features)
-            Samples; a modality whose columns are all NaN in a row is missing there.
+        %(X)s
 
         Returns
         -------
