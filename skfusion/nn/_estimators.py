@@ -6,7 +6,6 @@ kept as ``net_``) around a :class:`~skfusion.nn._modules.FusionNetwork` and
 train it on tensors moved to the device once (see :mod:`skfusion.nn._base`).
 """
 
-import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -57,16 +56,6 @@ _SMALL_DATA_ROWS = 200
 
 # What the rows with no modality present are, in NoModalityPresentWarning.
 _ABSENT_ROWS = "have every modality missing (all NaN)"
-
-
-def _signature_with(init, **keywords):
-    """``init``'s signature with the keyword-only parameters ``name=default`` added at the end."""
-    signature = inspect.signature(init)
-    added = [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
-        for name, default in keywords.items()
-    ]
-    return signature.replace(parameters=[*signature.parameters.values(), *added])
 
 
 class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstimator):
@@ -601,13 +590,52 @@ class IntermediateFusionClassifier(ClassifierMixin, _BaseIntermediateFusion):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def __init__(self, modalities=None, *, class_weight=None, **params):
-        super().__init__(modalities, **params)
+    # The base's parameters spelled out again: scikit-learn reads an estimator's
+    # parameters from its own __init__ signature, and **kwargs is not allowed there.
+    def __init__(
+        self,
+        modalities=None,
+        *,
+        fusion="concat",
+        latent_dim=32,
+        encoder_hidden_sizes=(64,),
+        head_hidden_sizes=(64,),
+        activation="relu",
+        dropout=0.0,
+        normalization=None,
+        rank=4,
+        n_heads=1,
+        modality_dropout=0.0,
+        linear_skip=False,
+        standardize=True,
+        alignment=None,
+        alignment_weight=0.1,
+        lr=1e-3,
+        weight_decay=1e-2,
+        batch_size=128,
+        max_epochs=100,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        device="auto",
+        amp=False,
+        random_state=0,
+        verbose=0,
+        class_weight=None,
+    ):
+        super().__init__(
+            modalities, fusion=fusion, latent_dim=latent_dim,
+            encoder_hidden_sizes=encoder_hidden_sizes, head_hidden_sizes=head_hidden_sizes,
+            activation=activation, dropout=dropout,
+            normalization=normalization, rank=rank, n_heads=n_heads,
+            modality_dropout=modality_dropout, linear_skip=linear_skip, standardize=standardize,
+            alignment=alignment, alignment_weight=alignment_weight, lr=lr,
+            weight_decay=weight_decay, batch_size=batch_size, max_epochs=max_epochs,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, device=device, amp=amp,
+            random_state=random_state, verbose=verbose,
+        )
         self.class_weight = class_weight
-
-    # The parameters scikit-learn reads (get_params, clone) and help() shows: the
-    # base's, which ``**params`` passes on, and class_weight.
-    __init__.__signature__ = _signature_with(_BaseIntermediateFusion.__init__, class_weight=None)
 
     @fit_context(prefer_skip_nested_validation=True)
     @fill_doc(X=TRAINING_SAMPLES)

@@ -1,4 +1,5 @@
-"""IntermediateFusionClassifier's constructor is its base's plus ``class_weight``."""
+"""IntermediateFusionClassifier's constructor is the regressor's plus ``class_weight``
+(spelled out again, as scikit-learn reads parameters from the signature: the two must agree)."""
 
 import inspect
 
