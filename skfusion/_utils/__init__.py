@@ -7,7 +7,12 @@
   modalities (restrict to a subset, predict with some masked);
 - :mod:`.splits`: cross-validation splits made once and checked;
 - :mod:`.text_table`: the plain-text tables the result objects print;
-- :mod:`.devices`: the one rule for a `device` parameter (torch imported inside).
+- :mod:`.devices`: the one rule for a `device` parameter (torch imported inside);
+- :mod:`.docstrings`: docstring sections several estimators share (``fill_doc``);
+- :mod:`.modal_transformers`: the input and output names of the transformers
+  over several modalities;
+- :mod:`.plotting`: the axes a display draws on (matplotlib imported inside);
+- :mod:`.optional`, :mod:`.code`: optional imports; estimators as Python code.
 
 Nothing here imports a strategy or a tool.
 """

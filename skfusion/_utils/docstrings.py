@@ -14,7 +14,18 @@ here; a package keeps the ones only its estimators share in its own
 import re
 import textwrap
 
-__all__ = ["fill_doc", "X_MODALITIES", "X_MODALITIES_SPARSE", "Y_IGNORED", "RETURNS_SELF"]
+__all__ = [
+    "fill_doc",
+    "X_MODALITIES",
+    "X_MODALITIES_SPARSE",
+    "Y_IGNORED",
+    "RETURNS_SELF",
+    "DISPLAY_AXES",
+    "FROM_AX_AND_PLOT_KWARGS",
+    "FIT_UNSUPERVISED",
+    "GET_FEATURE_NAMES_OUT",
+    "FITTED_MODALITIES",
+]
 
 _PLACEHOLDER = re.compile(r"^(?P<indent>[ ]*)%\((?P<name>\w+)\)s[ ]*$", re.MULTILINE)
 
