@@ -478,9 +478,19 @@ def _parse_scoring(text):
 
 
 def _print_task(y, task, given):
-    detail = f"{np.unique(y).size} classes" if task == "classification" else "a quantity"
+    detail = "a quantity"
+    if task == "classification":
+        classes = np.unique(y)
+        detail = f"{classes.size} classes"
+        if classes.size <= 10:  # shown, so that 'yes' beside ' yes' or 'Yes' is seen
+            detail += ": " + ", ".join(repr(_plain(label)) for label in classes)
     origin = "--task" if given != "auto" else "read from the target; change it with --task"
     print(f"task: {task} ({detail}; {origin})", file=sys.stderr)
+
+
+def _plain(label):
+    """A numpy scalar as the Python value it holds (repr ``1``, not ``np.int64(1)``)."""
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def _check_target(y, task, cv):

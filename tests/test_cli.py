@@ -545,3 +545,13 @@ def test_a_strategy_warning_is_shown_once_as_one_line(table, capsys, monkeypatch
         "converge (status=1)" for name in ("single:a", "single:b")
     ]
     assert warnings.showwarning is not cli._show_warning  # restored after the command
+
+
+def test_the_task_line_lists_a_few_classes_so_that_stray_labels_show(table, tmp_path, capsys):
+    _, frame = table
+    frame = frame.copy()
+    frame.loc[:9, "label"] = " yes"  # a stray space makes a third class
+    path = _write(tmp_path, frame)
+    argv = ["compare", "--data", path, "--target", "label", "--cv", "3", "--strategies", "single"]
+    assert main(argv) == 0
+    assert "task: classification (3 classes: ' yes', 'no', 'yes';" in capsys.readouterr().err
