@@ -603,6 +603,13 @@ def _compare(args):
             how = "given with --modality" if args.modality else "inferred from the table"
             print(f"modalities ({how}):\n{plan}\n", file=sys.stderr)
         _print_task(y, task, args.task)
+        if len(names) == 1:
+            print(
+                f"note: one modality ({names[0]!r}): every strategy fits the same columns, "
+                "so the comparison shows no fusion; name two or more with --modality "
+                "NAME=COLUMNS\n",
+                file=sys.stderr,
+            )
     result = compare_fusion(
         X,
         y,

@@ -555,3 +555,16 @@ def test_the_task_line_lists_a_few_classes_so_that_stray_labels_show(table, tmp_
     argv = ["compare", "--data", path, "--target", "label", "--cv", "3", "--strategies", "single"]
     assert main(argv) == 0
     assert "task: classification (3 classes: ' yes', 'no', 'yes';" in capsys.readouterr().err
+
+
+def test_a_table_of_one_modality_gets_a_note_that_nothing_is_fused(table, tmp_path, capsys):
+    _, frame = table
+    path = _write(tmp_path, frame)  # numbers only: one inferred modality, 'tabular'
+    assert main(["compare", "--data", path, "--target", "label", "--cv", "3",
+                 "--strategies", "single,stacking"]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "note: one modality ('tabular')" in err and "--modality NAME=COLUMNS" in err
+    argv = ["compare", "--data", path, "--target", "label", "--cv", "3", "--strategies",
+            "single", "--modality", "a=a1,a2", "--modality", "b=b1,b2"]  # fmt: skip
+    assert main(argv) == 0
+    assert "note: one modality" not in capsys.readouterr().err
