@@ -510,7 +510,7 @@ def _check_target(y, task, cv):
                 "--task regression (or --task auto)"
             )
         if counts.min() < cv:
-            smallest = classes[counts.argmin()]
+            smallest = _plain(classes[counts.argmin()])
             fix = (
                 f"lower --cv to at most {counts.min()} or drop that class"
                 if counts.min() >= 2
@@ -526,7 +526,9 @@ def _check_target(y, task, cv):
 
 
 def _check_outputs(args):
-    for option, path in (("--json", args.json), ("--plot", args.plot)):
+    for option, path in (
+        ("--json", args.json), ("--plot", args.plot), ("--save-best", args.save_best)
+    ):
         if path is None:
             continue
         folder = os.path.dirname(os.path.abspath(path))
@@ -740,5 +742,8 @@ def main(argv=None):
     except (UsageError, ValueError, TypeError) as exc:
         # skfusion raises ValueError/TypeError for data it cannot use, naming the column
         # or modality at fault: for the command line, that is a user error too
+        print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # an output that cannot be written (permissions, a full disk)
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2

@@ -187,6 +187,11 @@ def test_bad_files_and_targets_exit_2_with_a_message(table, tmp_path, capsys):
             ["--data", str(path), "--target", "label", "--json", str(tmp_path / "no" / "out.json")],
             "does not exist",
         ),
+        (  # checked before the comparison runs, as --json and --plot are
+            ["--data", str(path), "--target", "label", "--save-best",
+             str(tmp_path / "no" / "best.skops")],
+            "--save-best: folder",
+        ),
     ]
     text = tmp_path / "data.txt"
     text.write_text("a,b\n1,2\n")
@@ -568,3 +573,27 @@ def test_a_table_of_one_modality_gets_a_note_that_nothing_is_fused(table, tmp_pa
             "single", "--modality", "a=a1,a2", "--modality", "b=b1,b2"]  # fmt: skip
     assert main(argv) == 0
     assert "note: one modality" not in capsys.readouterr().err
+
+
+def test_an_output_that_cannot_be_written_is_a_user_error(table, tmp_path, capsys, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "best.joblib")
+
+    import joblib
+
+    monkeypatch.setattr(joblib, "dump", refuse)
+    path, _ = table
+    err = _user_error(capsys, ["compare", "--data", str(path), "--target", "label", "--cv", "3",
+                               "--strategies", "single", "--quiet",
+                               "--save-best", str(tmp_path / "best.joblib")])  # fmt: skip
+    assert "Permission denied" in err
+
+
+def test_a_class_too_small_for_the_folds_is_named_as_its_value(table, tmp_path, capsys):
+    _, frame = table
+    frame = frame.assign(flag=frame["label"] == "yes").drop(columns="label")
+    frame.loc[:, "flag"] = [True] * 88 + [False] * 2
+    path = tmp_path / "flags.parquet"
+    frame.to_parquet(path)
+    err = _user_error(capsys, ["compare", "--data", str(path), "--target", "flag"])
+    assert "class False has only 2 rows" in err
