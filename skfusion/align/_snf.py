@@ -308,7 +308,8 @@ class SimilarityNetworkFusion(_SimilarityNetworkBase, TransformerMixin, BaseEsti
         if self.graph == "auto":
             self.graph_ = "dense" if n_samples <= _DENSE_MAX_ROWS else "sparse"
         self._centre, self._scale, self._mean_distance = {}, {}, {}
-        self._neighbors = {}  # fit-time only: a KD-tree is not a type persistence should trust
+        # the training rows' neighbour indexes, kept for transform; not saved (see __getstate__)
+        self._neighbors = {}
         standardised = {}
         for j, name in enumerate(names):
             block = np.asarray(present_block(X, self.modalities_[name], mask[:, j]), dtype=np.float64)
@@ -327,7 +328,6 @@ class SimilarityNetworkFusion(_SimilarityNetworkBase, TransformerMixin, BaseEsti
             self.affinities_, self.fused_graph_, self._mean_distance = _fuse_sparse(
                 standardised, mask, *settings, self._neighbors
             )
-        del self._neighbors
         return X, mask
 
     def _standardise_for_fit(self, name, block):
@@ -351,8 +351,7 @@ class SimilarityNetworkFusion(_SimilarityNetworkBase, TransformerMixin, BaseEsti
                 continue
             block = np.asarray(present_block(X, columns, mask[:, j]), dtype=np.float64)
             Z = (block - self._centre[name]) / self._scale[name]
-            index_ = _neighbour_index(self._standardised[name], self.metric)
-            distance, index = _neighbour_distances(index_, Z, K, self.metric)
+            distance, index = _neighbour_distances(self._neighbors[name], Z, K, self.metric)
             mean_distance = distance.mean(axis=1) + _EPS
             weights = _kernel(distance, mean_distance[:, None], self._mean_distance[name][index], self.mu)
             weights /= weights.sum(axis=1, keepdims=True)
@@ -368,6 +367,20 @@ class SimilarityNetworkFusion(_SimilarityNetworkBase, TransformerMixin, BaseEsti
     def _predicts_with_masked_modalities(self):
         # transform places a row from the modalities it has
         return True
+
+    def __getstate__(self):
+        # A saved model holds no KD-tree (a type persistence should not have to trust, and
+        # as large as the rows it indexes): loading rebuilds it from the stored rows.
+        state = dict(super().__getstate__())
+        state.pop("_neighbors", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_standardised" in self.__dict__:
+            self._neighbors = {
+                name: _neighbour_index(Z, self.metric) for name, Z in self._standardised.items()
+            }
 
 
 @fill_doc(fitted_modalities=FITTED_MODALITIES)

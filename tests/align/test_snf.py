@@ -127,6 +127,25 @@ def test_embedding_is_random_walk_eigenvectors_and_transform_extends_it(rng, gra
     np.testing.assert_array_equal(nearest, groups[:5])
 
 
+@pytest.mark.parametrize("graph", ["dense", "sparse"])
+def test_transform_reuses_the_fit_neighbour_index_and_a_saved_model_rebuilds_it(rng, graph):
+    """transform searches the index fit built (not a new one per call); pickling leaves
+    the KD-tree out, and loading rebuilds it, with the same transform."""
+    import pickle
+
+    X, _, modalities = _blobs(rng)
+    snf = SimilarityNetworkFusion(modalities, n_neighbors=10, graph=graph).fit(X)
+    index = snf._neighbors["m0"]
+    expected = snf.transform(X[:7])
+    assert snf._neighbors["m0"] is index
+    data = pickle.dumps(snf)
+    assert b"KDTree" not in data and b"NearestNeighbors" not in data
+    loaded = pickle.loads(data)
+    assert set(loaded._neighbors) == set(modalities)
+    np.testing.assert_array_equal(loaded.transform(X[:7]), expected)
+    assert "_neighbors" in snf.__dict__  # pickling did not drop it from the live model
+
+
 def test_rows_missing_a_modality_are_placed_from_the_others(rng):
     X, groups, modalities = _blobs(rng)
     holes = X.copy()
