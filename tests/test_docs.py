@@ -121,6 +121,20 @@ def test_every_public_class_and_function_has_an_examples_section():
     assert not without, f"public names without an Examples section: {without}"
 
 
+def test_no_public_docstring_keeps_a_fill_doc_placeholder():
+    """Every ``%(name)s`` line of a public class, method or function was filled by
+    ``skfusion._utils.docstrings.fill_doc`` (a forgotten decorator leaves it as is)."""
+    docs = {}
+    for name, obj in _public_objects().items():
+        docs[name] = getattr(obj, "__doc__", None)
+        if inspect.isclass(obj):
+            for member_name, member in inspect.getmembers(obj):
+                if not member_name.startswith("_") and callable(member):
+                    docs[f"{name}.{member_name}"] = member.__doc__
+    left = [name for name, doc in docs.items() if doc and re.search(r"%\(\w+\)s", doc)]
+    assert not left, f"docstrings with an unfilled placeholder: {left}"
+
+
 def _pages_with_doctests():
     return sorted(
         path.relative_to(DOCS).as_posix()
