@@ -687,12 +687,12 @@ def _best_code(result, args, X, plan):
     if args.data is None:
         load = "from skfusion.datasets import load_mfeat\n\nX, y = load_mfeat(return_X_y=True)"
     else:
-        if not args.data.lower().endswith(".csv"):
-            read = f"read_parquet({args.data!r})"
-        elif _csv_separator(args.data) == ",":
-            read = f"read_csv({args.data!r})"
+        if args.data.lower().endswith(".csv"):
+            separator = _csv_separator(args.data)
+            sep = "" if separator == "," else f", sep={separator!r}"
+            read = f"read_csv({args.data!r}{sep})"
         else:
-            read = f"read_csv({args.data!r}, sep={_csv_separator(args.data)!r})"
+            read = f"read_parquet({args.data!r})"
         if hasattr(X, "columns"):  # the raw table, encoded by the model
             select = f"X = frame.drop(columns=[{args.target!r}])"
         else:  # the numeric columns of the modalities, in the order the model reads them
@@ -739,11 +739,9 @@ def main(argv=None):
         with warnings.catch_warnings():  # restores showwarning on the way out
             warnings.showwarning = partial(_show_warning, f"{PROG} {args.command}")
             return _compare(args)
-    except (UsageError, ValueError, TypeError) as exc:
+    except (UsageError, ValueError, TypeError, OSError) as exc:
         # skfusion raises ValueError/TypeError for data it cannot use, naming the column
-        # or modality at fault: for the command line, that is a user error too
-        print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # an output that cannot be written (permissions, a full disk)
+        # or modality at fault, and OSError is an output that cannot be written (no
+        # permission, a full disk): for the command line, user errors too
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
