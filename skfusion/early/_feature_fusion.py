@@ -80,7 +80,11 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         ``text__n_components`` or, in a Pipeline step ``"fusion"``,
         ``fusion__text__n_components``) and ``<modality>`` itself can be set
         with ``set_params`` and searched by GridSearchCV. ``None`` passes every
-        modality through.
+        modality through. Block scaling weighs a block as a whole, so a
+        passed-through column keeps its unit's weight inside its block: give
+        ``transformers=StandardScaler()`` when a block's columns are in
+        different units (a price beside a count), as the strategies of
+        :func:`~skfusion.model_selection.compare_fusion` do.
     block_scaling : {"variance", "mfa"} or None, default="variance"
         How each (centred) block is scaled, from its training rows:
 

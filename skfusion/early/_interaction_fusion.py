@@ -66,7 +66,9 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         centred, divided by the square root of its total variance and
         multiplied by a seeded standard Gaussian matrix, so each component has
         unit variance in expectation); ``None`` (the centred block itself,
-        ``k_m`` = its width; dense input only).
+        ``k_m`` = its width; dense input only). Columns are taken in their
+        units (as :class:`~sklearn.decomposition.PCA` takes them): standardise
+        a modality whose columns are in different units first.
     n_components : int, default=4
         Components per modality when projecting: ``k_m = min(n_components, p_m)``
         for a modality of ``p_m`` columns.
