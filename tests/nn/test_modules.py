@@ -11,6 +11,7 @@ from skfusion.nn._modules import (  # noqa: E402
     ConcatFusion,
     FusionNetwork,
     GatedFusion,
+    GraphFusion,
     LowRankFusion,
     SumFusion,
     TensorFusion,
@@ -115,13 +116,20 @@ def test_attention_pooling_weights_sum_to_one_over_present_modalities():
     assert torch.equal(weights[2], torch.tensor([0.0, 1.0, 0.0]))
 
 
-def test_attention_output_ignores_the_content_of_absent_tokens():
-    att = AttentionFusion(3, 4, n_heads=1).eval()
+@pytest.mark.parametrize(
+    "fusion",
+    [AttentionFusion(3, 4, n_heads=1), GraphFusion(3, 4)],
+    ids=["attention", "graph"],
+)
+def test_masking_operators_ignore_the_content_of_absent_modalities(fusion):
+    """Attention and message passing mask absent modalities themselves (the other
+    operators receive them zeroed by the network)."""
+    fusion.eval()
     kept = torch.tensor([[True, False, True]] * 4)
     z = torch.randn(4, 3, 4)
     z_other = z.clone()
     z_other[:, 1] = 100 * torch.randn(4, 4)
-    torch.testing.assert_close(att(z, kept), att(z_other, kept))
+    torch.testing.assert_close(fusion(z, kept), fusion(z_other, kept))
 
 
 def test_tensor_fusion_is_the_outer_product_of_latents_with_a_one_appended():
