@@ -49,12 +49,18 @@ def fitting(where):
         yield
     except Exception as exc:
         message = f"Fitting the {where} failed"
-        try:
-            renamed = type(exc)(f"{message}: {exc}")
-        except Exception:  # an exception type with an unusual constructor
-            renamed = None
+        renamed = same_type_with_message(exc, f"{message}: {exc}")
         if renamed is None:
             if hasattr(exc, "add_note"):  # Python >= 3.11
                 exc.add_note(message)
             raise
         raise renamed from exc
+
+
+def same_type_with_message(exc, message):
+    """A new exception of ``exc``'s type holding ``message`` (so that callers can
+    still catch it by type), or None for a type with an unusual constructor."""
+    try:
+        return type(exc)(message)
+    except Exception:
+        return None

@@ -32,7 +32,7 @@ from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_memory
 
-from .._fit_context import fitting
+from .._fit_context import fitting, same_type_with_message
 from .._modalities import branch_columns, non_numeric_column, take_block, take_columns
 from ._workers import (
     shared_with_workers,
@@ -303,11 +303,7 @@ def _naming_non_numeric_columns(X, prefix=""):
             f"{value!r}: encode it in the branch, e.g. a pipeline with an encoder, or "
             "first, e.g. with skfusion.tables.TableFusion)"
         )
-        try:
-            renamed = type(exc)(message)
-        except Exception:  # an exception type with an unusual constructor
-            renamed = ValueError(message)
-        raise renamed from exc
+        raise (same_type_with_message(exc, message) or ValueError(message)) from exc
 
 
 def _sample_weight_params(estimator, params):
