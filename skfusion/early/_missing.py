@@ -1,7 +1,7 @@
 """How early fusion reads a modality's presence and NaN cells: which rows hold
-it, whether a missing one is allowed (``missing="error"`` or ``"zero"``), and
-NaN cells of a present modality refused (``"error"``) or set to their column's
-training mean (``"zero"``)."""
+it, whether a missing one is allowed (``missing="error"`` or ``"zero"``), and,
+in both modes, NaN cells of a present modality set to their column's training
+mean (infinities refused in the same pass)."""
 
 import numpy as np
 
