@@ -59,7 +59,8 @@ def _extra_strategies(modalities, case):
         return [
             ("standardise + concatenate",
              make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))),
-            ("early, block_scaling=None", early(FeatureFusion(modalities, block_scaling=None))),
+            ("early, centred only",
+             early(FeatureFusion(modalities, standardize=False, block_scaling=None))),
             ("early, block_scaling='mfa'",
              early(FeatureFusion(modalities, transformers=StandardScaler(), block_scaling="mfa"))),
         ]

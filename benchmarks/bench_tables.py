@@ -108,7 +108,8 @@ def fusion_models(memory, with_minilm):
     fusions = {
         "stacking": StackingLateFusion(logistic()),
         "vote": WeightedVoteFusion(logistic()),
-        "early": make_pipeline(FeatureFusion(missing="zero"), logistic()),
+        # the encoder's output is scaled for a linear model already (TF-IDF, squashed numbers)
+        "early": make_pipeline(FeatureFusion(missing="zero", standardize=False), logistic()),
     }
     representations = {"TF-IDF": "tfidf"}
     if with_minilm:

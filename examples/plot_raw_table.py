@@ -59,7 +59,9 @@ models = {
         LogisticRegression(max_iter=1000),
     ),
     "early fusion": TableFusion(
-        make_pipeline(FeatureFusion(missing="zero"), LogisticRegression(max_iter=1000))
+        make_pipeline(
+            FeatureFusion(missing="zero", standardize=False), LogisticRegression(max_iter=1000)
+        )
     ),
     "stacking": TableFusion(StackingLateFusion(LogisticRegression(max_iter=1000))),
     "weighted vote": TableFusion(WeightedVoteFusion(LogisticRegression(max_iter=1000))),

@@ -90,6 +90,14 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
     fit_intercept : bool, default=True
         Fit an unpenalised intercept. The agreement penalty then compares the
         modalities' predictions centred at their training means.
+    standardize : bool, default=True
+        Fit on columns divided by their (weighted) training standard
+        deviations, and report ``coef_`` in the columns' own units, as
+        glmnet and the paper's ``multiview`` package do by default: the
+        penalty then treats every column alike, and the predictions do not
+        depend on the unit of any column (a column in cents gets a
+        coefficient a hundred times smaller than in euros, nothing else
+        changes). ``False`` penalises the columns as given.
     max_iter : int, default=1000
         Maximum coordinate-descent passes of each penalised least-squares fit.
     tol : float >= 0, default=1e-4
@@ -109,6 +117,10 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
     target_scale_ : float
         Standard deviation of the training target (1 where it is 0), the unit
         of the penalised fit (``family="gaussian"`` only).
+    column_scales_ : dict of str to ndarray of shape (n_columns_in_modality,)
+        What each column was divided by for the penalised fit: its weighted
+        standard deviation (``ddof=0``; 1.0 for a constant column) with
+        ``standardize=True``, 1.0 otherwise.
     %(fitted_modalities)s
 
     See Also
@@ -130,10 +142,7 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
     The binomial family solves a weighted version of that problem at each
     IRLS step and halves steps that would increase the objective.
 
-    Columns are used as given: standardise them first (e.g. in a
-    :class:`~sklearn.pipeline.Pipeline` with
-    :class:`~sklearn.preprocessing.StandardScaler`) when the penalty should
-    treat them alike. Missing modalities are refused; impute them first.
+    Missing modalities are refused; impute them first.
 
     Examples
     --------
@@ -158,6 +167,7 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "family": [StrOptions({"gaussian", "binomial"})],
         "fit_intercept": ["boolean"],
+        "standardize": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
     }
@@ -171,6 +181,7 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
         l1_ratio=1.0,
         family="gaussian",
         fit_intercept=True,
+        standardize=True,
         max_iter=1000,
         tol=1e-4,
     ):
@@ -180,6 +191,7 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
         self.l1_ratio = l1_ratio
         self.family = family
         self.fit_intercept = fit_intercept
+        self.standardize = standardize
         self.max_iter = max_iter
         self.tol = tol
 
@@ -206,7 +218,12 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
         )
         design, view_slices = self._design(X)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        problem = _Problem(design, view_slices, sample_weight, self)
+        column_scale = np.ones(design.shape[1])
+        if self.standardize:
+            column_scale = _column_spreads(design, sample_weight)
+        # theta is fitted on design / column_scale; theta / column_scale applies to X
+        # itself, and the intercept (computed from the scaled means) is unchanged.
+        problem = _Problem(design / column_scale, view_slices, sample_weight, self)
         if binomial:
             check_classification_targets(y)
             self.classes_ = np.unique(y)
@@ -223,7 +240,11 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
             theta, intercept = problem.solve(y / self.target_scale_, sample_weight)
             theta, self.intercept_ = theta * self.target_scale_, intercept * self.target_scale_
             self.n_iter_ = 1
+        theta = theta / column_scale
         self.coef_ = {name: theta[view] for name, view in zip(self.modalities_, view_slices)}
+        self.column_scales_ = {
+            name: column_scale[view] for name, view in zip(self.modalities_, view_slices)
+        }
         return self
 
     def _design(self, X):
@@ -427,7 +448,7 @@ class _Problem:
                 return theta, float(intercept), n_iter
         warnings.warn(
             f"CooperativeFusion(family='binomial') did not converge in {_MAX_IRLS_ITER} IRLS "
-            "iterations; increase tol or standardise the columns.",
+            "iterations; increase tol (or, with standardize=False, standardise the columns).",
             ConvergenceWarning,
         )
         return theta, float(intercept), _MAX_IRLS_ITER
@@ -438,6 +459,16 @@ def _spread(y, sample_weight):
     mean = np.average(y, weights=sample_weight)
     spread = float(np.sqrt(np.average((y - mean) ** 2, weights=sample_weight)))
     return spread if np.isfinite(spread) and spread > 0 else 1.0
+
+
+def _column_spreads(design, sample_weight):
+    """Weighted standard deviation (``ddof=0``) of each column, 1.0 where a column is
+    constant up to rounding (StandardScaler's bound), so that it is left as it is."""
+    mean = np.average(design, axis=0, weights=sample_weight)
+    variance = np.average((design - mean) ** 2, axis=0, weights=sample_weight)
+    eps = np.finfo(np.float64).eps
+    constant = variance <= (design.shape[0] * eps * mean) ** 2 + design.shape[0] * eps * variance
+    return np.where(constant, 1.0, np.sqrt(variance))
 
 
 def _agreement_rows(centred, view_slices, rho):

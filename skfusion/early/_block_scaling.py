@@ -17,6 +17,7 @@ from .._modalities import fill_nan_cells
 
 __all__ = [
     "block_statistics",
+    "divide_columns",
     "row_chunks",
     "top_covariance_eigenvalue",
     "write_centred_scaled",
@@ -141,31 +142,53 @@ def top_covariance_eigenvalue(block, mean):
     return max(float(top), 0.0) / (n_samples - 1)
 
 
-def block_statistics(block, block_scaling):
-    """Training mean and divisor of one modality's block (its present rows).
+def _standard_deviations(var, constant, n_samples):
+    """Each column's standard deviation as StandardScaler's ``scale_`` (``ddof=0``; 1.0
+    for a column that is constant up to rounding, which is then left as it is)."""
+    ddof0 = var * (n_samples - 1) / n_samples if n_samples > 1 else np.zeros_like(var)
+    return np.where(constant, 1.0, np.sqrt(ddof0))
 
-    Returns ``(mean, norm)``: ``mean`` is None for a sparse block (it is not
-    centred, which would densify it); ``norm`` is the square root of the
-    block's total variance (``"variance"``) or of the largest eigenvalue of its
-    covariance (``"mfa"``), both with ``ddof=1``, and 1.0 for ``None`` or a
-    block that is constant up to rounding. NaN (in a transformer's output:
-    fusion fills its inputs' NaN cells first) is left out of the means and
-    variances; for ``"mfa"`` its column's mean stands in for it in the
-    covariance.
+
+def divide_columns(block, scale):
+    """``block`` with each column divided by ``scale`` (a sparse block stays sparse)."""
+    if sp.issparse(block):
+        return (block @ sp.diags(1.0 / scale)).tocsr()
+    return block / scale
+
+
+def block_statistics(block, block_scaling, *, standardize=False):
+    """Training mean, divisor and column scales of one modality's block (its present rows).
+
+    Returns ``(mean, norm, column_scale)``: ``mean`` is None for a sparse block
+    (it is not centred, which would densify it); ``column_scale`` holds each
+    column's standard deviation when ``standardize`` (as
+    :class:`~sklearn.preprocessing.StandardScaler`'s ``scale_``), ones
+    otherwise; ``norm`` is the square root of the total variance
+    (``"variance"``) or of the largest covariance eigenvalue (``"mfa"``) of the
+    block divided by ``column_scale``, both with ``ddof=1``, and 1.0 for
+    ``None`` or a block that is constant up to rounding. NaN (in a
+    transformer's output: fusion fills its inputs' NaN cells first) is left out
+    of the means and variances; for ``"mfa"`` its column's mean stands in for
+    it in the covariance.
     """
     n_samples = block.shape[0]
     mean, var, has_nan = (_sparse_moments if sp.issparse(block) else _dense_moments)(block)
-    informative = ~_constant_columns(var, mean, n_samples)
+    constant = _constant_columns(var, mean, n_samples)
+    column_scale = np.ones_like(var)
+    if standardize:
+        column_scale = _standard_deviations(var, constant, n_samples)
+    informative = ~constant
     norm = 1.0
     if block_scaling == "variance" and informative.any():
-        norm = float(np.sqrt(var[informative].sum()))
+        norm = float(np.sqrt((var / column_scale**2)[informative].sum()))
     elif block_scaling == "mfa" and informative.any():
-        if has_nan:
-            block = fill_nan_cells(block, mean)
-        norm = float(np.sqrt(top_covariance_eigenvalue(block, mean)))
+        filled = fill_nan_cells(block, mean) if has_nan else block
+        if standardize:
+            filled = divide_columns(filled, column_scale)
+        norm = float(np.sqrt(top_covariance_eigenvalue(filled, mean / column_scale)))
     if not np.isfinite(norm) or norm <= 0.0:
         norm = 1.0
-    return (None if sp.issparse(block) else mean), norm
+    return (None if sp.issparse(block) else mean), norm, column_scale
 
 
 def write_centred_scaled(out, out_columns, source, mean, scale):

@@ -57,11 +57,12 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
     """Early fusion: transform, scale, weight and concatenate modality blocks.
 
     For every modality, in the order of ``modalities``: an optional
-    per-modality transformer, then centring by the training mean and division
-    by a block norm (``block_scaling``) so that a modality's contribution does
-    not grow with its width, then multiplication by the modality's weight. The
-    blocks are written side by side, optionally followed by one 0/1 presence
-    indicator per modality.
+    per-modality transformer (or, for a passed-through modality, division of
+    each column by its standard deviation, ``standardize``), then centring by
+    the training mean and division by a block norm (``block_scaling``) so that
+    a modality's contribution does not grow with its width, then
+    multiplication by the modality's weight. The blocks are written side by
+    side, optionally followed by one 0/1 presence indicator per modality.
 
     Parameters
     ----------
@@ -80,11 +81,22 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         ``text__n_components`` or, in a Pipeline step ``"fusion"``,
         ``fusion__text__n_components``) and ``<modality>`` itself can be set
         with ``set_params`` and searched by GridSearchCV. ``None`` passes every
-        modality through. Block scaling weighs a block as a whole, so a
-        passed-through column keeps its unit's weight inside its block: give
-        ``transformers=StandardScaler()`` when a block's columns are in
-        different units (a price beside a count), as the strategies of
-        :func:`~skfusion.model_selection.compare_fusion` do.
+        modality through (standardised, see ``standardize``).
+    standardize : bool, default=True
+        Divide each column of a passed-through modality by its training
+        standard deviation (``ddof=0``, over the rows where its modality is
+        present; a constant column is left as it is) before block scaling, as
+        :class:`~sklearn.preprocessing.StandardScaler` would (sparse input is
+        scaled, as with ``with_mean=False``), so that the output does not
+        depend on the unit of any column: a price in cents weighs inside its
+        block as the same price in euros. ``False`` takes the columns as they
+        are: right for columns whose spread is information rather than a unit
+        (TF-IDF weights, counts, an encoder's already scaled output; see
+        :class:`~skfusion.tables.TableEncoder`), wrong for columns in
+        different units, since block scaling weighs a block as a whole and a
+        column of large values then dominates its block. A transformer's
+        output is never rescaled: its scale is the transformer's (e.g. PCA's
+        component variances).
     block_scaling : {"variance", "mfa"} or None, default="variance"
         How each (centred) block is scaled, from its training rows:
 
@@ -128,6 +140,10 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
     block_means_ : dict of str to ndarray or None
         Training mean of each fused block (after its transformer); None for a
         sparse block, which is scaled but not centred.
+    column_scales_ : dict of str to ndarray
+        Divisor of each column of each fused block, applied before
+        ``block_norms_``: the training standard deviation of a standardised
+        passed-through column (1.0 for a constant column), 1.0 otherwise.
     block_norms_ : dict of str to float
         Divisor of each fused block (1.0 for ``block_scaling=None``).
     weights_ : dict of str to float
@@ -149,8 +165,8 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
     Notes
     -----
     Output block of modality ``m`` for row ``i``:
-    ``w_m * (T_m(x_i) - mean_m) / norm_m`` where ``T_m`` is the inner
-    transformer. Multiple factor analysis (Escofier and Pagès, 1994; Abdi,
+    ``w_m * (T_m(x_i) - mean_m) / (s_m * norm_m)`` where ``T_m`` is the inner
+    transformer and ``s_m`` the column scales (``column_scales_``). Multiple factor analysis (Escofier and Pagès, 1994; Abdi,
     Williams and Valentin, 2013, "Multiple factor analysis: principal
     component analysis for multitable and multiblock data sets", WIREs
     Computational Statistics 5(2)) weights each table by the inverse of its
@@ -195,6 +211,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
             StrOptions({"passthrough"}),
             None,
         ],
+        "standardize": ["boolean"],
         "block_scaling": [StrOptions({"variance", "mfa"}), None],
         "weights": [dict, "array-like", None],
         "missing": [StrOptions({"error", "zero"})],
@@ -208,6 +225,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         modalities=None,
         *,
         transformers=None,
+        standardize=True,
         block_scaling="variance",
         weights=None,
         missing="error",
@@ -215,6 +233,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
     ):
         self.modalities = modalities
         self.transformers = transformers
+        self.standardize = standardize
         self.block_scaling = block_scaling
         self.weights = weights
         self.missing = missing
@@ -239,6 +258,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         X = handle_nan_cells(self, X, used, mask, reset=True)
         self.transformers_ = {name: specs[name] for name in names}
         self.block_means_, self.block_norms_, self.output_slices_ = {}, {}, {}
+        self.column_scales_ = {}
         self.weights_ = {name: weights[name] for name in used}
         blocks, start = {}, 0
         for j, name in enumerate(used):
@@ -250,8 +270,14 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
                     block = _as_2d_output(transformer.fit_transform(block, y_rows))
                 self.transformers_[name] = transformer
                 blocks[name] = block
-            mean, norm = block_statistics(block, self.block_scaling)
+            passed_through = isinstance(specs[name], str)
+            mean, norm, column_scale = block_statistics(
+                block,
+                self.block_scaling,
+                standardize=passed_through and self.standardize,
+            )
             self.block_means_[name], self.block_norms_[name] = mean, norm
+            self.column_scales_[name] = column_scale
             self.output_slices_[name] = slice(start, start + block.shape[1])
             start += block.shape[1]
         self._n_features_out = start + (len(used) if self.add_indicator else 0)
@@ -333,7 +359,8 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         return self._assemble(X, mask, blocks)
 
     def _scale_of(self, name):
-        return self.weights_[name] / self.block_norms_[name]
+        """What each column of a centred block is multiplied by."""
+        return self.weights_[name] / (self.block_norms_[name] * self.column_scales_[name])
 
     def _assemble(self, X, mask, blocks):
         """Write every block (passthrough from X, others from ``blocks``) into the output."""
@@ -365,7 +392,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         for run in runs:
             columns = np.concatenate([self.modalities_[name] for name in run])
             means = [self._mean_or_zero(name) for name in run]
-            scales = [np.full(len(m), self._scale_of(name)) for name, m in zip(run, means)]
+            scales = [self._scale_of(name) for name in run]
             target = slice(self.output_slices_[run[0]].start, self.output_slices_[run[-1]].stop)
             write_centred_scaled(
                 out,
@@ -384,7 +411,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
 
     def _write_block(self, block, rows, name, out):
         mean = self._mean_or_zero(name).astype(out.dtype)
-        scale = out.dtype.type(self._scale_of(name))
+        scale = self._scale_of(name).astype(out.dtype)
         target = self.output_slices_[name]
         if rows is None:
             write_centred_scaled(out, target, block, mean, scale)
@@ -404,7 +431,10 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
             mean = self.block_means_[name]
             if mean is not None:  # fitted dense: centre, even if given sparse now
                 block = np.asarray(block.toarray() if sp.issparse(block) else block) - mean
-            parts.append(_expand_rows(block * self._scale_of(name), rows, n_samples))
+            scaled = block.multiply(self._scale_of(name)) if sp.issparse(block) else (
+                block * self._scale_of(name)
+            )
+            parts.append(_expand_rows(scaled, rows, n_samples))
         if self.add_indicator:
             parts.append(sp.csr_matrix(mask))
         return sp.hstack(parts, format="csr", dtype=dtype)

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from sklearn.decomposition import PCA
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
-from ._block_scaling import GRAM_MAX_SIDE, block_statistics
+from ._block_scaling import GRAM_MAX_SIDE, block_statistics, divide_columns
 
 __all__ = [
     "WIDTH_FORMULAS",
@@ -70,22 +70,25 @@ def resolve_pairs(pairs, names):
     return resolved
 
 
-def fit_projection(block, name, *, projection, k, rng):
-    """Mean and projection ``W`` (p_m, k) from a modality's present rows (NaN cells filled).
+def fit_projection(block, name, *, projection, k, rng, standardize):
+    """Mean, column scale and projection ``W`` (p_m, k) from a modality's present rows.
 
-    ``z = (x - mean) @ W`` has unit-variance components: whitened principal
-    components (``"pca"``), or a standard Gaussian map of the block divided by
-    the square root of its total variance (``"random"``: unit variance in
-    expectation). ``W`` is None for ``projection=None`` (``z = x - mean``).
+    ``z = ((x - mean) / scale) @ W`` has unit-variance components: whitened
+    principal components (``"pca"``), or a standard Gaussian map of the block
+    divided by the square root of its total variance (``"random"``: unit
+    variance in expectation). ``scale`` holds the columns' standard deviations
+    when ``standardize`` (ones otherwise); ``W`` is None for
+    ``projection=None`` (``z = (x - mean) / scale``). NaN cells are filled
+    before this is called.
     """
     n_rows, width = block.shape
-    mean, norm = block_statistics(block, "variance")
+    mean, norm, scale = block_statistics(block, "variance", standardize=standardize)
     if mean is None:  # sparse: no centring in the statistics, but z is centred
         mean = mean_variance_axis(block.tocsr(), axis=0)[0].astype(np.float64)
     if projection is None:
-        return mean, None
+        return mean, scale, None
     if projection == "random":
-        return mean, rng.standard_normal((width, k)) / norm
+        return mean, scale, rng.standard_normal((width, k)) / norm
     if n_rows < k:
         raise ValueError(
             f"projection='pca' with n_components={k} needs at least {k} rows where "
@@ -95,26 +98,29 @@ def fit_projection(block, name, *, projection, k, rng):
     solver = "auto"
     if sp.issparse(block):
         solver = "covariance_eigh" if width <= GRAM_MAX_SIDE else "arpack"
+    if standardize:
+        block = divide_columns(block, scale)
     # A constant modality has zero total variance: PCA's explained-variance ratio
     # divides by it (a RuntimeWarning the user can do nothing about); its
     # components are unused here and the zero variances are handled below.
     with np.errstate(divide="ignore", invalid="ignore"):
         pca = PCA(n_components=k, whiten=True, svd_solver=solver, random_state=rng).fit(block)
-    scale = np.sqrt(pca.explained_variance_)
-    scale[scale < np.finfo(np.float64).eps] = 1.0
-    return np.asarray(pca.mean_, dtype=np.float64).ravel(), pca.components_.T / scale
+    deviation = np.sqrt(pca.explained_variance_)
+    deviation[deviation < np.finfo(np.float64).eps] = 1.0
+    return mean, scale, pca.components_.T / deviation
 
 
-def project(block, *, mean, projection, present, dtype):
+def project(block, *, mean, scale, projection, present, dtype):
     """``z`` of one modality for every row: zero where it is missing (not ``present``)."""
     mean = mean.astype(dtype)
     rows = None if present.all() else np.flatnonzero(present)
     if rows is not None:
         block = block[rows]
     if projection is None:
-        z = np.asarray(block, dtype=dtype) - mean
+        z = (np.asarray(block, dtype=dtype) - mean) / scale.astype(dtype)
     else:
-        projection = projection.astype(dtype)
+        # (x - mean) / scale @ W, with the column scales folded into W (p_m x k_m)
+        projection = (projection / scale[:, None]).astype(dtype)
         z = np.asarray(block @ projection, dtype=dtype) - mean @ projection
     if rows is None:
         return z

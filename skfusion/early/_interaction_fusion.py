@@ -34,7 +34,8 @@ __all__ = ["InteractionFusion"]
 class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     """Cross-modal multiplicative features: products, tensor fusion, compact bilinear pooling.
 
-    Each modality in a pair is centred and projected to ``k_m`` unit-variance
+    Each modality in a pair is centred, its columns divided by their standard
+    deviations (``standardize``), and projected to ``k_m`` unit-variance
     components ``z_m``; then, for every pair ``(a, b)``, one of:
 
     - ``"product"``: the element-wise product ``z_a * z_b`` of the two
@@ -66,9 +67,15 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         centred, divided by the square root of its total variance and
         multiplied by a seeded standard Gaussian matrix, so each component has
         unit variance in expectation); ``None`` (the centred block itself,
-        ``k_m`` = its width; dense input only). Columns are taken in their
-        units (as :class:`~sklearn.decomposition.PCA` takes them): standardise
-        a modality whose columns are in different units first.
+        ``k_m`` = its width; dense input only).
+    standardize : bool, default=True
+        Divide each column by its training standard deviation (``ddof=0``,
+        over the rows where its modality is present; a constant column is left
+        as it is) before projecting, so that the features do not depend on the
+        unit of any column (``"pca"`` is then the PCA of the correlation
+        matrix). ``False`` takes the columns as they are, as
+        :class:`~sklearn.decomposition.PCA` does (see
+        :class:`~skfusion.FeatureFusion` for when that is right).
     n_components : int, default=4
         Components per modality when projecting: ``k_m = min(n_components, p_m)``
         for a modality of ``p_m`` columns.
@@ -103,13 +110,18 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         ``k_m`` of every modality taking part.
     projection_means_ : dict of str to ndarray
         Training mean of every modality taking part.
+    projection_scales_ : dict of str to ndarray
+        Divisor of each column of every modality taking part: its training
+        standard deviation when standardised (1.0 for a constant column), 1.0
+        otherwise.
     fill_values_ : dict of str to ndarray
         For ``missing="zero"``: the value a NaN cell of each column of a
         modality taking part takes, its mean over the training rows where the
         modality is present, NaN cells left out.
     projections_ : dict of str to ndarray of shape (p_m, k_m) or None
         Projection matrix of every modality (None for ``projection=None``):
-        ``z_m = (x_m - mean_m) @ projections_[m]``.
+        ``z_m = ((x_m - mean_m) / scale_m) @ projections_[m]``, with
+        ``projection_means_`` and ``projection_scales_``.
     count_sketches_ : list of tuple
         For ``"compact_bilinear"``, per pair: ``(buckets_a, signs_a, buckets_b,
         signs_b)``, the hash of each entry of ``[1, z_a]`` and ``[1, z_b]``;
@@ -161,6 +173,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         "pairs": [list, None],
         "method": [StrOptions({"tensor", "product", "compact_bilinear"})],
         "projection": [StrOptions({"pca", "random"}), None],
+        "standardize": ["boolean"],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "sketch_size": [Interval(Integral, 1, None, closed="left")],
         "max_features": [Interval(Integral, 1, None, closed="left")],
@@ -175,6 +188,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         pairs=None,
         method="tensor",
         projection="pca",
+        standardize=True,
         n_components=4,
         sketch_size=256,
         max_features=10_000,
@@ -185,6 +199,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         self.pairs = pairs
         self.method = method
         self.projection = projection
+        self.standardize = standardize
         self.n_components = n_components
         self.sketch_size = sketch_size
         self.max_features = max_features
@@ -251,17 +266,19 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         mask = modality_presence(self, X, involved)
         X = handle_nan_cells(self, X, involved, mask, reset=True)
         rng = check_random_state(self.random_state)
-        self.projection_means_, self.projections_ = {}, {}
+        self.projection_means_, self.projection_scales_, self.projections_ = {}, {}, {}
         for j, name in enumerate(involved):
             _, block = training_block(self, X, name, mask[:, j])
-            mean, projection = fit_projection(
+            mean, scale, projection = fit_projection(
                 block,
                 name,
                 projection=self.projection,
                 k=self.n_components_[name],
                 rng=rng,
+                standardize=self.standardize,
             )
             self.projection_means_[name], self.projections_[name] = mean, projection
+            self.projection_scales_[name] = scale
         self.count_sketches_, self.output_slices_, start = [], {}, 0
         for a, b in self.pairs_:
             width = interaction_width(
@@ -301,6 +318,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
             name: project(
                 take_columns(X, self.modalities_[name]),
                 mean=self.projection_means_[name],
+                scale=self.projection_scales_[name],
                 projection=self.projections_[name],
                 present=mask[:, j],
                 dtype=X.dtype,

@@ -45,12 +45,13 @@ def _branch_model(task, scale):
 
 
 def _early_fusion(spec, task, scale, block_scaling="variance"):
-    """FeatureFusion (columns standardised, blocks scaled to unit variance) + a linear model."""
+    """FeatureFusion (columns standardised when ``scale``, blocks scaled to unit variance)
+    + a linear model."""
     # missing="zero": a modality missing in a row contributes nothing there, so
     # early fusion and the single-modality baselines run on incomplete data too.
     fusion = FeatureFusion(
         modalities=spec,
-        transformers=StandardScaler() if scale else None,
+        standardize=scale,
         block_scaling=block_scaling,
         missing="zero",
     )

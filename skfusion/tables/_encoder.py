@@ -84,7 +84,10 @@ class TableEncoder(TransformerMixin, BaseEstimator):
     modality becomes TF-IDF word n-grams and/or sentence embeddings (cached
     per text with ``memory``); an embedding modality is passed through with
     its empty cells imputed. A modality missing in a row (all its cells
-    empty) stays missing: its block is NaN in that row.
+    empty) stays missing: its block is NaN in that row. The output is on the
+    scale a linear model wants (squashed numbers, TF-IDF weights): fuse it
+    with ``FeatureFusion(standardize=False)``, since standardising TF-IDF
+    columns would blow up the rarest terms.
 
     Parameters
     ----------{ENCODER_PARAMETERS}

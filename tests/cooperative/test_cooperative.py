@@ -41,7 +41,7 @@ def _scaled_fit(reference, X, y, sample_weight=None):
 )
 def test_rho_zero_is_the_penalised_model_on_the_concatenation(rng, l1_ratio, reference):
     X, y, modalities = _views(rng)
-    model = CooperativeFusion(modalities, rho=0.0, alpha=0.05, l1_ratio=l1_ratio, tol=1e-12, max_iter=100_000)
+    model = CooperativeFusion(modalities, standardize=False, rho=0.0, alpha=0.05, l1_ratio=l1_ratio, tol=1e-12, max_iter=100_000)
     model.fit(X, y)
     coef, intercept = _scaled_fit(reference(0.05, X.shape[0]), X, y)
     np.testing.assert_allclose(_coef(model), coef, atol=1e-11)
@@ -52,7 +52,7 @@ def test_rho_zero_is_the_penalised_model_on_the_concatenation(rng, l1_ratio, ref
 def test_rho_zero_with_sample_weight_matches_weighted_lasso(rng):
     X, y, modalities = _views(rng)
     weight = rng.uniform(0.2, 3.0, size=X.shape[0])
-    model = CooperativeFusion(modalities, rho=0.0, alpha=0.05, tol=1e-12, max_iter=100_000)
+    model = CooperativeFusion(modalities, standardize=False, rho=0.0, alpha=0.05, tol=1e-12, max_iter=100_000)
     model.fit(X, y, sample_weight=weight)
     early = Lasso(alpha=0.05, tol=1e-12, max_iter=100_000)
     coef, intercept = _scaled_fit(early, X, y, sample_weight=weight)
@@ -66,8 +66,8 @@ def test_rho_one_decouples_into_late_fusion(rng, widths):
     # is fit alone to y / M, with the penalty divided by M.
     X, y, modalities = _views(rng, widths)
     n_views, alpha = len(widths), 0.05
-    lasso = CooperativeFusion(modalities, rho=1.0, alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
-    ridge = CooperativeFusion(modalities, rho=1.0, alpha=alpha, l1_ratio=0.0).fit(X, y)
+    lasso = CooperativeFusion(modalities, standardize=False, rho=1.0, alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, y)
+    ridge = CooperativeFusion(modalities, standardize=False, rho=1.0, alpha=alpha, l1_ratio=0.0).fit(X, y)
     scale = np.std(y)  # the penalty applies to the standardised target
     for name, columns in modalities.items():
         alone = Lasso(alpha=alpha / n_views, tol=1e-12, max_iter=100_000)
@@ -93,7 +93,7 @@ def test_ridge_solution_matches_closed_form_of_pairwise_objective(rng, widths):
             gram += rho * difference.T @ difference
     expected = np.linalg.solve(gram, Xc.T @ yc)
 
-    model = CooperativeFusion(modalities, rho=rho, alpha=alpha, l1_ratio=0.0).fit(X, y)
+    model = CooperativeFusion(modalities, standardize=False, rho=rho, alpha=alpha, l1_ratio=0.0).fit(X, y)
     np.testing.assert_allclose(_coef(model), expected, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(model.intercept_, y.mean() - X.mean(axis=0) @ expected, atol=1e-10)
 
@@ -153,7 +153,7 @@ def _binomial_data(rng, n=200):
 def test_binomial_rho_zero_ridge_is_logistic_regression(rng):
     X, labels, modalities = _binomial_data(rng)
     n, alpha = X.shape[0], 0.01
-    model = CooperativeFusion(modalities, rho=0.0, alpha=alpha, l1_ratio=0.0, family="binomial", tol=1e-14)
+    model = CooperativeFusion(modalities, standardize=False, rho=0.0, alpha=alpha, l1_ratio=0.0, family="binomial", tol=1e-14)
     model.fit(X, labels)
     # LogisticRegression minimises C sum(log-loss) + ||w||²/2: alpha = 1 / (C n).
     reference = LogisticRegression(C=1 / (alpha * n), tol=1e-12, max_iter=10_000).fit(X, labels)
@@ -164,7 +164,7 @@ def test_binomial_rho_zero_ridge_is_logistic_regression(rng):
 def test_binomial_rho_zero_lasso_is_l1_logistic_regression(rng):
     X, labels, modalities = _binomial_data(rng)
     n, alpha = X.shape[0], 0.02
-    model = CooperativeFusion(modalities, rho=0.0, alpha=alpha, family="binomial", tol=1e-14, max_iter=100_000)
+    model = CooperativeFusion(modalities, standardize=False, rho=0.0, alpha=alpha, family="binomial", tol=1e-14, max_iter=100_000)
     model.fit(X, labels)
     reference = LogisticRegression(
         C=1 / (alpha * n), l1_ratio=1.0, solver="saga", tol=1e-12, max_iter=100_000
@@ -187,7 +187,7 @@ def test_binomial_with_agreement_minimises_the_stated_objective(rng):
         return (log_loss + 0.5 * rho * disagreement) / n + 0.5 * alpha * theta @ theta
 
     expected = minimize(objective, np.zeros(X.shape[1] + 1), method="BFGS", options={"gtol": 1e-10}).x
-    model = CooperativeFusion(modalities, rho=rho, alpha=alpha, l1_ratio=0.0, family="binomial", tol=1e-14)
+    model = CooperativeFusion(modalities, standardize=False, rho=rho, alpha=alpha, l1_ratio=0.0, family="binomial", tol=1e-14)
     model.fit(X, labels)
     np.testing.assert_allclose(_coef(model), expected[:-1], atol=1e-5)
     np.testing.assert_allclose(model.intercept_, expected[-1], atol=1e-5)
@@ -220,6 +220,42 @@ def test_missing_modality_is_refused_naming_it(rng):
     X[7, 5] = np.nan
     with pytest.raises(ValueError, match="Modality 'm1' contains NaN"):
         CooperativeFusion(modalities).fit(X, y)
+
+
+@pytest.mark.parametrize("family", ["gaussian", "binomial"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_standardize_is_the_fit_on_standardised_columns_in_the_columns_units(rng, family, weighted):
+    X, y, modalities = _views(rng)
+    X[:, 2] *= 40.0
+    X[:, 5] = 3.0  # constant: left as it is
+    if family == "binomial":
+        y = (y > np.median(y)).astype(int)
+    weight = rng.uniform(0.2, 3.0, size=X.shape[0]) if weighted else None
+    mean = np.average(X, axis=0, weights=weight)
+    spread = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=weight))
+    spread[5] = 1.0
+    params = dict(rho=0.5, alpha=0.02, family=family, tol=1e-13, max_iter=100_000)
+    model = CooperativeFusion(modalities, **params).fit(X, y, sample_weight=weight)
+    on_scaled = CooperativeFusion(modalities, standardize=False, **params)
+    on_scaled.fit(X / spread, y, sample_weight=weight)
+    np.testing.assert_allclose(_coef(model), _coef(on_scaled) / spread, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(model.intercept_, on_scaled.intercept_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(np.concatenate(list(model.column_scales_.values())), spread, rtol=1e-12)
+    output = model.decision_function if family == "binomial" else model.predict
+    np.testing.assert_allclose(output(X), (on_scaled.decision_function if family == "binomial"
+                                           else on_scaled.predict)(X / spread), rtol=1e-9, atol=1e-9)
+
+
+def test_predictions_do_not_depend_on_a_columns_unit(rng):
+    X, y, modalities = _views(rng)
+    in_cents = X.copy()
+    in_cents[:, [1, 4]] *= 100.0
+    model = CooperativeFusion(modalities, alpha=0.05).fit(X, y)
+    cents = CooperativeFusion(modalities, alpha=0.05).fit(in_cents, y)
+    np.testing.assert_allclose(cents.predict(in_cents), model.predict(X), rtol=1e-9)
+    assert cents.coef_["m0"][1] == pytest.approx(model.coef_["m0"][1] / 100.0, rel=1e-9)
+    raw = CooperativeFusion(modalities, alpha=0.05, standardize=False)
+    assert not np.allclose(raw.fit(in_cents, y).predict(in_cents), raw.fit(X, y).predict(X))
 
 
 def test_rho_and_penalty_are_grid_searchable(rng):

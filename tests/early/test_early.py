@@ -51,10 +51,88 @@ def test_variance_scaling_gives_every_block_unit_total_variance(rng):
 
 def test_variance_scaling_is_centring_then_division_by_root_total_variance(rng):
     X = _blocks_data(rng)
-    Xt = FeatureFusion(MODALITIES).fit_transform(X)
+    Xt = FeatureFusion(MODALITIES, standardize=False).fit_transform(X)
     img = X[:, MODALITIES["img"]]
     expected = (img - img.mean(axis=0)) / np.sqrt(np.var(img, axis=0, ddof=1).sum())
     np.testing.assert_allclose(Xt[:, 2:8], expected, rtol=1e-12)
+
+
+def test_standardize_divides_each_column_by_its_deviation_before_block_scaling(rng):
+    X = _blocks_data(rng)
+    fusion = FeatureFusion(MODALITIES)
+    Xt = fusion.fit_transform(X)
+    img = X[:, MODALITIES["img"]]
+    standardised = (img - img.mean(axis=0)) / img.std(axis=0)  # StandardScaler's ddof=0
+    expected = standardised / np.sqrt(np.var(standardised, axis=0, ddof=1).sum())
+    np.testing.assert_allclose(Xt[:, 2:8], expected, rtol=1e-12)
+    np.testing.assert_allclose(fusion.column_scales_["img"], img.std(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("block_scaling", ["variance", "mfa", None])
+@pytest.mark.parametrize("missing", ["error", "zero"])
+def test_standardize_equals_a_standard_scaler_per_modality(rng, block_scaling, missing):
+    X = _blocks_data(rng)
+    X[:, 4] = 2.5  # a constant column: StandardScaler leaves it unscaled, and so does fusion
+    X[3, 1] = np.nan  # a NaN cell: filled before both
+    if missing == "zero":
+        X[[5, 9], 2:8] = np.nan  # a missing modality: both fit on the present rows
+    settings = dict(block_scaling=block_scaling, missing=missing, weights=[1.0, 2.0, 0.5])
+    ours = FeatureFusion(MODALITIES, **settings).fit(X[:40])
+    scaler = FeatureFusion(
+        MODALITIES, transformers=StandardScaler(), standardize=False, **settings
+    ).fit(X[:40])
+    np.testing.assert_allclose(ours.transform(X[40:]), scaler.transform(X[40:]), atol=1e-12)
+    np.testing.assert_allclose(ours.transform(X[:40]), scaler.transform(X[:40]), atol=1e-12)
+
+
+@pytest.mark.parametrize("block_scaling", ["variance", "mfa", None])
+def test_standardize_on_sparse_input_equals_scaling_without_centring(rng, block_scaling):
+    dense = _blocks_data(rng) * (rng.random((60, 11)) < 0.3)
+    X = sp.csr_matrix(dense)
+    ours = FeatureFusion(MODALITIES, block_scaling=block_scaling).fit(X)
+    scaler = FeatureFusion(
+        MODALITIES,
+        transformers=StandardScaler(with_mean=False),
+        standardize=False,
+        block_scaling=block_scaling,
+    ).fit(sp.csr_matrix(dense))
+    Xt = ours.transform(X)
+    assert sp.issparse(Xt)
+    np.testing.assert_allclose(Xt.toarray(), scaler.transform(X).toarray(), atol=1e-12)
+
+
+def test_standardize_does_not_depend_on_the_input_format(rng):
+    dense = _blocks_data(rng) * (rng.random((60, 11)) < 0.3)
+    expected = FeatureFusion(MODALITIES).fit(dense)
+    for X in (sp.csr_matrix(dense), sp.csc_matrix(dense)):
+        fitted = FeatureFusion(MODALITIES).fit(X)
+        for name in MODALITIES:
+            np.testing.assert_allclose(
+                fitted.column_scales_[name], expected.column_scales_[name], rtol=1e-12
+            )
+        assert fitted.block_norms_ == pytest.approx(expected.block_norms_, rel=1e-12)
+
+
+def test_standardize_leaves_a_transformers_output_as_it_is(rng):
+    X = _blocks_data(rng)
+    transformers = {"img": PCA(n_components=2)}
+    on = FeatureFusion(MODALITIES, transformers=transformers).fit(X)
+    off = FeatureFusion(MODALITIES, transformers=transformers, standardize=False).fit(X)
+    np.testing.assert_array_equal(on.column_scales_["img"], [1.0, 1.0])
+    np.testing.assert_allclose(on.transform(X)[:, 2:4], off.transform(X)[:, 2:4], rtol=1e-12)
+
+
+@pytest.mark.parametrize("block_scaling", ["variance", "mfa", None])
+def test_default_output_does_not_depend_on_a_columns_unit(rng, block_scaling):
+    X = _blocks_data(rng)
+    in_cents = X.copy()
+    in_cents[:, [1, 5]] *= 1000.0
+    fusion = FeatureFusion(MODALITIES, block_scaling=block_scaling)
+    np.testing.assert_allclose(
+        fusion.fit_transform(in_cents), fusion.fit_transform(X), rtol=1e-9, atol=1e-12
+    )
+    raw = FeatureFusion(MODALITIES, block_scaling=block_scaling, standardize=False)
+    assert not np.allclose(raw.fit_transform(in_cents), raw.fit_transform(X), atol=1e-3)
 
 
 def test_mfa_scaling_gives_every_block_unit_first_principal_component(rng):
@@ -68,7 +146,7 @@ def test_mfa_scaling_gives_every_block_unit_first_principal_component(rng):
 
 def test_no_block_scaling_only_centres(rng):
     X = _blocks_data(rng)
-    Xt = FeatureFusion(MODALITIES, block_scaling=None).fit_transform(X)
+    Xt = FeatureFusion(MODALITIES, block_scaling=None, standardize=False).fit_transform(X)
     np.testing.assert_allclose(Xt, X - X.mean(axis=0), rtol=1e-12, atol=1e-12)
 
 
@@ -174,7 +252,8 @@ def test_transform_uses_training_statistics(rng):
     X_train, X_test = _blocks_data(rng), _blocks_data(rng, 10) + 1.0
     fusion = FeatureFusion(MODALITIES).fit(X_train)
     tab = X_train[:, :2]
-    expected = (X_test[:, :2] - tab.mean(axis=0)) / np.sqrt(tab.var(axis=0, ddof=1).sum())
+    scale = tab.std(axis=0) * np.sqrt(len(tab) / (len(tab) - 1) * 2)  # 2 unit-variance columns
+    expected = (X_test[:, :2] - tab.mean(axis=0)) / scale
     np.testing.assert_allclose(fusion.transform(X_test)[:, :2], expected)
     np.testing.assert_allclose(fusion.transform(X_train), fusion.fit_transform(X_train))
 
@@ -183,24 +262,26 @@ def test_non_contiguous_and_reordered_modalities(rng):
     X = _blocks_data(rng)
     modalities = {"odd": [9, 1, 5], "even": [0, 4, 2]}
     Xt = FeatureFusion(modalities, block_scaling=None).fit_transform(X)
-    np.testing.assert_allclose(Xt, X[:, [9, 1, 5, 0, 4, 2]] - X[:, [9, 1, 5, 0, 4, 2]].mean(axis=0))
+    reordered = X[:, [9, 1, 5, 0, 4, 2]]
+    expected = (reordered - reordered.mean(axis=0)) / reordered.std(axis=0)
+    np.testing.assert_allclose(Xt, expected)
 
 
 def test_sparse_input_is_scaled_but_not_centred(rng):
     dense = _blocks_data(rng) * (rng.random((60, 11)) < 0.3)
-    fusion = FeatureFusion(MODALITIES, block_scaling="variance")
+    fusion = FeatureFusion(MODALITIES, block_scaling="variance", standardize=False)
     Xt = fusion.fit_transform(sp.csr_matrix(dense))
     assert sp.issparse(Xt) and Xt.format == "csr"
     assert fusion.block_means_["img"] is None
     img = dense[:, MODALITIES["img"]]
     np.testing.assert_allclose(Xt.toarray()[:, 2:8], img / np.sqrt(img.var(axis=0, ddof=1).sum()))
-    # MFA norms do not depend on the format.
+    # Block norms do not depend on the format (given the same standardize).
     for scaling in ("variance", "mfa"):
-        norms_sparse = (
-            FeatureFusion(MODALITIES, block_scaling=scaling).fit(sp.csc_matrix(dense)).block_norms_
-        )
-        norms_dense = FeatureFusion(MODALITIES, block_scaling=scaling).fit(dense).block_norms_
-        assert norms_sparse == pytest.approx(norms_dense, rel=1e-10)
+        for standardize in (True, False):
+            params = dict(block_scaling=scaling, standardize=standardize)
+            norms_sparse = FeatureFusion(MODALITIES, **params).fit(sp.csc_matrix(dense)).block_norms_
+            norms_dense = FeatureFusion(MODALITIES, **params).fit(dense).block_norms_
+            assert norms_sparse == pytest.approx(norms_dense, rel=1e-10)
 
 
 def test_sparse_input_with_missing_modality_gives_zero_rows(rng):
@@ -545,7 +626,7 @@ def test_interaction_widths_add_over_pairs(rng):
 def test_tensor_fusion_by_hand():
     # projection=None: z is the centred block; the features are vec([1, z_a] ⊗ [1, z_b]).
     X = np.array([[1.0, 2.0, 0.0], [3.0, 0.0, 4.0], [2.0, 1.0, 2.0]])  # means 2, 1, 2
-    fusion = InteractionFusion({"a": [0], "b": [1, 2]}, projection=None)
+    fusion = InteractionFusion({"a": [0], "b": [1, 2]}, projection=None, standardize=False)
     Xt = fusion.fit_transform(X)
     za, zb1, zb2 = -1.0, 1.0, -2.0  # row 0, centred
     np.testing.assert_allclose(Xt[0], [1, zb1, zb2, za, za * zb1, za * zb2])
@@ -563,7 +644,7 @@ def test_tensor_fusion_by_hand():
 def test_product_by_hand():
     X = np.array([[1.0, 2.0, 5.0, 0.0], [3.0, 0.0, 1.0, 2.0]])  # means 2, 1, 3, 1
     Xt = InteractionFusion(
-        {"a": [0, 1], "b": [2, 3]}, method="product", projection=None
+        {"a": [0, 1], "b": [2, 3]}, method="product", projection=None, standardize=False
     ).fit_transform(X)
     np.testing.assert_allclose(Xt, [[-1 * 2, 1 * -1], [1 * -2, -1 * 1]])
 
@@ -598,11 +679,38 @@ def test_compact_bilinear_inner_products_approximate_the_tensor_kernel(rng):
 
 def test_pca_projection_is_whitened(rng):
     X = rng.standard_normal((200, 5)) * [5.0, 1.0, 0.1, 3.0, 2.0]
-    fusion = InteractionFusion(PAIR, n_components=2).fit(X)
+    fusion = InteractionFusion(PAIR, n_components=2, standardize=False).fit(X)
+    np.testing.assert_array_equal(fusion.projection_scales_["a"], 1.0)
     z = (X[:, :3] - fusion.projection_means_["a"]) @ fusion.projections_["a"]
     np.testing.assert_allclose(np.cov(z, rowvar=False), np.eye(2), atol=1e-10)
     np.testing.assert_allclose(
         np.abs(z), np.abs(PCA(2, whiten=True).fit_transform(X[:, :3])), atol=1e-10
+    )
+
+
+def test_standardized_pca_projection_is_the_pca_of_standard_scaled_columns(rng):
+    X = rng.standard_normal((200, 5)) @ rng.standard_normal((5, 5)) * [5.0, 1.0, 0.1, 3.0, 2.0]
+    fusion = InteractionFusion(PAIR, n_components=2).fit(X)
+    a = X[:, :3]
+    np.testing.assert_allclose(fusion.projection_scales_["a"], a.std(axis=0), rtol=1e-12)
+    z = (a - fusion.projection_means_["a"]) / fusion.projection_scales_["a"]
+    z = z @ fusion.projections_["a"]
+    scaled = StandardScaler().fit_transform(a)
+    np.testing.assert_allclose(
+        np.abs(z), np.abs(PCA(2, whiten=True).fit_transform(scaled)), atol=1e-10
+    )
+
+
+@pytest.mark.parametrize("method", ["tensor", "product", "compact_bilinear"])
+@pytest.mark.parametrize("projection", ["pca", "random", None])
+def test_interaction_default_output_does_not_depend_on_a_columns_unit(rng, method, projection):
+    X = rng.standard_normal((60, 6)) @ rng.standard_normal((6, 6))
+    in_cents = X.copy()
+    in_cents[:, [1, 4]] *= 1000.0
+    fusion = InteractionFusion({"a": [0, 1, 2], "b": [3, 4, 5]}, method=method,
+                               projection=projection, n_components=2)
+    np.testing.assert_allclose(
+        fusion.fit_transform(in_cents), fusion.fit_transform(X), rtol=1e-7, atol=1e-9
     )
 
 
@@ -644,7 +752,7 @@ def test_interaction_missing_zero_keeps_unimodal_terms(rng):
     X[[2, 5], :3] = np.nan
     with pytest.raises(ValueError, match=r"Modality 'a' is missing \(all NaN\) in 2 of 30 rows"):
         InteractionFusion(PAIR).fit(X)
-    fusion = InteractionFusion(PAIR, projection=None, missing="zero").fit(X)
+    fusion = InteractionFusion(PAIR, projection=None, missing="zero", standardize=False).fit(X)
     Xt = fusion.transform(X)
     zb = X[2, 3:] - np.nanmean(X[:, 3:], axis=0)
     np.testing.assert_allclose(Xt[2], [1, *zb, 0, 0, 0, 0, 0, 0, 0, 0, 0])
@@ -678,7 +786,9 @@ def test_interaction_nan_cells_set_to_the_mean_in_either_mode(rng):
     lenient = InteractionFusion(PAIR, missing="zero", random_state=0).fit(X)
     np.testing.assert_array_equal(strict.transform(X), lenient.transform(X))
     modalities = {"a": [0, 1], "b": [3, 4]}  # equal widths for products without projection
-    fusion = InteractionFusion(modalities, projection=None, method="product", missing="zero")
+    fusion = InteractionFusion(
+        modalities, projection=None, method="product", missing="zero", standardize=False
+    )
     Xt = fusion.fit_transform(X)
     assert fusion.projection_means_["a"][1] == pytest.approx(np.nanmean(X[:, 1]))
     assert Xt[4, 1] == 0.0  # the NaN cell sits at its training mean: zero after centring
@@ -686,10 +796,12 @@ def test_interaction_nan_cells_set_to_the_mean_in_either_mode(rng):
     assert Xt[4, 0] == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("standardize", [True, False])
 @pytest.mark.parametrize("projection", ["random", "pca"])
-def test_interaction_sparse_input_matches_dense(rng, projection):
-    dense = rng.standard_normal((40, 5)) * (rng.random((40, 5)) < 0.5)
-    params = {"modalities": PAIR, "projection": projection, "n_components": 2, "random_state": 0}
+def test_interaction_sparse_input_matches_dense(rng, projection, standardize):
+    dense = rng.standard_normal((40, 5)) * (rng.random((40, 5)) < 0.5) * [1, 10, 100, 1, 1000]
+    params = {"modalities": PAIR, "projection": projection, "n_components": 2,
+              "random_state": 0, "standardize": standardize}
     expected = InteractionFusion(**params).fit_transform(dense)
     np.testing.assert_allclose(
         np.abs(InteractionFusion(**params).fit_transform(sp.csr_matrix(dense))),
