@@ -7,9 +7,12 @@ code 2 and a one-line message saying what to fix; never a traceback.
 """
 
 import argparse
+import csv
 import fnmatch
+import itertools
 import json
 import os
+import re
 import sys
 import time
 import warnings
@@ -189,7 +192,7 @@ def _read_table(path):
         ) from None
     try:
         if suffix == ".csv":
-            frame = pd.read_csv(path, sep=_csv_separator(path))
+            frame = pd.read_csv(path, **_csv_format(path))
         else:
             frame = pd.read_parquet(path)
     except UnicodeDecodeError as exc:
@@ -218,6 +221,12 @@ def _read_table(path):
 _OTHER_SEPARATORS = (";", "\t", "|")
 
 
+#: Rows read to tell a decimal comma from a decimal point.
+_DECIMAL_SAMPLE_ROWS = 200
+_COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_POINT_DECIMAL = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
+
+
 def _csv_separator(path):
     """``,`` unless the header line has none and holds one of the other separators.
 
@@ -231,6 +240,34 @@ def _csv_separator(path):
     counts = {separator: header.count(separator) for separator in _OTHER_SEPARATORS}
     separator = max(counts, key=counts.get)
     return separator if counts[separator] else ","
+
+
+def _csv_format(path):
+    """``read_csv`` arguments for the file: its separator and, for a file not separated
+    by commas, a decimal comma when the first rows' numbers are written "3,14" and
+    none "3.14" (European spreadsheets write both ';' and decimal commas; read with a
+    decimal point, every such number would be text)."""
+    separator = _csv_separator(path)
+    if separator == ",":
+        return {}
+    comma = point = 0
+    with open(path, encoding="utf-8", errors="replace", newline="") as file:
+        rows = csv.reader(file, delimiter=separator)
+        next(rows, None)  # the header
+        for row in itertools.islice(rows, _DECIMAL_SAMPLE_ROWS):
+            for field in row:
+                field = field.strip()
+                comma += bool(_COMMA_DECIMAL.fullmatch(field))
+                point += bool(_POINT_DECIMAL.fullmatch(field))
+    if comma and not point:
+        return {"sep": separator, "decimal": ","}
+    return {"sep": separator}
+
+
+def _read_csv_code(path):
+    """The ``read_csv(...)`` call that reads ``path`` as the command did."""
+    arguments = "".join(f", {key}={value!r}" for key, value in _csv_format(path).items())
+    return f"read_csv({path!r}{arguments})"
 
 
 def _column_list(columns, limit=8):
@@ -601,6 +638,9 @@ def _compare(args):
     scoring = _parse_scoring(args.scoring)
     task = _check_target(y, args.task, args.cv)
     if not args.quiet:  # what was decided, now that the command line is known to be right
+        if args.data is not None and args.data.lower().endswith(".csv") and _csv_format(args.data):
+            how = ", ".join(f"{key}={value!r}" for key, value in _csv_format(args.data).items())
+            print(f"read {args.data} with {how}\n", file=sys.stderr)
         if plan is not None:
             how = "given with --modality" if args.modality else "inferred from the table"
             print(f"modalities ({how}):\n{plan}\n", file=sys.stderr)
@@ -688,9 +728,7 @@ def _best_code(result, args, X, plan):
         load = "from skfusion.datasets import load_mfeat\n\nX, y = load_mfeat(return_X_y=True)"
     else:
         if args.data.lower().endswith(".csv"):
-            separator = _csv_separator(args.data)
-            sep = "" if separator == "," else f", sep={separator!r}"
-            read = f"read_csv({args.data!r}{sep})"
+            read = _read_csv_code(args.data)
         else:
             read = f"read_parquet({args.data!r})"
         if hasattr(X, "columns"):  # the raw table, encoded by the model

@@ -520,6 +520,32 @@ def test_a_csv_with_another_separator_is_read_and_the_code_reads_it_alike(
     assert cli._csv_separator(table[0]) == ","
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_decimal_commas_are_read_as_numbers_and_the_code_reads_them_alike(
+    table, tmp_path, capsys, separator
+):
+    """A spreadsheet that writes ';' often writes 3,14 too: read with a decimal point,
+    every number would be text (and a column of distinct numbers an identifier)."""
+    _, frame = table
+    frame = frame.assign(note=[f"about 1,5 of {i}" for i in range(len(frame))])  # text, not a number
+    path = tmp_path / "european.csv"
+    frame.to_csv(path, index=False, sep=separator, decimal=",")
+    assert cli._csv_format(path) == {"sep": separator, "decimal": ","}
+    argv = ["compare", "--data", str(path), "--target", "label", "--cv", "3",
+            "--modality", "a=a1,a2", "--modality", "b=b1,b2", "--strategies", "early", "--code"]  # fmt: skip
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert f"read {path} with sep={separator!r}, decimal=','" in captured.err
+    code = captured.out[captured.out.index("# the best strategy"):]
+    assert f"read_csv({str(path)!r}, sep={separator!r}, decimal=',')" in code
+    namespace = {}
+    exec(code, namespace)
+    np.testing.assert_allclose(namespace["X"], frame[["a1", "a2", "b1", "b2"]].to_numpy())
+    # decimal points beside the separator: left as they are
+    frame.to_csv(path, index=False, sep=separator)
+    assert cli._csv_format(path) == {"sep": separator}
+
+
 def test_a_file_that_is_not_utf8_is_a_user_error(table, tmp_path, capsys):
     path = tmp_path / "latin1.csv"
     path.write_bytes("ville,label\nSète,yes\nNîmes,no\n".encode("latin-1"))
