@@ -402,6 +402,13 @@ class WeightedVoteFusion(_BaseLateFusion):
 
 # ---------------------------------------------------------------- weight learning
 
+#: A total weight at or below this is no weight: the loss gives such a row the
+#: fallback, and a learned weight this small is set to 0, so that prediction (which
+#: votes wherever the total is positive) gives those rows the fallback too. SLSQP
+#: stops a branch it drops near, not at, its bound (5e-17, say), which would
+#: otherwise carry the whole vote on rows where it is the only branch present.
+ZERO_WEIGHT = 1e-12
+
 
 def _vote_loss(task, presence, scores, y, sample_weight, fallback):
     """Loss and gradient of the renormalised vote, as functions of the weights.
@@ -421,7 +428,7 @@ def _vote_loss(task, presence, scores, y, sample_weight, fallback):
     def loss(w):
         num = masked @ w
         den = presence @ w
-        ok = den > 1e-12
+        ok = den > ZERO_WEIGHT
         vote = np.where(ok, num / np.where(ok, den, 1.0), fallback)
         if task == "regressor":
             residual = y - vote
@@ -512,4 +519,5 @@ def learn_vote_weights(oof, rows, y, *, task, sample_weight=None, prior=None):
             or loss(weights)[0] > loss(start)[0]
         ):
             weights = start
+    weights = np.where(weights <= ZERO_WEIGHT, 0.0, weights)
     return weights / weights.sum()

@@ -234,6 +234,36 @@ def test_learned_weights_account_for_renormalisation_with_missing_rows():
     assert weights[0] == pytest.approx(grid[np.argmin([loss(w) for w in grid])], abs=2e-3)
 
 
+def test_a_dropped_branch_gets_exactly_zero_weight_and_no_vote():
+    # SLSQP stopped near the bound (5.6e-17) for the useless branch 'a'; with that
+    # weight, 'a' alone decided the rows where 'b' is missing, which the learned
+    # loss had scored as the prior. Dropped means zero, at fit and at predict.
+    from sklearn.model_selection import PredefinedSplit
+
+    X, y, modalities = make_multimodal_classification(
+        n_samples=60, widths={"a": 3, "b": 4}, missing_rate=0.2, random_state=0
+    )
+    repeats = np.random.RandomState(0).randint(0, 3, 60)
+    rows = np.repeat(np.arange(60), repeats)
+    folds = PredefinedSplit((np.arange(60) % 3)[rows])
+    vote = WeightedVoteFusion(LogisticRegression(), modalities=modalities, cv=folds)
+    vote.fit(X[rows], y[rows])
+    assert vote.weights_["a"] == 0.0 and vote.weights_["b"] == 1.0
+    only_a = ~np.isnan(X[:, 0]) & np.isnan(X[:, 3])
+    assert only_a.sum() == 10
+    with pytest.warns(NoModalityPresentWarning, match="only zero-weight branches"):
+        proba = vote.predict_proba(X[only_a])
+    np.testing.assert_allclose(proba, np.tile(vote.class_prior_, (10, 1)))
+    # integer sample weights are those repeated rows (same folds): same weights and vote
+    weighted = WeightedVoteFusion(
+        LogisticRegression(), modalities=modalities, cv=PredefinedSplit(np.arange(60) % 3)
+    ).fit(X, y, sample_weight=repeats)
+    assert weighted.weights_ == vote.weights_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoModalityPresentWarning)
+        np.testing.assert_allclose(weighted.predict_proba(X), vote.predict_proba(X), atol=1e-12)
+
+
 def test_hard_voting_cannot_learn_weights(data):
     X, y, modalities = data
     model = WeightedVoteFusion(LogisticRegression(), modalities=modalities, voting="hard")
