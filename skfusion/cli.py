@@ -515,7 +515,11 @@ def _parse_scoring(text):
 
 
 def _print_task(y, task, given):
+    from .model_selection._compare import whole_number_quantity
+
     detail = "a quantity"
+    if task == "regression" and given == "auto" and whole_number_quantity(y):
+        detail += f": {whole_number_quantity(y)} distinct whole numbers"
     if task == "classification":
         classes = np.unique(y)
         detail = f"{classes.size} classes"

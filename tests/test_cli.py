@@ -588,6 +588,17 @@ def test_the_task_line_lists_a_few_classes_so_that_stray_labels_show(table, tmp_
     assert "task: classification (3 classes: ' yes', 'no', 'yes';" in capsys.readouterr().err
 
 
+def test_the_task_line_says_when_whole_numbers_were_read_as_a_quantity(table, tmp_path, capsys):
+    _, frame = table
+    frame = frame.assign(label=np.arange(len(frame)) % 25)  # integer-coded, 25 values
+    path = _write(tmp_path, frame)
+    argv = ["compare", "--data", path, "--target", "label", "--cv", "3", "--strategies", "single"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "task: regression (a quantity: 25 distinct whole numbers; read from the target" in err
+    assert "warning:" not in err  # said once, on the task line
+
+
 def test_a_table_of_one_modality_gets_a_note_that_nothing_is_fused(table, tmp_path, capsys):
     _, frame = table
     path = _write(tmp_path, frame)  # numbers only: one inferred modality, 'tabular'

@@ -37,6 +37,17 @@ __all__ = ["compare_fusion"]
 MAX_AUTO_CLASSES = 20
 
 
+def whole_number_quantity(y):
+    """The number of distinct values of ``y`` when they are whole numbers read as a
+    quantity (more than :data:`MAX_AUTO_CLASSES` of them), else None: the case where
+    ``task="auto"`` may have mistaken class labels coded as integers for a quantity."""
+    values = np.asarray(y)
+    if values.dtype.kind not in "iuf" or not np.all(np.mod(values, 1) == 0):
+        return None
+    n_values = np.unique(values).size
+    return n_values if n_values > MAX_AUTO_CLASSES else None
+
+
 def _infer_task(y, task):
     """The task: as given, or read from ``y`` (``"auto"``)."""
     if task not in ("auto", "classification", "regression"):
@@ -182,8 +193,10 @@ def compare_fusion(
         for its progress bar.
     error_score : "raise" or float, default="raise"
         As in ``cross_validate``: a failing fit raises, or scores this value
-        with a :class:`~sklearn.exceptions.FitFailedWarning`; a strategy that
-        fails on every fold then keeps its row, with this score and no times.
+        with a :class:`~sklearn.exceptions.FitFailedWarning`. A strategy that
+        fails on every fold keeps its row with no score (NaN, shown as
+        "failed"), whatever this value: it cannot be ``best_``,
+        ``cheapest_`` or the reference of ``gain_``.
     share_work : bool, default=True
         Give the late-fusion estimators of the strategies (stacking, the vote,
         the hybrid, the single-modality strategies, and those of your own
@@ -237,7 +250,16 @@ def compare_fusion(
 
     start = time.perf_counter()
     X = X if hasattr(X, "shape") else np.asarray(X)
-    task = _infer_task(y, task)
+    inferred = _infer_task(y, task)
+    if task == "auto" and inferred == "regression" and whole_number_quantity(y):
+        warnings.warn(
+            f"y holds {whole_number_quantity(y)} distinct whole numbers: compared as a "
+            f"quantity (task='regression', as for more than {MAX_AUTO_CLASSES} of them). "
+            "If they are class labels, pass task='classification'.",
+            UserWarning,
+            stacklevel=2,
+        )
+    task = inferred
     table = raw_table(X, modalities)
     if table is None:
         spec = resolve_modalities(modalities, X)
@@ -273,7 +295,7 @@ def compare_fusion(
     records = [
         _record(label, kind, results[label], scoring, error_score) for label, kind, _ in entries
     ]
-    _fill_failed(records, scoring, error_score)
+    _fill_failed(records, scoring)
     return FusionComparison(
         records,
         task=task,
@@ -403,8 +425,9 @@ def _first_line(exc):
     return lines[0] if lines else type(exc).__name__
 
 
-def _fill_failed(records, scoring, error_score):
-    """Give strategies that failed on every fold the metrics the others have."""
+def _fill_failed(records, scoring):
+    """Give strategies that failed on every fold the metrics the others have, with no
+    score (NaN): a numeric ``error_score`` (0, say) must not make them the best."""
     metrics = next((list(r["scores"]) for r in records if r["scores"] is not None), None)
     if metrics is None:
         if callable(scoring) or isinstance(scoring, str):
@@ -414,7 +437,7 @@ def _fill_failed(records, scoring, error_score):
     for record in records:
         if record["scores"] is None:
             n_splits = record["fit_time"].size
-            record["scores"] = {metric: np.full(n_splits, float(error_score)) for metric in metrics}
+            record["scores"] = {metric: np.full(n_splits, np.nan) for metric in metrics}
 
 
 def _record(label, kind, results, scoring, error_score):

@@ -140,7 +140,7 @@ class FusionComparisonDisplay:
             if name == self.best:
                 ax.plot(times[i], self.scores_mean[i], "o", markersize=14, markerfacecolor="none",
                         markeredgecolor="black", label="best")
-            if annotate:
+            if annotate and np.isfinite(self.scores_mean[i]):  # a strategy that failed: no point
                 self.texts_.append(
                     ax.annotate(
                         name,
@@ -158,7 +158,11 @@ class FusionComparisonDisplay:
             ax.set_xscale("log")
         ax.set_xlabel("fit time per fold (s)")
         ax.set_ylabel(self.metric)
-        ax.legend(title="kind", fontsize="small")
+        # one entry per kind (and the best's ring), also when plotted twice on the same
+        # axes; no "kind" title, which the ring is not
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles))
+        ax.legend(unique.values(), unique.keys(), fontsize="small")
         _separate_labels(self.texts_)
         self.ax_, self.figure_ = ax, ax.figure
         return self

@@ -525,3 +525,6 @@ def test_comparison_plot_labels_never_overlap_and_the_best_is_marked():
     bold = [text.get_text() for text in display.texts_ if text.get_fontweight() == "bold"]
     assert bold == ["strategy number 5"]
     assert "best" in [text.get_text() for text in display.ax_.get_legend().get_texts()]
+    display.plot(ax=display.ax_)  # twice on the same axes: each entry once
+    entries = [text.get_text() for text in display.ax_.get_legend().get_texts()]
+    assert sorted(entries) == ["best", "custom"]

@@ -341,6 +341,37 @@ def test_a_strategy_failing_every_fold_keeps_its_row_with_error_score(classifica
     )
 
 
+@pytest.mark.parametrize("error_score", [0.0, -1.0, np.nan])
+def test_a_strategy_failing_every_fold_is_never_best_whatever_error_score(
+    classification, error_score
+):
+    # error_score=0 once scored the failure 0 on every fold: best (and cheapest) for a
+    # metric whose values are negative, with a gain over every real strategy
+    X, y, modalities = classification
+    X = X.copy()
+    X[:, 0] = np.nan
+    strategies = {"prior": DummyClassifier(), "logreg": LogisticRegression()}
+    with pytest.warns(FitFailedWarning, match="'logreg' failed on every fold"):
+        result = compare_fusion(
+            X, y, modalities, strategies, cv=2, scoring="neg_log_loss", error_score=error_score
+        )
+    assert result.best_ == result.cheapest_ == "prior"
+    assert np.isnan(result.records[1]["scores"]["neg_log_loss"]).all()
+    assert str(result).splitlines()[3].split()[:3] == ["logreg", "custom", "failed"]
+
+
+def test_integer_labels_read_as_a_quantity_are_said(classification):
+    X, _, modalities = classification
+    y = np.arange(len(X)) % 25  # 25 classes coded as integers: beyond MAX_AUTO_CLASSES
+    with pytest.warns(UserWarning, match="25 distinct whole numbers.*task='classification'"):
+        result = compare_fusion(X, y, modalities, ["single"], cv=2)
+    assert result.task == "regression"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # given, or not whole numbers: no warning
+        compare_fusion(X, y, modalities, ["single"], cv=2, task="regression")
+        compare_fusion(X, y + 0.5, modalities, ["single"], cv=2)
+
+
 def test_default_strategies_accept_missing_modalities():
     X, y, modalities = make_multimodal_classification(
         n_samples=150, widths={"a": 3, "b": 3}, signal=1.5, missing_rate=0.2, random_state=0
