@@ -132,7 +132,14 @@ class ModalityImportanceDisplay:
         -------
         display : ModalityImportanceDisplay
         """
-        if isinstance(results, dict) and "modality_names" not in results:
+        if not isinstance(results, dict):
+            raise TypeError(
+                "`results` must be what modality_importance or modality_shapley returned; "
+                f"got {type(results).__name__}"
+                + (" (plot it with its own .plot())" if hasattr(results, "plot") else "")
+                + "."
+            )
+        if "modality_names" not in results:
             raise ValueError(
                 f"`results` holds several metrics {list(results)}; pass one of them, "
                 "e.g. results['accuracy']."
@@ -166,6 +173,8 @@ class ModalityImportanceDisplay:
         scoring=None,
         n_repeats=5,
         random_state=0,
+        shapley_method="auto",
+        cv=5,
         n_jobs=None,
         ax=None,
         **plot_kwargs,
@@ -186,6 +195,10 @@ class ModalityImportanceDisplay:
             Permutations per modality (``"permutation"`` only).
         random_state : int, RandomState instance or None, default=0
             Seeds the permutations (a fixed seed by default).
+        shapley_method : {"auto", "mask", "refit"}, default="auto"
+            ``method`` of :func:`modality_shapley` (``"shapley"`` only).
+        cv : int, cross-validation generator or iterable, default=5
+            Folds of :func:`modality_shapley` when it refits (``"shapley"`` only).
         n_jobs : int, default=None
             Parallel jobs.
         %(from_ax_and_plot_kwargs)s
@@ -209,7 +222,16 @@ class ModalityImportanceDisplay:
                 n_jobs=n_jobs,
             )
         elif method == "shapley":
-            results = modality_shapley(estimator, X, y, modalities, scoring=scoring, n_jobs=n_jobs)
+            results = modality_shapley(
+                estimator,
+                X,
+                y,
+                modalities,
+                scoring=scoring,
+                method=shapley_method,
+                cv=cv,
+                n_jobs=n_jobs,
+            )
         else:
             raise ValueError(f"`method` must be 'permutation' or 'shapley'; got {method!r}.")
         return cls.from_results(results, ax=ax, **plot_kwargs)

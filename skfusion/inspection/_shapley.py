@@ -4,11 +4,13 @@ import math
 import warnings
 
 import numpy as np
+from sklearn.exceptions import NotFittedError
 from sklearn.metrics import check_scoring
 from sklearn.utils import Bunch
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
+from .._fit_context import same_type_with_message
 from .._utils.modality_protocol import predicts_with_masked_modalities
 from ..exceptions import NoModalityPresentWarning
 from ._common import (
@@ -57,7 +59,56 @@ def _score_blanked(scorer, estimator, X, y, columns):
         # Subsets whose only modalities have vote weight 0 (or whose hybrid
         # branches are all broken) fall back to the prior: that is v(S).
         warnings.simplefilter("ignore", NoModalityPresentWarning)
-        return scorer(estimator, _blanked(X, columns), y)
+        try:
+            return scorer(estimator, _blanked(X, columns), y)
+        except (ValueError, TypeError) as exc:
+            if "nan" not in str(exc).lower():
+                raise
+            first_line = str(exc).strip().splitlines()[0].rstrip(".")
+            message = (
+                f"method='mask' blanks modalities with NaN, which {type(estimator).__name__} "
+                f"refuses ({first_line}). Use method='refit', or an estimator that treats an "
+                "all-NaN modality as missing (late fusion, FeatureFusion(missing='zero'), a "
+                "network)."
+            )
+            raise (same_type_with_message(exc, message) or exc) from exc
+
+
+def _check_mask_spec(estimator, spec):
+    """``method="mask"`` blanks whole modalities of the fitted estimator: each of them
+    must lie inside one modality of ``spec`` (which may group several). Otherwise a
+    modality left out is never blanked, so others take its credit, and one split
+    between two is half blanked, which the estimator reads as NaN cells."""
+    fitted = getattr(estimator, "modalities_", None)
+    if fitted is None:  # a wrapper (Pipeline, search): nothing to compare with
+        return
+    owner = {}
+    for name, columns in spec.items():
+        owner.update((int(column), name) for column in columns)
+    for name, columns in fitted.items():
+        owners = {owner.get(int(column)) for column in columns}
+        if owners == {None}:
+            problem = "is in no modality of `modalities`"
+        elif len(owners) > 1:
+            parts = sorted(repr(part) for part in owners if part is not None)
+            problem = "is split between " + " and ".join(parts)
+            problem += " and columns of no modality" if None in owners else ""
+        else:
+            continue
+        raise ValueError(
+            f"method='mask' blanks whole modalities of the fitted {type(estimator).__name__}, "
+            f"but its modality {name!r} (columns {[int(c) for c in columns]}) {problem}. "
+            "Pass its fitted modalities (modalities=None) or groups of them, or use "
+            "method='refit'."
+        )
+
+
+def _is_fitted(estimator):
+    try:
+        check_is_fitted(estimator)
+    except (NotFittedError, TypeError):
+        return False
+    return True
 
 
 def _masked_values(estimator, X, y, spec, scorer, n_jobs):
@@ -121,6 +172,9 @@ def modality_shapley(
         The target.
     modalities : dict of str to columns, default=None
         The modality specification; None reads the fitted ``modalities_``.
+        With ``method="mask"``, every fitted modality must lie inside one of
+        these (a modality may group several fitted ones): a ValueError says
+        which does not.
     scoring : str or callable, default=None
         One metric (a scikit-learn scorer name or ``scorer(est, X, y)``);
         None uses the estimator's ``score``.
@@ -135,7 +189,8 @@ def modality_shapley(
         alignment given one modality) is worth the uninformed model's score.
         ``"auto"`` masks when the fitted estimator says it predicts with
         modalities masked (late fusion; a network trained with
-        ``modality_dropout > 0``) and refits otherwise.
+        ``modality_dropout > 0``) and refits otherwise, with a UserWarning when
+        the estimator it refits is fitted (its fitted state is not used).
     cv : int, cross-validation generator or iterable, default=5
         Folds for ``method="refit"``.
     n_jobs : int, default=None
@@ -202,9 +257,21 @@ def modality_shapley(
     if method == "auto":
         fitted = hasattr(estimator, "modalities_")
         method = "mask" if fitted and predicts_with_masked_modalities(estimator) else "refit"
+        if method == "refit" and _is_fitted(estimator):
+            warnings.warn(
+                f"modality_shapley(method='auto') refits clones of the fitted "
+                f"{type(estimator).__name__} by cross-validation on the X and y given: "
+                "it does not predict with modalities masked. Pass method='refit' (with "
+                "training data) to say so, or method='mask' to score the fitted model "
+                "with modalities blanked (NaN).",
+                UserWarning,
+                stacklevel=2,
+            )
     if method == "mask":
         check_is_fitted(estimator)
     spec = modality_spec(estimator, X, modalities)
+    if method == "mask":
+        _check_mask_spec(estimator, spec)
     n = len(spec)
     limit = MAX_MASKED_MODALITIES if method == "mask" else MAX_EXHAUSTIVE_MODALITIES
     if n > limit:

@@ -489,6 +489,17 @@ def test_modality_importance_display_from_estimator(additive, agg):
     assert len(display.bars_) == 3
     with pytest.raises(ValueError, match="`method`"):
         ModalityImportanceDisplay.from_estimator(model, X, y, modalities, method="lime")
+    # Shapley's own method and folds reach modality_shapley
+    display = ModalityImportanceDisplay.from_estimator(
+        LinearRegression(), X, y, modalities, method="shapley", shapley_method="refit", cv=2,
+        sort=False,
+    )
+    expected = modality_shapley(LinearRegression(), X, y, modalities, method="refit", cv=2)
+    widths = [bar.get_width() for bar in display.bars_]
+    np.testing.assert_allclose(widths[::-1], expected.shapley_values)  # first modality on top
+    ablation = modality_ablation(LinearRegression(), X, y, modalities, cv=2)
+    with pytest.raises(TypeError, match="modality_importance or modality_shapley.*Ablation"):
+        ModalityImportanceDisplay.from_results(ablation)
 
 
 def test_importing_the_modules_imports_neither_matplotlib_nor_torch():

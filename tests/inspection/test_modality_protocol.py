@@ -165,7 +165,33 @@ def test_shapley_auto_asks_the_fitted_estimator_whether_it_can_be_masked():
     assert modality_shapley(vote, X, y).method == "mask"
     pipeline = make_pipeline(FeatureFusion(modalities, missing="zero"), LogisticRegression())
     assert not predicts_with_masked_modalities(pipeline.fit(X, y))  # it might impute first
-    assert modality_shapley(pipeline, X, y, modalities, cv=CV).method == "refit"
+    with pytest.warns(UserWarning, match="refits clones of the fitted Pipeline"):
+        assert modality_shapley(pipeline, X, y, modalities, cv=CV).method == "refit"
+    unfitted = clone(pipeline)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # nothing fitted is thrown away
+        assert modality_shapley(unfitted, X, y, modalities, cv=CV).method == "refit"
+
+
+def test_masked_shapley_needs_the_fitted_modalities_or_groups_of_them():
+    # A modality left out was never blanked (the others took its credit); one split in
+    # two was half blanked, read as NaN cells: both gave numbers, both meaningless.
+    X, y, modalities = _two_modalities()
+    vote = WeightedVoteFusion(LogisticRegression(), modalities=modalities, cv=CV).fit(X, y)
+    a, b = (list(modalities[name]) for name in ("a", "b"))
+    with pytest.raises(ValueError, match="modality 'b' .* is in no modality of `modalities`"):
+        modality_shapley(vote, X, y, {"a": a}, method="mask")
+    with pytest.raises(ValueError, match="modality 'a' .* is split between 'a1' and 'a2'"):
+        modality_shapley(vote, X, y, {"a1": a[:1], "a2": a[1:], "b": b}, method="mask")
+    grouped = modality_shapley(vote, X, y, {"both": a + b}, method="mask")
+    assert grouped.shapley_values[0] == pytest.approx(grouped.full_score - grouped.empty_score)
+
+
+def test_masking_an_estimator_that_refuses_nan_says_why():
+    X, y, modalities = _two_modalities()
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match="method='mask' blanks modalities with NaN.*refit"):
+        modality_shapley(model, X, y, modalities, method="mask")
 
 
 def test_masked_shapley_keeps_the_expected_fallback_warning_to_itself():
