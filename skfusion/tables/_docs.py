@@ -66,7 +66,8 @@ ENCODER_NOTES = """
     so that skfusion's fusion estimators downstream treat the modality as
     missing there. Each modality's encoder is fitted on the rows where the
     modality is present. Empty cells of a present row are imputed (tabular:
-    mean with missing indicators; embedding: mean).
+    mean with missing indicators; embedding: mean, before each column is
+    standardised).
 
     A TF-IDF block is sparse, and so is the whole output then (CSR). A
     missing row of a sparse block stores an explicit NaN in each of its

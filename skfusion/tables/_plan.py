@@ -11,7 +11,7 @@ __all__ = ["ModalityPlan", "MODALITY_KINDS"]
 MODALITY_KINDS = {
     "tabular": "skrub TableVectorizer, empty cells imputed, scaled",
     "text": "TF-IDF word n-grams and/or sentence embedding",
-    "embedding": "passed through, empty cells imputed",
+    "embedding": "empty cells imputed, columns standardised",
 }
 
 _SHOWN_COLUMNS = 3  # columns listed by name in a report cell before "... (n columns)"

@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skfusion._modalities import presence_mask
 from skfusion.tables import ModalityPlan, TableEncoder, infer_modalities
+from skfusion.tables._encoder import EmbeddingScaler
 
 skrub = pytest.importorskip("skrub")
 
@@ -82,19 +83,39 @@ def test_the_tabular_block_is_skrubs_vectorizer_imputed_and_scaled_on_the_presen
     assert "tabular__missingindicator_price" in names
 
 
-def test_the_embedding_block_is_mean_imputed_and_a_row_without_it_is_missing(table):
+def test_the_embedding_block_is_imputed_standardised_and_a_row_without_it_is_missing(table):
     encoder = TableEncoder(text_representation="tfidf").fit(table)
     Xt = encoder.transform(table)
     columns = [f"emb_{i}" for i in range(10)]
     present = np.ones(len(table), dtype=bool)
     present[13] = False
-    expected = SimpleImputer().fit_transform(table.loc[present, columns])
+    imputed = SimpleImputer().fit_transform(table.loc[present, columns])
+    expected = StandardScaler().fit_transform(imputed) / np.sqrt(10)
     block = _block(Xt, encoder, "emb")
     assert_allclose(block[present], expected)
+    # unit total variance: each of the 10 columns has variance 1/10
+    assert_allclose(block[present].var(axis=0), 0.1)
     assert np.isnan(block[13]).all()
     assert list(encoder.get_feature_names_out()[encoder.modalities_out_["emb"]]) == [
         f"emb__emb_{i}" for i in range(10)
     ]
+
+
+def test_the_embedding_block_does_not_depend_on_the_unit_of_a_column(table):
+    # numbered numeric columns (sensor_0 ... sensor_9) are inferred as an
+    # embedding: a column in other units must not change the encoding
+    encoder = TableEncoder().fit(table)
+    rescaled = table.assign(emb_0=table["emb_0"] / 1000, emb_1=table["emb_1"] * 1e4 + 3)
+    other = TableEncoder().fit(rescaled)
+    assert_allclose(
+        _block(other.transform(rescaled), other, "emb"),
+        _block(encoder.transform(table), encoder, "emb"),
+        atol=1e-9,
+    )
+    # imputed (mean 2), standardised (std sqrt(2/3)), divided by sqrt(2) (the block's
+    # width); a column constant in training is 0 (centred, not divided by 0)
+    scaled = EmbeddingScaler().fit_transform(np.array([[1.0, 5.0], [3.0, 5.0], [np.nan, 5.0]]))
+    assert_allclose(scaled, np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, 0.0]]) * np.sqrt(1.5 / 2))
 
 
 def test_feature_names_are_modality_then_feature_and_modalities_out_cover_the_output(table):

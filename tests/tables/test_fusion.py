@@ -105,6 +105,21 @@ def test_an_estimator_without_missing_modalities_is_told_which_modality_is_missi
         model.predict(table.iloc[100:])
 
 
+def test_predictions_do_not_depend_on_the_unit_of_a_numbered_column():
+    # sensor_0 ... sensor_9 are inferred as an embedding; sensor_0 in other units
+    # (divided by 1000) once made a ridge's R2 fall from 0.82 to 0.15
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(150, 10)), columns=[f"sensor_{i}" for i in range(10)])
+    table["site"] = rng.choice(["a", "b", "c"], 150)
+    y = table["sensor_0"] + 0.5 * table["sensor_1"] + rng.normal(scale=0.5, size=150)
+    model = TableFusion(StackingLateFusion(Ridge(), cv=3)).fit(table, y)
+    assert model.plan_.kinds == {"sensor": "embedding", "tabular": "tabular"}
+    rescaled = table.assign(sensor_0=table["sensor_0"] / 1000)
+    other = TableFusion(StackingLateFusion(Ridge(), cv=3)).fit(rescaled, y)
+    assert_allclose(other.predict(rescaled), model.predict(table), atol=1e-8)
+    assert model.score(table, y) > 0.8
+
+
 def test_a_target_with_gaps_is_the_estimators_business(reviews_table):
     table, y = reviews_table
     y = y.astype(float)

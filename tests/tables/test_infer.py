@@ -128,7 +128,7 @@ def test_the_report_is_a_table_with_the_excluded_columns_and_why():
         "modality  kind       columns                        encoding",
         "--------  ---------  -----------------------------  --------------------------------------------------",
         "review    text       review                         TF-IDF word n-grams and/or sentence embedding",
-        "emb       embedding  emb_0, emb_1, ... (8 columns)  passed through, empty cells imputed",
+        "emb       embedding  emb_0, emb_1, ... (8 columns)  empty cells imputed, columns standardised",
         "tabular   tabular    price, shop                    skrub TableVectorizer, empty cells imputed, scaled",
         "excluded: id (identifier)",
     ]
