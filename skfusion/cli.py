@@ -193,6 +193,14 @@ def _read_table(path):
     try:
         if suffix == ".csv":
             frame = pd.read_csv(path, **_csv_format(path))
+            if _mixed_decimal_marks(path):
+                warnings.warn(
+                    f"{path} writes numbers both with decimal commas (3,14) and decimal "
+                    "points (3.14); it is read with points, so numbers written 3,14 are "
+                    "text: save it with one decimal mark",
+                    UserWarning,
+                    stacklevel=2,
+                )
         else:
             frame = pd.read_parquet(path)
     except UnicodeDecodeError as exc:
@@ -223,8 +231,10 @@ _OTHER_SEPARATORS = (";", "\t", "|")
 
 #: Rows read to tell a decimal comma from a decimal point.
 _DECIMAL_SAMPLE_ROWS = 200
-_COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_COMMA_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+(?:[eE][+-]?\d+)?")
 _POINT_DECIMAL = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
+#: "1.565" beside "3,14": a thousands point, not a decimal one.
+_POINT_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+")
 
 
 def _csv_separator(path):
@@ -242,15 +252,10 @@ def _csv_separator(path):
     return separator if counts[separator] else ","
 
 
-def _csv_format(path):
-    """``read_csv`` arguments for the file: its separator and, for a file not separated
-    by commas, a decimal comma when the first rows' numbers are written "3,14" and
-    none "3.14" (European spreadsheets write both ';' and decimal commas; read with a
-    decimal point, every such number would be text)."""
-    separator = _csv_separator(path)
-    if separator == ",":
-        return {}
-    comma = point = 0
+def _decimal_marks(path, separator):
+    """How many of the first rows' fields are numbers written 3,14 (or 1.565,65), 3.14,
+    and 1.565 (a point that may group thousands)."""
+    comma = point = thousands = 0
     with open(path, encoding="utf-8", errors="replace", newline="") as file:
         rows = csv.reader(file, delimiter=separator)
         next(rows, None)  # the header
@@ -259,9 +264,31 @@ def _csv_format(path):
                 field = field.strip()
                 comma += bool(_COMMA_DECIMAL.fullmatch(field))
                 point += bool(_POINT_DECIMAL.fullmatch(field))
-    if comma and not point:
-        return {"sep": separator, "decimal": ","}
+                thousands += bool(_POINT_THOUSANDS.fullmatch(field))
+    return comma, point, thousands
+
+
+def _csv_format(path):
+    """``read_csv`` arguments for the file: its separator and, for a file not separated
+    by commas, a decimal comma when the first rows' numbers are written "3,14" and
+    every point in a number groups thousands ("1.565,65"). European spreadsheets write
+    both ';' and decimal commas; read with a decimal point, every such number would be
+    text. Numbers written both ways are read with points (see :func:`_read_table`)."""
+    separator = _csv_separator(path)
+    if separator == ",":
+        return {}
+    comma, point, thousands = _decimal_marks(path, separator)
+    if comma and point == thousands:
+        return {"sep": separator, "decimal": ",", **({"thousands": "."} if thousands else {})}
     return {"sep": separator}
+
+
+def _mixed_decimal_marks(path):
+    separator = _csv_separator(path)
+    if separator == ",":
+        return False
+    comma, point, thousands = _decimal_marks(path, separator)
+    return bool(comma) and point > thousands
 
 
 def _read_csv_code(path):
@@ -669,6 +696,12 @@ def _compare(args):
         progress=None if args.quiet else _Progress(sys.stderr),
     )
     print(result.to_string())
+    if result.best_ is None and (args.save_best is not None or args.code):
+        option = "--save-best" if args.save_best is not None else "--code"
+        raise UsageError(
+            f"{option}: no strategy has a score (each failed on every fold), so there is no "
+            "best strategy"
+        )
     if args.json is not None:
         payload = result.to_dict()
         payload["data"] = args.data if args.data is not None else "bundled:mfeat"

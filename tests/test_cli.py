@@ -546,6 +546,62 @@ def test_decimal_commas_are_read_as_numbers_and_the_code_reads_them_alike(
     assert cli._csv_format(path) == {"sep": separator}
 
 
+def test_decimal_commas_with_thousands_points_and_mixed_marks(tmp_path, capsys):
+    path = tmp_path / "eu.csv"
+    path.write_text("weight;price;y\n1,07;1.565;0\n2,5;12.001,25;1\n3,25;980;0\n")
+    assert cli._csv_format(path) == {"sep": ";", "decimal": ",", "thousands": "."}
+    frame = cli._read_table(str(path))
+    np.testing.assert_allclose(frame["price"], [1565.0, 12001.25, 980.0])
+    np.testing.assert_allclose(frame["weight"], [1.07, 2.5, 3.25])
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text("a;b;y\n1,5;2.25;0\n2,5;3.75;1\n")
+    with pytest.warns(UserWarning, match="both with decimal commas .* and decimal points"):
+        frame = cli._read_table(str(mixed))
+    assert frame["b"].dtype == float  # read with points; the commas stay text, as said
+
+
+def test_no_best_strategy_to_save_or_print_is_a_user_error(table, tmp_path, capsys, monkeypatch):
+    import skfusion.model_selection as model_selection
+    from skfusion.model_selection import FusionComparison
+
+    def every_fold_failed(X, y, *args, **kwargs):
+        record = {"name": "early", "kind": "early", "scores": {"accuracy": np.full(3, np.nan)},
+                  "fit_time": np.full(3, np.nan), "predict_ms_per_1k": np.full(3, np.nan)}  # fmt: skip
+        return FusionComparison([record], task="classification", n_samples=len(y), n_splits=3)
+
+    monkeypatch.setattr(model_selection, "compare_fusion", every_fold_failed)
+    path, _ = table
+    for option in (["--code"], ["--save-best", str(tmp_path / "best.skops")]):
+        argv = ["compare", "--data", str(path), "--target", "label", "--quiet", *option]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"error: {option[0]}: no strategy has a score" in err and "Traceback" not in err
+
+
+def test_r2_on_one_row_test_folds_is_refused(table, tmp_path, capsys):
+    _, frame = table
+    path = _write(tmp_path, frame.head(10).assign(label=np.arange(10) + 0.5))
+    argv = ["compare", "--data", path, "--target", "label", "--cv", "10", "--quiet"]
+    message = _user_error(capsys, argv)
+    assert "r2 is undefined on a test fold of 1 row" in message
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--task", "regression"], "task='regression' needs a numeric target; y holds '"),
+        (["--scoring", "accuracy,r2"], "scoring ['accuracy', 'r2'] does not suit a classification"),
+    ],
+)
+def test_a_target_or_scoring_that_does_not_suit_the_task_is_named(
+    table, tmp_path, capsys, extra, message
+):
+    path, _ = table
+    argv = ["compare", "--data", str(path), "--target", "label", "--cv", "3", "--quiet",
+            "--strategies", "single", *extra]  # fmt: skip
+    assert message in _user_error(capsys, argv)
+
+
 def test_a_file_that_is_not_utf8_is_a_user_error(table, tmp_path, capsys):
     path = tmp_path / "latin1.csv"
     path.write_bytes("ville,label\nSète,yes\nNîmes,no\n".encode("latin-1"))

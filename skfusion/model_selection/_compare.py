@@ -68,6 +68,15 @@ def _infer_task(y, task):
                 "compare_fusion handles binary, multiclass and continuous targets; "
                 f"got a {target_type!r} target."
             )
+    if task == "regression" and values.dtype.kind not in "iufb":
+        try:
+            values.astype(np.float64)
+        except (TypeError, ValueError):
+            example = next(v for v in values.ravel() if not _is_number(v))
+            example = example.item() if isinstance(example, np.generic) else example
+            raise ValueError(
+                f"task='regression' needs a numeric target; y holds {example!r}."
+            ) from None
     if task == "classification":
         n_classes = np.unique(values).size
         if n_classes < 2:
@@ -76,6 +85,43 @@ def _infer_task(y, task):
                 "(if it is a quantity, use task='regression')."
             )
     return task
+
+
+def _is_number(value):
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _check_scoring_suits_task(scorer, scoring, task, y, splits):
+    """A metric that cannot score this target fails here, naming the metric and the
+    task, instead of in every fold with the metric's own words ("continuous is not
+    supported"); r2 of a one-row test fold is undefined, so such folds are refused."""
+    from sklearn.dummy import DummyClassifier, DummyRegressor
+
+    dummy = (DummyClassifier() if task == "classification" else DummyRegressor()).fit(
+        np.zeros((len(y), 1)), y
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the prior's warnings (ill-defined metrics)
+            scorer(dummy, np.zeros((len(y), 1)), y)
+    except (ValueError, TypeError) as exc:
+        first_line = str(exc).strip().splitlines()[0].rstrip(".")
+        raise ValueError(
+            f"scoring {scoring!r} does not suit a {task} target ({first_line})."
+        ) from None
+    uses_r2 = scoring is None and task == "regression" or (
+        scoring == "r2" or (isinstance(scoring, (list, tuple)) and "r2" in scoring)
+    )
+    smallest = min(len(test) for _, test in splits)
+    if uses_r2 and smallest < 2:
+        raise ValueError(
+            f"r2 is undefined on a test fold of {smallest} row; use fewer folds (cv) or "
+            "another scoring."
+        )
 
 
 def _make_splits(cv, X, y, task, random_state):
@@ -270,6 +316,7 @@ def compare_fusion(
     splits = _make_splits(cv, X, y, task, random_state)
     scoring = _metric_names(scoring, task)
     scorer = check_scoring(_scoring_estimator(task), scoring=scoring)
+    _check_scoring_suits_task(scorer, scoring, task, y, splits)
     if progress is None and verbose:
         progress = _stderr_progress
     total = len(entries) * len(splits)
