@@ -267,7 +267,9 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
                 transformer = clone(specs[name])
                 y_rows = y if (y is None or rows is None) else _safe_indexing(y, rows)
                 with fitting(f"transformer of modality {name!r}"):
-                    block = _as_2d_output(transformer.fit_transform(block, y_rows))
+                    block = _as_2d_output(
+                        transformer.fit_transform(self._transformer_input(name, block), y_rows)
+                    )
                 self.transformers_[name] = transformer
                 blocks[name] = block
             passed_through = isinstance(specs[name], str)
@@ -355,8 +357,19 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
                     blocks[name] = np.zeros((0, width), dtype=X.dtype)
                     continue
                 block = block[rows]
-            blocks[name] = _as_2d_output(transformer.transform(block))
+            blocks[name] = _as_2d_output(transformer.transform(self._transformer_input(name, block)))
         return self._assemble(X, mask, blocks)
+
+    def _transformer_input(self, name, block):
+        """A dense block as a DataFrame of its columns when X had column names, so that
+        the modality's transformer sees them: it can select columns by name, and its
+        get_feature_names_out answers to the names get_feature_names_out passes it."""
+        names = getattr(self, "feature_names_in_", None)
+        if names is None or sp.issparse(block):
+            return block
+        import pandas as pd  # X had column names: it was a DataFrame
+
+        return pd.DataFrame(block, columns=names[self.modalities_[name]], copy=False)
 
     def _scale_of(self, name):
         """What each column of a centred block is multiplied by."""
@@ -482,6 +495,12 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         inner_tags = [get_tags(t).input_tags for t in inner if hasattr(t, "__sklearn_tags__")]
         complete = len(inner_tags) == len(inner)  # a duck-typed transformer may accept neither
         tags.input_tags.sparse = complete and all(t.sparse for t in inner_tags)
+        # float32 stays float32 through scaling; through a transformer, if it says so
+        inner_dtypes = [get_tags(t).transformer_tags for t in inner if hasattr(t, "__sklearn_tags__")]
+        if complete and all(
+            tags_ is not None and "float32" in tags_.preserves_dtype for tags_ in inner_dtypes
+        ):
+            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
     def _check_restriction(self, kept):

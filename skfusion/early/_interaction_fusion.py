@@ -366,6 +366,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         # NaN cells are filled; missing modalities zeroed, or refused with "error".
         tags.input_tags.allow_nan = True
         tags.input_tags.sparse = self.projection is not None
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]  # out takes X's dtype
         return tags
 
     def _kept_pairs(self, kept):

@@ -854,3 +854,29 @@ def test_feature_and_interaction_fusion_in_one_grid_search_pipeline():
     )
     search.fit(X, y)
     assert set(search.best_params_) == {"fusion__n_components", "fusion__method"}
+
+
+def test_a_modalitys_transformer_sees_its_columns_by_name_when_x_is_a_dataframe(rng):
+    # It got a bare array: its own feature names were x0.., and get_feature_names_out
+    # (or any pandas output) failed with "input_features is not equal to feature_names_in_".
+    from sklearn import config_context
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import PolynomialFeatures
+
+    X = pd.DataFrame(rng.standard_normal((40, 5)), columns=["p", "q", "r", "s", "t"])
+    y = (X["p"] > 0).astype(int)
+    modalities = {"a": ["p", "q", "r"], "b": ["s", "t"]}
+    by_name = ColumnTransformer([("scaled", StandardScaler(), ["q"])])
+    fusion = FeatureFusion(modalities, transformers={"a": by_name}).fit(X, y)
+    assert fusion.get_feature_names_out().tolist() == ["a__scaled__q", "b__s", "b__t"]
+    chained = make_pipeline(StandardScaler(), PolynomialFeatures(2))
+    fusion = FeatureFusion(modalities, transformers={"a": chained})
+    with config_context(transform_output="pandas"):
+        model = make_pipeline(fusion, LogisticRegression()).fit(X, y)
+        Xt = model[0].transform(X)
+    assert list(Xt.columns) == list(model[0].get_feature_names_out())
+    assert "a__p q" in Xt.columns
+    np.testing.assert_allclose(
+        Xt.to_numpy(), FeatureFusion(modalities, transformers={"a": chained}).fit(X, y)
+        .transform(X), rtol=1e-12,
+    )
