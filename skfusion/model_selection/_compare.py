@@ -26,7 +26,7 @@ from .._modalities import check_finite_target, resolve_modalities
 from .._utils.splits import make_splits
 from ._evaluation import evaluate_fold
 from ._result import FusionComparison
-from ._strategies import resolve_strategies
+from ._strategies import INNER_CV, resolve_strategies
 from ._tables import raw_table
 
 __all__ = ["compare_fusion"]
@@ -124,6 +124,47 @@ def _check_scoring_suits_task(scorer, scoring, task, y, splits):
         )
 
 
+def _fit_inner_folds(entries, skipped, y, task, splits):
+    """The built-in late and hybrid strategies with as many inner folds as the
+    smallest training fold allows (5 at most), or skipped when it allows fewer than 2.
+
+    Their out-of-fold predictions need every class in every inner fold: on a small
+    table, 5 inner folds failed with "n_splits=5 cannot be greater than the number of
+    members in each class", a setting the user never made.
+    """
+    y = np.asarray(y)
+    if task == "classification":
+        room = min(np.unique(y[train], return_counts=True)[1].min() for train, _ in splits)
+    else:
+        room = min(len(train) for train, _ in splits)
+    inner = min(INNER_CV, int(room))
+    if inner == INNER_CV:
+        return entries, skipped
+    kept, skipped = [], dict(skipped)
+    for label, kind, estimator in entries:
+        if kind not in ("late", "hybrid"):
+            kept.append((label, kind, estimator))
+        elif inner < 2:
+            skipped[label] = (
+                f"its inner cross-validation needs 2 rows of each class in a training "
+                f"fold; the smallest has {room}"
+            )
+        else:
+            key = "cv" if "cv" in estimator.get_params(deep=False) else "estimator__cv"
+            kept.append((label, kind, estimator.set_params(**{key: inner})))
+    lowered = [label for label, kind, _ in kept if kind in ("late", "hybrid")]
+    if lowered:
+        warnings.warn(
+            f"{', '.join(lowered)}: {inner} inner folds instead of {INNER_CV}, as the "
+            f"smallest training fold holds {room} rows"
+            + (" of a class" if task == "classification" else "")
+            + ".",
+            UserWarning,
+            stacklevel=3,
+        )
+    return kept, skipped
+
+
 def _make_splits(cv, X, y, task, random_state):
     """The folds, made once so that every strategy sees the same ones."""
     if isinstance(cv, Integral) and not isinstance(cv, bool) and cv < 2:
@@ -209,7 +250,9 @@ def compare_fusion(
         (all their columns NaN); a missing modality contributes nothing to
         early fusion and a single-modality model predicts the prior there.
         Without torch and skorch the network is left out of ``"default"``, and
-        the result says so (``skipped_``).
+        the result says so (``skipped_``). Stacking, the vote and the hybrid
+        use 5 inner folds, fewer (with a UserWarning) when a class has fewer
+        rows in a training fold, and are skipped when it has fewer than 2.
         A list may mix built-in names and ``(label, estimator)`` pairs; a dict
         maps labels to estimators.
     cv : int, cross-validation generator or iterable, default=5
@@ -314,6 +357,7 @@ def compare_fusion(
     else:
         entries, skipped = table.strategies(strategies, task, random_state)
     splits = _make_splits(cv, X, y, task, random_state)
+    entries, skipped = _fit_inner_folds(entries, skipped, y, task, splits)
     scoring = _metric_names(scoring, task)
     scorer = check_scoring(_scoring_estimator(task), scoring=scoring)
     _check_scoring_suits_task(scorer, scoring, task, y, splits)

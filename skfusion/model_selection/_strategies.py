@@ -19,7 +19,7 @@ STRATEGY_NAMES = ("single", "early", "stacking", "vote", "intermediate", "hybrid
 # lbfgs fits take tens of milliseconds, so the late-fusion estimators keep
 # their 5 inner folds. The network runs with its own defaults (early stopping
 # on a held-out split), the model a user gets from IntermediateFusionClassifier().
-_INNER_CV = 5
+INNER_CV = 5
 _MAX_ITER = 300
 
 
@@ -107,12 +107,12 @@ def _builtin_strategy(name, spec, task, random_state, scale):
         return [(name, "early", _early_fusion(spec, task, scale))]
     if name == "stacking":
         est = StackingLateFusion(
-            _branch_model(task, scale), modalities=spec, cv=_INNER_CV
+            _branch_model(task, scale), modalities=spec, cv=INNER_CV
         )
         return [(name, "late", est)]
     if name == "vote":
         est = WeightedVoteFusion(
-            _branch_model(task, scale), modalities=spec, weights="learn", cv=_INNER_CV
+            _branch_model(task, scale), modalities=spec, weights="learn", cv=INNER_CV
         )
         return [(name, "late", est)]
     if name == "intermediate":
@@ -129,7 +129,7 @@ def _builtin_strategy(name, spec, task, random_state, scale):
             branches.append((branch, _branch_model(task, scale), [modality]))
         fused = _free_name("fused", taken | set(names))
         branches.append((fused, _early_fusion(branch_modalities(spec, names), task, scale), names))
-        hybrid = StackingLateFusion(branches, modalities=spec, cv=_INNER_CV)
+        hybrid = StackingLateFusion(branches, modalities=spec, cv=INNER_CV)
         return [(name, "hybrid", hybrid)]
     raise ValueError(
         f"Unknown strategy {name!r}; the built-in strategies are "

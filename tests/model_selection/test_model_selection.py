@@ -6,6 +6,7 @@ import json
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.dummy import DummyClassifier
 from sklearn.exceptions import FitFailedWarning
@@ -370,6 +371,30 @@ def test_integer_labels_read_as_a_quantity_are_said(classification):
         warnings.simplefilter("error", UserWarning)  # given, or not whole numbers: no warning
         compare_fusion(X, y, modalities, ["single"], cv=2, task="regression")
         compare_fusion(X, y + 0.5, modalities, ["single"], cv=2)
+
+
+def test_a_small_table_gets_fewer_inner_folds_or_skips_late_fusion():
+    # 5 inner folds failed on small tables with "n_splits=5 cannot be greater than the
+    # number of members in each class", a setting the user never made
+    X, y, modalities = make_multimodal_classification(
+        n_samples=12, widths={"a": 2, "b": 2}, random_state=0
+    )
+    strategies = ["single", "early", "stacking", "vote", "hybrid"]
+    with pytest.warns(UserWarning, match="stacking, vote, hybrid: 3 inner folds instead of 5"):
+        result = compare_fusion(X, y, modalities, strategies, cv=3)
+    assert [result.estimators_[name].cv for name in ("stacking", "vote", "hybrid")] == [3] * 3
+    assert np.isfinite(result.to_frame()["accuracy_mean"]).all()
+    tiny = make_multimodal_classification(n_samples=8, widths={"a": 2, "b": 2}, random_state=0)
+    with pytest.warns(UserWarning, match="stacking: 3 inner folds"):
+        compare_fusion(*tiny, ["early", "stacking"], cv=4)
+    X, y, modalities = tiny
+    y = np.array([0, 0, 0, 0, 0, 0, 1, 1])  # 2 of class 1: 1 in a training fold
+    result = compare_fusion(X, y, modalities, ["early", "stacking"], cv=2)
+    assert result.names == ["early"] and "inner cross-validation" in result.skipped_["stacking"]
+    frame = pd.DataFrame(X, columns=["a1", "a2", "b1", "b2"]).assign(note=["x y"] * 8)
+    with pytest.warns(UserWarning, match="stacking: 3 inner folds"):  # a TableFusion strategy
+        result = compare_fusion(frame, tiny[1], "auto", ["stacking"], cv=4)
+    assert result.estimators_["stacking"].estimator.cv == 3
 
 
 def test_default_strategies_accept_missing_modalities():
