@@ -298,14 +298,19 @@ def _read_csv_code(path):
 
 
 def _column_list(columns, limit=8):
-    shown = ", ".join(columns[:limit])
+    # repr for a name with spaces around it, so that " a " is seen as such
+    shown = ", ".join(
+        column if column == column.strip() else repr(column) for column in columns[:limit]
+    )
     return shown + (f", ... ({len(columns)} in all)" if len(columns) > limit else "")
 
 
 def _modality_columns(name, selection, columns, known):
     """Columns selected by one SPEC: a comma list of names and globs, in order, no repeats."""
     selected = {}
-    for item in (part.strip() for part in selection.split(",")):
+    for raw in selection.split(","):
+        # a column whose name has spaces around it (" a ") is named as it is
+        item = raw if raw in known else raw.strip()
         if not item:
             continue
         if any(char in item for char in _GLOB_CHARACTERS):

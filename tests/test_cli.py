@@ -560,6 +560,16 @@ def test_decimal_commas_with_thousands_points_and_mixed_marks(tmp_path, capsys):
     assert frame["b"].dtype == float  # read with points; the commas stay text, as said
 
 
+def test_a_column_named_with_spaces_around_it_can_be_selected(table, tmp_path, capsys):
+    _, frame = table
+    path = _write(tmp_path, frame.rename(columns={"a1": " a1 "}))
+    argv = ["compare", "--data", path, "--target", "label", "--cv", "3", "--quiet",
+            "--strategies", "single", "--modality", "a= a1 ,a2", "--modality", "b=b1,b2"]  # fmt: skip
+    assert main(argv) == 0
+    argv[-3] = "a=a1,a2"
+    assert "unknown column 'a1'; columns are ' a1 ', a2" in _user_error(capsys, argv)
+
+
 def test_no_best_strategy_to_save_or_print_is_a_user_error(table, tmp_path, capsys, monkeypatch):
     import skfusion.model_selection as model_selection
     from skfusion.model_selection import FusionComparison
