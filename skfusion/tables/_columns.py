@@ -7,12 +7,22 @@ its dtype and, for object columns, from its values.
 
 import datetime
 import numbers
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["NULL_STRINGS", "KINDS", "as_frame", "column_kind", "empty_cells"]
+__all__ = [
+    "NULL_STRINGS",
+    "KINDS",
+    "as_frame",
+    "check_number_format",
+    "column_kind",
+    "empty_cells",
+    "number_format",
+    "read_numbers",
+]
 
 #: Strings read as an empty cell, besides empty and whitespace-only strings:
 #: the list of skrub's ``CleanNullStrings`` (itself pandas' ``read_csv`` list
@@ -142,3 +152,144 @@ def _string_kind(values):
         return "datetime"
     except (ValueError, TypeError, OverflowError):
         return "string"
+
+
+# ---------------------------------------------------------------- numbers written as text
+
+#: Currency signs a number written as text may carry, before or after it ("%" only after).
+CURRENCIES = "$€£¥₹"
+# One value: a sign, a currency, the digits with their separators, a currency or "%".
+_AFFIXED = re.compile(
+    rf"^(?P<sign>[-+]?)(?P<prefix>[{CURRENCIES}]?) ?(?P<sign2>[-+]?)"
+    rf"(?P<body>\d(?:[\d,.' ]*\d)?) ?(?P<suffix>[%{CURRENCIES}]?)$"
+)
+# (thousands, decimal) separators, in the order a reading is preferred when several
+# fit every value: a "." is a decimal point and a "," a thousands separator unless
+# some value says otherwise (as in plain numbers, pandas' thousands="," and English).
+_SEPARATORS = (("", "."), (",", "."), (".", ","), ("", ","), (" ", ","), (" ", "."), ("'", "."))
+# A format as text: 1234.5 written the column's way, e.g. "$1,234.5", "1.234,5", "1234.5%".
+_PATTERN = re.compile(
+    rf"^(?P<prefix>[{CURRENCIES}]?)1(?P<thousand>[,.' ]?)234(?P<decimal>[.,])5"
+    rf"(?P<suffix>[%{CURRENCIES}]?)$"
+)
+
+
+def _split(values):
+    """Sign, prefix, body and suffix of each of ``values`` (a Series of str): None when a
+    value is not a number, or the values do not share one prefix and one suffix."""
+    # no-break spaces (French thousands) read as spaces
+    values = values.str.replace("[\u00a0\u202f]", " ", regex=True).str.strip()
+    parts = values.str.extract(_AFFIXED)
+    if parts["body"].isna().any() or parts["prefix"].nunique() > 1 or parts["suffix"].nunique() > 1:
+        return None
+    if parts["prefix"].iloc[0] and parts["suffix"].iloc[0]:
+        return None
+    return parts
+
+
+def _read_bodies(parts, thousand, decimal):
+    """The numbers of ``parts`` read with these separators: NaN where a value does not fit."""
+    t, d = re.escape(thousand), re.escape(decimal)
+    # grouped digits start with 1 to 3 digits, not 0 ("0.125" is no thousand)
+    integer = rf"(?:[1-9]\d{{0,2}}(?:{t}\d{{3}})+|\d+)" if thousand else r"\d+"
+    bodies = parts["body"]
+    text = bodies.where(bodies.str.fullmatch(rf"{integer}(?:{d}\d+)?"))
+    if thousand:
+        text = text.str.replace(thousand, "", regex=False)
+    numbers = text.str.replace(decimal, ".", regex=False).astype(np.float64).to_numpy()
+    negative = ((parts["sign"] == "-") | (parts["sign2"] == "-")).to_numpy()
+    return np.where(negative, -numbers, numbers)
+
+
+def number_format(values):
+    """How strings write numbers: ``(pattern, note)``, or ``(None, None)``.
+
+    ``pattern`` is 1234.5 written as every one of ``values`` is (one
+    thousands separator, one decimal separator, one currency sign or ``"%"``):
+    ``"$1,234.5"``, ``"1.234,5"``, ``"1234.5%"``. When another reading of
+    the separators fits every value too and gives other numbers (``"1,565"``
+    is 1565 or 1.565), the preferred one is taken and ``note`` says which
+    value reads two ways; it is None otherwise. Plain numbers (``"3.5"``,
+    which pandas reads) have no pattern.
+    """
+    values = pd.Series(values, dtype=object)
+    if values.empty or not all(isinstance(value, str) for value in values):
+        return None, None
+    parts = _split(values)
+    if parts is None:
+        return None, None
+    readings = []
+    present = set("".join(parts["body"]))
+    for thousand, decimal in _SEPARATORS:
+        unused = thousand if thousand else (decimal if decimal == "," else "")
+        if unused and unused not in present:
+            continue  # the same reading as one without that separator
+        numbers = _read_bodies(parts, thousand, decimal)
+        if not np.isnan(numbers).any():
+            readings.append((thousand, decimal, numbers))
+    if not readings:
+        return None, None
+    prefix, suffix = parts["prefix"].iloc[0], parts["suffix"].iloc[0]
+    if set(CURRENCIES) & {prefix, suffix}:
+        # an amount has 0 or 2 decimals, not 3 in every value: "$2,341" and "€2.341"
+        # are thousands, and that settles it
+        readings = [r for r in readings if not _three_decimals(parts["body"], r[1])] or readings
+    thousand, decimal, numbers = readings[0]
+    if not (prefix or suffix or thousand or decimal != "."):
+        return None, None
+    note = None
+    other = next((r for r in readings[1:] if not np.array_equal(r[2], numbers)), None)
+    if other is not None:
+        i = int(np.flatnonzero(other[2] != numbers)[0])
+        value = values.iloc[i]
+        note = (
+            f"{value!r} reads as {numbers[i]:g} ({_roles(value, thousand, decimal)}) or as "
+            f"{other[2][i]:g} ({_roles(value, *other[:2])}); the first is taken"
+        )
+    return f"{prefix}1{thousand}234{decimal}5{suffix}", note
+
+
+def _three_decimals(bodies, decimal):
+    """Whether every body with the decimal separator has exactly 3 digits after it."""
+    marked = bodies[bodies.str.contains(decimal, regex=False)]
+    return bool(len(marked)) and bool(marked.str.contains(rf"{re.escape(decimal)}\d{{3}}$").all())
+
+
+def _roles(value, thousand, decimal):
+    """What each separator in ``value`` is under one reading: "',' thousands separator"."""
+    roles = [f"{thousand!r} thousands separator"] if thousand and thousand in value else []
+    return ", ".join(roles + ([f"{decimal!r} decimal separator"] if decimal in value else []))
+
+
+def check_number_format(pattern, column):
+    """The parts of a number format ``pattern`` (see :func:`number_format`), or a ValueError."""
+    match = _PATTERN.match(pattern) if isinstance(pattern, str) else None
+    if match is None or match["thousand"] == match["decimal"] or (match["prefix"] and match["suffix"]):
+        raise ValueError(
+            f"Column {column!r}: number format {pattern!r} is not 1234.5 written with an "
+            "optional thousands separator (',', '.', ' ' or \"'\"), a decimal separator ('.' "
+            f"or ','), and one currency sign ({CURRENCIES}) or '%', e.g. '$1,234.5' or "
+            "'1.234,5'."
+        )
+    return match.groupdict()
+
+
+def read_numbers(column, pattern):
+    """The numbers of a column of strings written as ``pattern``: a float array, NaN in
+    empty cells, and the values that do not fit the pattern (NaN too)."""
+    parts = check_number_format(pattern, column.name)
+    empty = empty_cells(column)
+    values = column.to_numpy(dtype=object, na_value=None)
+    numbers = np.full(len(values), np.nan)
+    filled = np.flatnonzero(~empty)
+    text = pd.Series([str(values[i]) for i in filled], dtype=object)
+    split = text.str.replace("[\u00a0\u202f]", " ", regex=True).str.strip().str.extract(_AFFIXED)
+    fits = (
+        split["body"].notna()
+        & (split["prefix"].fillna("") == parts["prefix"])
+        & (split["suffix"].fillna("") == parts["suffix"])
+    ).to_numpy()
+    read = _read_bodies(split.fillna(""), parts["thousand"], parts["decimal"])
+    read[~fits] = np.nan
+    numbers[filled] = read
+    return numbers, text[np.isnan(read)].tolist()

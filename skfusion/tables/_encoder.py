@@ -1,6 +1,7 @@
 """TableEncoder: a raw table in, one numeric block per modality out."""
 
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from sklearn.utils.validation import (
 from .._fit_context import fit_context, fitting
 from .._utils.docstrings import fill_doc
 from .._utils.optional import import_optional
-from ._columns import as_frame, column_kind, empty_cells
+from ._columns import as_frame, column_kind, empty_cells, read_numbers
 from ._docs import (
     ENCODER_NOTES,
     ENCODER_PARAMETERS,
@@ -315,10 +316,29 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         if output.kind == "text":
             texts = frame[columns[0]].iloc[rows]
             return texts.astype(str).to_numpy(dtype=object)
+        block = self._read_numbers(frame[columns].iloc[rows])
         if output.kind == "embedding":
-            block = frame[columns].iloc[rows]
             return block.to_numpy(dtype=np.float64, na_value=np.nan)
-        return frame[columns].iloc[rows]
+        return block
+
+    def _read_numbers(self, block):
+        """``block`` with its columns of numbers written as text read as numbers."""
+        formats = {c: p for c, p in self.plan_.number_formats.items() if c in block.columns}
+        if not formats:
+            return block
+        block = block.copy()
+        for column, pattern in formats.items():
+            numbers, misfits = read_numbers(block[column], pattern)
+            if misfits:
+                warnings.warn(
+                    f"Column {column!r}: {len(misfits)} value(s) do not read as numbers "
+                    f"written like {pattern!r} (e.g. {misfits[0]!r:.40}); they are taken as "
+                    "empty cells.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+            block[column] = numbers
+        return block
 
     # ------------------------------------------------------------ fit
 

@@ -2,13 +2,14 @@
 
 import fnmatch
 import re
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 
 from .._modalities import resolve_modalities
-from ._columns import as_frame, column_kind, empty_cells
+from ._columns import as_frame, column_kind, empty_cells, number_format
 from ._plan import ModalityPlan
 
 __all__ = ["infer_modalities", "plan_from_spec"]
@@ -71,12 +72,30 @@ class _ColumnFacts:
     def __init__(self, frame, columns):
         self.empty = {}
         self.kind = {}
+        self.number_format = {}  # strings that all write numbers one way ("$1,234.5")
         for name in columns:
             column = frame[name]
             self.empty[name] = empty_cells(column)
             self.kind[name] = (
                 None if self.empty[name].all() else column_kind(name, column, self.empty[name])
             )
+            if self.kind[name] == "string":
+                values = column.to_numpy(dtype=object, na_value=None)[~self.empty[name]]
+                pattern, note = number_format(values)
+                if pattern is not None:
+                    self.number_format[name] = pattern
+                if note is not None:
+                    warnings.warn(
+                        f"Column {name!r} is read as numbers written like {pattern!r}: {note}. "
+                        "If the other is right, pass a ModalityPlan with number_formats "
+                        "set for it (plan.to_dict() gives the inferred one).",
+                        UserWarning,
+                        stacklevel=3,
+                    )
+
+    def formats(self, columns):
+        """``{column: pattern}`` of the given columns that write numbers as text."""
+        return {c: self.number_format[c] for c in columns if c in self.number_format}
 
     def is_free_text(self, frame, name, min_words, min_distinct):
         if self.kind[name] != "string":
@@ -201,6 +220,15 @@ def infer_modalities(
     ``user_id``, ``rownames``). Columns in no
     modality are never read by the estimators.
 
+    A column of strings that all write numbers one way, with a thousands
+    separator, a decimal comma, a currency sign or ``"%"`` (``"1,565.65"``,
+    ``"1.565,65"``, ``"$2,341"``, ``"50%"``), is read as those numbers
+    (``plan.number_formats``, shown when the plan is printed); skrub's
+    ``TableVectorizer`` would read it as text. Where a value reads two ways
+    (``"2,341"``: 2341 or 2.341), a ``","`` is a thousands separator and a
+    ``"."`` a decimal point, as in English, with a warning; a currency
+    sign settles it (an amount has 0 or 2 decimals).
+
     A cell is empty when it is missing (NaN, None, NA) or a string that is
     empty, whitespace only or one of skrub's null strings (``"N/A"``,
     ``"?"``, ``"null"``, ...); a modality is missing in a row when all its
@@ -233,8 +261,9 @@ def infer_modalities(
     Returns
     -------
     ModalityPlan
-        The proposed modalities, their kinds and the excluded columns;
-        ``plan.modalities`` is the specification skfusion's estimators take.
+        The proposed modalities, their kinds, the excluded columns and the
+        columns of numbers written as text; ``plan.modalities`` is the
+        specification skfusion's estimators take.
 
     Raises
     ------
@@ -340,6 +369,8 @@ def infer_modalities(
             modalities[name], kinds[name] = [column], "text"
         elif _is_constant(frame[column], empty):
             excluded[column] = "constant"
+        elif column in facts.number_format:
+            tabular.append(column)  # numbers written as text: a measurement, not a label
         elif _is_identifier(column, frame[column], kind, empty):
             excluded[column] = "identifier"
         else:
@@ -362,10 +393,12 @@ def infer_modalities(
     # the modalities in the order of their first column in X
     order = {column: i for i, column in enumerate(frame.columns)}
     names = sorted(modalities, key=lambda n: order[modalities[n][0]])
+    read = [c for n in names if kinds[n] != "text" for c in modalities[n]]
     return ModalityPlan(
         {n: modalities[n] for n in names},
         {n: kinds[n] for n in names},
         {c: excluded[c] for c in frame.columns if c in excluded},
+        facts.formats(read),
     )
 
 
@@ -389,4 +422,5 @@ def plan_from_spec(X, modalities, *, text=None):
                 "missing values, empty or whitespace strings)."
             )
         kinds[name] = _group_kind(frame, facts, cols, text, TEXT_MIN_WORDS, TEXT_MIN_DISTINCT)
-    return ModalityPlan(columns, kinds)
+    read = [c for name, cols in columns.items() if kinds[name] != "text" for c in cols]
+    return ModalityPlan(columns, kinds, number_formats=facts.formats(read))

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from .._modalities import check_modality_names
 from .._utils.text_table import format_table
+from ._columns import check_number_format
 
 __all__ = ["ModalityPlan", "MODALITY_KINDS"]
 
@@ -43,6 +44,13 @@ class ModalityPlan:
         ``"embedding"`` (numeric columns of one vector).
     excluded : dict of str to str, default=None
         Columns in no modality, and why (e.g. ``"identifier"``); they are never read.
+    number_formats : dict of str to str, default=None
+        Columns of strings read as numbers, and how they write them: 1234.5
+        written their way, with a thousands separator (``","``, ``"."``,
+        ``" "``, ``"'"``), a decimal separator and a currency sign or
+        ``"%"`` (``{"price": "$1,234.5", "share": "1234.5%", "weight":
+        "1.234,5"}``). The encoder reads them as these numbers (the sign
+        dropped); a cell that does not fit is empty, with a warning.
 
     Attributes
     ----------
@@ -52,6 +60,8 @@ class ModalityPlan:
         Kind of each modality.
     excluded : dict of str to str
         Columns left out, with the reason.
+    number_formats : dict of str to str
+        Columns of strings read as numbers, and their format.
     columns : list of str
         Every column some modality reads, modality by modality.
 
@@ -83,8 +93,9 @@ class ModalityPlan:
     _modalities: tuple
     _kinds: tuple
     _excluded: tuple
+    _number_formats: tuple = ()
 
-    def __init__(self, modalities, kinds, excluded=None):
+    def __init__(self, modalities, kinds, excluded=None, number_formats=None):
         modalities = check_modality_names(modalities, param="modalities") if modalities is not None else None
         if modalities is None:
             raise TypeError("`modalities` must be a dict {name: [columns]}; got None.")
@@ -128,7 +139,16 @@ class ModalityPlan:
         overlap = [column for column, _ in excluded if column in seen]
         if overlap:
             raise ValueError(f"Column {overlap[0]!r} is both in a modality and excluded.")
+        number_formats = _as_pairs(number_formats if number_formats is not None else {}, "number_formats")
+        for column, pattern in number_formats:
+            if column not in seen or kinds[seen[column]] == "text":
+                raise ValueError(
+                    f"`number_formats` names column {column!r}, which is in no tabular or "
+                    "embedding modality."
+                )
+            check_number_format(pattern, column)
         object.__setattr__(self, "_modalities", tuple(entries))
+        object.__setattr__(self, "_number_formats", tuple(number_formats))
         object.__setattr__(self, "_kinds", tuple((name, kinds[name]) for name, _ in entries))
         object.__setattr__(self, "_excluded", tuple((str(c), str(r)) for c, r in excluded))
 
@@ -145,6 +165,10 @@ class ModalityPlan:
         return dict(self._excluded)
 
     @property
+    def number_formats(self):
+        return dict(self._number_formats)
+
+    @property
     def columns(self):
         return [column for _, columns in self._modalities for column in columns]
 
@@ -154,9 +178,14 @@ class ModalityPlan:
         Returns
         -------
         dict
-            ``{"modalities": ..., "kinds": ..., "excluded": ...}``.
+            ``{"modalities": ..., "kinds": ..., "excluded": ..., "number_formats": ...}``.
         """
-        return {"modalities": self.modalities, "kinds": self.kinds, "excluded": self.excluded}
+        return {
+            "modalities": self.modalities,
+            "kinds": self.kinds,
+            "excluded": self.excluded,
+            "number_formats": self.number_formats,
+        }
 
     def __str__(self):
         rows = [
@@ -164,6 +193,9 @@ class ModalityPlan:
             for (name, columns), (_, kind) in zip(self._modalities, self._kinds)
         ]
         table = format_table(["modality", "kind", "columns", "encoding"], rows, left=4)
+        if self._number_formats:
+            formats = ", ".join(f"{column} (like {pattern})" for column, pattern in self._number_formats)
+            table += f"\nread as numbers: {formats}"
         if self._excluded:
             reasons = ", ".join(f"{column} ({reason})" for column, reason in self._excluded)
             table += f"\nexcluded: {reasons}"

@@ -264,3 +264,19 @@ def test_transform_checks_the_columns_against_fit(table):
     with pytest.warns(UserWarning, match="valid feature names"):
         with pytest.raises(ValueError, match="features"):
             encoder.transform(table.iloc[:, :-1].to_numpy())
+
+
+def test_numbers_written_as_text_are_encoded_as_those_numbers():
+    rng = np.random.default_rng(0)
+    price = rng.uniform(100, 5000, 40).round(2)
+    written = pd.DataFrame({"price": [f"${p:,.2f}" for p in price], "shop": rng.choice(["a", "b"], 40)})
+    encoder = TableEncoder().fit(written)
+    assert encoder.plan_.number_formats == {"price": "$1,234.5"}
+    plain = TableEncoder().fit(written.assign(price=price))
+    assert_allclose(encoder.transform(written), plain.transform(written.assign(price=price)))
+    assert list(encoder.get_feature_names_out()) == ["tabular__price", "tabular__shop_b"]
+    # a value that does not fit the format is an empty cell (imputed), with a warning
+    odd = written.head(3).assign(price=["$1,000", "about $5", "N/A"])
+    with pytest.warns(UserWarning, match=r"Column 'price': 1 value\(s\) do not read .* 'about \$5'"):
+        Xt = encoder.transform(odd)
+    assert_allclose(Xt[1:, 0], encoder.transform(written.head(1).assign(price=np.nan))[[0, 0], 0])

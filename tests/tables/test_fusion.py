@@ -120,6 +120,17 @@ def test_predictions_do_not_depend_on_the_unit_of_a_numbered_column():
     assert model.score(table, y) > 0.8
 
 
+def test_a_price_written_with_a_currency_and_thousands_is_read_as_numbers():
+    # "$2,341" in every row, unique: once excluded as an identifier
+    rng = np.random.default_rng(0)
+    price = rng.uniform(100, 5000, 90)
+    table = pd.DataFrame({"price": [f"${p:,.2f}" for p in price], "shop": rng.choice(["a", "b"], 90)})
+    y = price > 2500
+    model = TableFusion(LogisticRegression()).fit(table, y)
+    assert model.plan_.excluded == {} and model.plan_.number_formats == {"price": "$1,234.5"}
+    assert model.score(table, y) > 0.95
+
+
 def test_a_target_with_gaps_is_the_estimators_business(reviews_table):
     table, y = reviews_table
     y = y.astype(float)

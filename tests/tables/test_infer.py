@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from _tables import EVERY_KIND_EXCLUDED, EVERY_KIND_MODALITIES, every_kind_table, reviews
+from numpy.testing import assert_allclose
 
 from skfusion.tables import ModalityPlan, infer_modalities
-from skfusion.tables._columns import NULL_STRINGS, empty_cells
+from skfusion.tables._columns import NULL_STRINGS, empty_cells, number_format, read_numbers
 
 
 def test_every_column_kind_goes_to_its_modality_or_is_excluded_with_the_reason():
@@ -211,3 +212,104 @@ def test_a_polars_frame_is_read_through_pandas():
 
     table = _small_table()
     assert infer_modalities(FakePolarsFrame(table)) == infer_modalities(table)
+
+
+# ---------------------------------------------------------------- numbers written as text
+
+
+@pytest.mark.parametrize(
+    "values, pattern, numbers",
+    [
+        (["1,565.65", "2.5", "12,345,678.9", "-1,000"], "1,234.5", [1565.65, 2.5, 12345678.9, -1000]),
+        (["1.565,65", "3,2", "12.345"], "1.234,5", [1565.65, 3.2, 12345]),
+        (["$2,341", "$341", "-$1,200.50", "$ 3"], "$1,234.5", [2341, 341, -1200.5, 3]),
+        (["€2.341", "€5"], "€1.234,5", [2341, 5]),  # an amount has 0 or 2 decimals
+        (["$1.375", "$0.125"], "$1234.5", [1.375, 0.125]),  # 0.125 is no thousand
+        (["50%", "12.5%", "3 %"], "1234.5%", [50, 12.5, 3]),
+        (["1 234,5", "12", "1\u00a0000"], "1 234,5", [1234.5, 12, 1000]),
+        (["1'234.5", "7"], "1'234.5", [1234.5, 7]),
+        (["1,2", "3,4"], "1234,5", [1.2, 3.4]),
+    ],
+)  # fmt: skip
+def test_a_column_that_writes_numbers_one_way_is_read_as_those_numbers(values, pattern, numbers):
+    assert number_format(values) == (pattern, None)
+    read, misfits = read_numbers(pd.Series(values + ["", None], name="x"), pattern)
+    assert_allclose(read, numbers + [np.nan, np.nan])
+    assert misfits == []
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["3.5", "2"],  # plain numbers: pandas reads them
+        ["1,565.65", "1.565,65"],  # two formats
+        ["$5", "5"],  # a sign on some values only
+        ["5%", "$5"],
+        ["1.2.3", "4"],  # a version, not a number
+        ["12 34", "5"],  # a group of 2 digits
+        ["01/31/2021", "02/01/2021"],
+        ["tea", "1,000"],
+        ["1e5", "2,000"],
+    ],
+)
+def test_strings_that_are_not_all_numbers_of_one_format_have_none(values):
+    assert number_format(values) == (None, None)
+
+
+def test_a_value_that_reads_two_ways_takes_the_english_reading_with_a_note():
+    pattern, note = number_format(["2,341", "1,565"])
+    assert pattern == "1,234.5"
+    assert note == (
+        "'2,341' reads as 2341 (',' thousands separator) or as 2.341 (',' decimal "
+        "separator); the first is taken"
+    )
+    pattern, note = number_format(["1.565%", "50%"])
+    assert pattern == "1234.5%" and "1.565 ('.' decimal separator) or as 1565" in note
+
+
+def test_numbers_written_as_text_are_tabular_numbers_and_the_plan_says_so():
+    rng = np.random.default_rng(0)
+    price = rng.uniform(100, 5000, 30).round(2)
+    table = pd.DataFrame(
+        {
+            "price": [f"{p:,.2f}" for p in price],  # unique: once an identifier
+            "usd": [f"${p:,.0f}" for p in price],
+            "share": [f"{v}%" for v in rng.integers(0, 10, 30)],  # repeated: once n-grams
+            "eu": [f"{p:,.2f}".replace(",", " ").replace(".", ",") for p in price],
+            "shop": rng.choice(["a", "b"], 30),
+        }
+    )
+    plan = infer_modalities(table)
+    assert plan.modalities == {"tabular": list(table.columns)} and plan.excluded == {}
+    assert plan.number_formats == {
+        "price": "1,234.5", "usd": "$1,234.5", "share": "1234.5%", "eu": "1 234,5"
+    }  # fmt: skip
+    assert str(plan).splitlines()[-1] == (
+        "read as numbers: price (like 1,234.5), usd (like $1,234.5), share (like 1234.5%), "
+        "eu (like 1 234,5)"
+    )
+    assert ModalityPlan(**plan.to_dict()) == plan
+    # a value that reads two ways warns, naming the column and how to override
+    with pytest.warns(UserWarning, match=r"Column 'n' is read as numbers written like '1,234.5'"):
+        plan = infer_modalities(pd.DataFrame({"n": ["2,341", "1,565"] * 15}))
+    assert plan.number_formats == {"n": "1,234.5"}
+    # forced text stays text
+    assert infer_modalities(table, text=["usd"]).number_formats.keys() == {"price", "share", "eu"}
+
+
+@pytest.mark.parametrize(
+    "number_formats, match",
+    [
+        ({"price": "1234"}, "number format '1234' is not 1234.5 written"),
+        ({"price": "1.234.5"}, "number format"),
+        ({"review": "1,234.5"}, "names column 'review', which is in no tabular"),
+        ({"gone": "1,234.5"}, "names column 'gone'"),
+    ],
+)
+def test_a_bad_number_format_in_a_plan_is_refused(number_formats, match):
+    with pytest.raises(ValueError, match=match):
+        ModalityPlan(
+            {"review": ["review"], "tabular": ["price"]},
+            {"review": "text", "tabular": "tabular"},
+            number_formats=number_formats,
+        )
