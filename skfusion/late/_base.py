@@ -78,6 +78,11 @@ class _BaseLateFusion(
     """Base class of the late-fusion estimators. Not for direct use."""
 
     _named_estimators_param = "estimators"
+    # fit uses sample_weight itself (the class prior or target mean, the final
+    # estimator, the vote's loss), as a scikit-learn ensemble does without being
+    # asked: requested by default, so that a search or a pipeline routing it needs no
+    # set_fit_request on the fusion itself, only on the branches that should get it
+    __metadata_request__fit = {"sample_weight": True}
     _parameter_constraints: dict = {
         "estimators": [list, HasMethods("fit")],
         "modalities": [dict, None],
@@ -284,19 +289,25 @@ class _BaseLateFusion(
         return y_encoded
 
     def _route_fit_params(self, sample_weight, fit_params):
-        """Per-branch and final-estimator fit parameters, as sklearn's Stacking routes them."""
+        """Per-branch and final-estimator fit parameters, as sklearn's Stacking routes them.
+
+        The final estimator gets ``sample_weight`` whenever ``fit`` does, with or
+        without metadata routing and whatever its requests: scikit-learn's stacking
+        fits its final estimator with ``fit``'s metadata without asking it, so a
+        default final estimator (built inside, where no one can set its requests)
+        takes the weights as well.
+        """
         names = [b.name for b in self._branches]
+        final = {} if sample_weight is None else {"sample_weight": sample_weight}
         if _routing_enabled():
             if sample_weight is not None:
                 fit_params = {**fit_params, "sample_weight": sample_weight}
             routed = process_routing(self, "fit", **fit_params)
             # `get`, not `in`: without metadata, process_routing answers an object with
             # `get` and `[]` only, through which `in` would iterate forever
-            final = routed.get("final_estimator", {}).get("fit", {})
             split = routed.get("splitter", {}).get("split", {})
-            return [dict(routed[name]["fit"]) for name in names], dict(final), dict(split)
-        params = {} if sample_weight is None else {"sample_weight": sample_weight}
-        return [dict(params) for _ in names], dict(params), {}
+            return [dict(routed[name]["fit"]) for name in names], final, dict(split)
+        return [dict(final) for _ in names], final, {}
 
     def _fit_branches(self, data, methods, *, out_of_fold, while_refitting=None):
         """Fit (or, for cv='prefit', check) the active branches; set estimators_.

@@ -244,6 +244,15 @@ def _local_splits(splits, present):
     return local
 
 
+def _tested_folds(local_splits):
+    """The folds whose test part holds some of the branch's rows: the only ones it is
+    fitted on. A modality missing in a block of rows (data sorted by date, one
+    modality recorded from some day on) leaves unshuffled folds that test none of
+    that branch's rows; the test folds partition the rows, so the other folds
+    still give every one of its rows exactly one out-of-fold prediction."""
+    return [fold for fold, (_, test) in enumerate(local_splits) if test.size]
+
+
 def _check_branch_rows(branch, n_rows, n_total, y_b, local_splits, task):
     hint = "; drop it, or give it more rows where its modalities are present"
     if n_rows < 2:
@@ -256,12 +265,32 @@ def _check_branch_rows(branch, n_rows, n_total, y_b, local_splits, task):
             f"The {branch.describe()} sees only one class in the {n_rows} rows where "
             f"its modalities are present; it needs samples of at least 2 classes{hint}."
         )
-    for fold, (train, _) in enumerate(local_splits):
-        if train.size == 0:
-            raise ValueError(
-                f"The {branch.describe()} has no training row in CV fold {fold} "
-                f"({n_rows} rows where its modalities are present){hint}, or use fewer folds."
-            )
+    for fold in _tested_folds(local_splits):
+        _check_fold_training_rows(branch, fold, local_splits[fold], n_rows, y_b, task)
+
+
+def _check_fold_training_rows(branch, fold, split, n_rows, y_b, task):
+    """The rows a branch is trained on in a fold must be enough to predict its test rows
+    from: as many as its refit needs (2 rows, 2 classes). A model of one row or one
+    class would give out-of-fold predictions that say nothing, silently (a tree) or
+    with an error naming neither branch nor fold (a linear model)."""
+    train, test = split
+    classes = np.unique(y_b[train]) if task == "classifier" else None
+    if train.size >= 2 and (classes is None or classes.size >= 2):
+        return
+    if train.size < 2:
+        found = "no training row" if train.size == 0 else "1 training row"
+    else:
+        found = f"training rows of class {classes.tolist()[0]!r} only"
+    needs = "2 rows of 2 classes" if task == "classifier" else "2 rows"
+    splitter = "StratifiedKFold" if task == "classifier" else "KFold"
+    raise ValueError(
+        f"The {branch.describe()} has {found} in CV fold {fold}, which tests {test.size} "
+        f"of the {n_rows} rows where its modalities are present; it needs at least "
+        f"{needs} to train on. Unshuffled folds over rows sorted by time or by label do "
+        f"this: shuffle them (e.g. cv={splitter}(5, shuffle=True, random_state=0)), use "
+        "fewer folds, or drop the branch."
+    )
 
 
 def subset_params(params, rows, n_samples):
@@ -497,8 +526,8 @@ def _jobs(k, plan):
     if plan.refit is None:
         jobs.append((plan.rows.size * width, k, None))
     if plan.splits is not None and plan.oof is None:
-        for fold, (train, _) in enumerate(plan.splits):
-            jobs.append((train.size * width, k, fold))
+        for fold in _tested_folds(plan.splits):
+            jobs.append((plan.splits[fold][0].size * width, k, fold))
     return jobs
 
 
@@ -682,7 +711,8 @@ def _with_out_of_fold(plans, fold_outputs, fold_seconds, cache):
     fitted = []
     for k, plan in enumerate(plans):
         if plan.splits is not None and plan.oof is None:
-            plan.oof = _assemble_oof(plan, [fold_outputs[k, f] for f in range(len(plan.splits))])
+            tested = _tested_folds(plan.splits)
+            plan.oof = _assemble_oof(plan, {fold: fold_outputs[k, fold] for fold in tested})
             check_finite_output(plan.oof, plan.branch, "out-of-fold predictions")
             cache.store("oof", plan.keys[1], plan.oof, fold_seconds.get(k, 0.0))
         fitted.append(FittedBranch(plan.branch, None, plan.rows, plan.oof))
@@ -690,12 +720,12 @@ def _with_out_of_fold(plans, fold_outputs, fold_seconds, cache):
 
 
 def _assemble_oof(plan, outputs):
-    """Out-of-fold predictions on the branch's rows, from each fold's test predictions."""
-    first = next((out for out in outputs if out.shape[0]), outputs[0])
+    """Out-of-fold predictions on the branch's rows, from the test predictions of the
+    folds that test some of them (``outputs`` by fold), which cover them all once."""
+    first = next(iter(outputs.values()))
     oof = np.empty((plan.rows.size,) + first.shape[1:], dtype=np.float64)
-    for (_, test), out in zip(plan.splits, outputs):
-        if test.size:
-            oof[test] = out
+    for fold, out in outputs.items():
+        oof[plan.splits[fold][1]] = out
     return oof
 
 

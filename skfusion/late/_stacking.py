@@ -82,9 +82,12 @@ class StackingLateFusion(_BaseLateFusion):
         Splits giving the out-of-fold predictions (an int gives
         ``StratifiedKFold`` for classification, ``KFold`` otherwise, without
         shuffling). The splits are made once over all rows; each branch uses
-        their intersection with its present rows. ``"prefit"``: the branch
-        estimators are already fitted (on their own columns) and the final
-        estimator learns from their in-sample predictions.
+        their intersection with its present rows: a fold that tests none of
+        them (a modality missing in a block of sorted rows) is not fitted for
+        it, one that tests some must train it on at least 2 rows (of 2
+        classes). ``"prefit"``: the branch estimators are already fitted (on
+        their own columns) and the final estimator learns from their
+        in-sample predictions.
     stack_method : {{"auto", "predict_proba", "decision_function", "predict"}}, \
             default="auto"
         Branch method giving the meta-features; ``"auto"`` tries them in that
@@ -207,8 +210,10 @@ class StackingLateFusion(_BaseLateFusion):
         %(x_modalities_sparse)s
         %(fit_y)s
         sample_weight : array-like of shape (n_samples,), default=None
-            Passed to every branch (on its rows) and to the final estimator;
-            an error when one of them does not accept it.
+            Passed to every branch (on its rows; with metadata routing, to
+            those that request it) and to the final estimator (always, as in
+            scikit-learn's stacking); an error when one of them does not
+            accept it.
         %(fit_params)s
 
         Returns
@@ -585,9 +590,11 @@ class StackingLateFusion(_BaseLateFusion):
     def get_metadata_routing(self):
         """Get the metadata routing of this object.
 
-        ``fit`` metadata reach every branch's ``fit`` (on its rows) and the
-        final estimator's ``fit``; ``predict`` metadata reach the final
-        estimator's ``predict``.
+        ``fit`` metadata reach every branch's ``fit`` (on its rows) that
+        requests them; ``predict`` metadata reach the final estimator's
+        ``predict``. As in scikit-learn's stacking, the final estimator is not
+        asked for ``fit`` metadata: its ``fit`` gets ``sample_weight`` whenever
+        ``fit`` does, whatever its requests, and no other metadata.
 
         Returns
         -------
@@ -597,11 +604,11 @@ class StackingLateFusion(_BaseLateFusion):
         final = getattr(self, "final_estimator_", self.final_estimator)
         if final is None:
             final = _default_final_estimator("classifier" if is_classifier(self) else "regressor")
+        # fit only through sample_weight, handed over directly (see _route_fit_params):
+        # a request unset on the default final estimator must not fail fit
         router.add(
             final_estimator=final,
-            method_mapping=MethodMapping()
-            .add(caller="fit", callee="fit")
-            .add(caller="predict", callee="predict"),
+            method_mapping=MethodMapping().add(caller="predict", callee="predict"),
         )
         return router
 

@@ -81,8 +81,10 @@ class WeightedVoteFusion(_BaseLateFusion):
         Splits giving the out-of-fold predictions the weights are learned
         from (only used with ``weights="learn"``). The splits are made once
         over all rows; each branch uses their intersection with its present
-        rows. ``"prefit"``: branches are already fitted; weights are learned
-        from their in-sample predictions.{PARALLEL_AND_CACHE.format(combiner="``weights`` or ``voting``")}
+        rows: a fold that tests none of them (a modality missing in a block
+        of sorted rows) is not fitted for it, one that tests some must train
+        it on at least 2 rows (of 2 classes). ``"prefit"``: branches are
+        already fitted; weights are learned from their in-sample predictions.{PARALLEL_AND_CACHE.format(combiner="``weights`` or ``voting``")}
 
     Attributes
     ----------{FITTED_BRANCHES}

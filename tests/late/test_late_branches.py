@@ -32,6 +32,7 @@ from _nan_reference import mean_imputed, reference_means
 from skfusion import NoModalityPresentWarning, StackingLateFusion, WeightedVoteFusion
 from skfusion.datasets import make_multimodal_classification, make_multimodal_regression
 from skfusion.late import _branches, _workers
+from skfusion.late._voting import learn_vote_weights
 
 ESTIMATORS = [StackingLateFusion, WeightedVoteFusion]
 
@@ -222,6 +223,158 @@ def test_branch_rows_exclude_missing_modality_rows(data):
     present = np.setdiff1d(np.arange(120), missing)
     expected = LogisticRegression().fit(X[np.ix_(present, modalities["b"])], y[present])
     np.testing.assert_allclose(model.named_estimators_["b"].coef_, expected.coef_)
+
+
+# ---------------------------------------------------------------- a modality missing in a block
+
+
+def _block_data(task, n_missing=60):
+    """200 rows in order (as sorted by date), modality 'b' missing in the first
+    ``n_missing``: unshuffled folds over the first rows test none of 'b'."""
+    if task == "classification":
+        X, y, modalities = make_multimodal_classification(
+            n_samples=200, widths={"a": 3, "b": 3}, random_state=0
+        )
+    else:
+        X, y, modalities = make_multimodal_regression(
+            n_samples=200, widths={"a": 3, "b": 3}, noise=0.5, random_state=0
+        )
+    X = X.copy()
+    X[:n_missing, modalities["b"]] = np.nan
+    return X, y, modalities
+
+
+def _branch_estimator(task):
+    return LogisticRegression() if task == "classification" else Ridge()
+
+
+def _oof_by_hand(estimator, X, y, present, splits, method):
+    """Out-of-fold predictions over the present rows (NaN elsewhere), fitting only the
+    folds that test some present row; the positive class's probability when binary."""
+    oof = np.full(y.shape[0], np.nan)
+    for train, test in splits:
+        train, test = train[present[train]], test[present[test]]
+        if test.size:
+            output = getattr(clone(estimator).fit(X[train], y[train]), method)(X[test])
+            oof[test] = output[:, 1] if output.ndim == 2 else output
+    return oof
+
+
+def test_stacking_with_a_block_of_missing_rows_fits_only_the_folds_that_test_them():
+    X, y, modalities = _block_data("classification")
+    present = ~np.isnan(X[:, modalities["b"]]).any(axis=1)
+    splits = list(StratifiedKFold(5).split(X, y))  # what cv=5 gives a classifier
+    tested = [fold for fold, (_, test) in enumerate(splits) if present[test].any()]
+    assert len(tested) == 4  # the first fold tests none of 'b': the case that crashed
+
+    CountingLogisticRegression.n_fits = 0
+    model = StackingLateFusion(CountingLogisticRegression(), modalities=modalities).fit(X, y)
+    assert CountingLogisticRegression.n_fits == (5 + 1) + (4 + 1)  # 'a', then 'b'
+
+    meta_a = _oof_by_hand(LogisticRegression(), X[:, modalities["a"]], y, np.ones(200, bool),
+                          splits, "predict_proba")
+    meta_b = _oof_by_hand(LogisticRegression(), X[:, modalities["b"]], y, present, splits,
+                          "predict_proba")
+    assert np.isfinite(meta_b[present]).all()  # every present row has its prediction
+    both = LogisticRegression().fit(np.column_stack([meta_a, meta_b])[present], y[present])
+    only_a = LogisticRegression().fit(meta_a[:, None], y)  # every row has 'a'
+    assert sorted(model.final_estimators_) == [("a",), ("a", "b")]
+    np.testing.assert_allclose(model.final_estimators_["a", "b"].coef_, both.coef_, rtol=1e-6)
+    np.testing.assert_allclose(model.final_estimators_["a",].coef_, only_a.coef_, rtol=1e-6)
+    # the rows without 'b' are predicted by the meta-learner of 'a' alone, as elsewhere
+    meta = model.transform(X)
+    assert np.isnan(meta[:60, 1]).all() and np.isfinite(meta[60:]).all()
+    np.testing.assert_allclose(
+        model.predict_proba(X[:60]), only_a.predict_proba(meta[:60, :1]), rtol=1e-6
+    )
+
+
+def test_vote_with_a_block_of_missing_rows_learns_weights_from_the_folds_that_test_them():
+    X, y, modalities = _block_data("regression")
+    present = ~np.isnan(X[:, modalities["b"]]).any(axis=1)
+    splits = list(KFold(5).split(X))  # what cv=5 gives a regressor
+    model = WeightedVoteFusion(Ridge(), modalities=modalities).fit(X, y)
+    oof_a = _oof_by_hand(Ridge(), X[:, modalities["a"]], y, np.ones(200, bool), splits, "predict")
+    oof_b = _oof_by_hand(Ridge(), X[:, modalities["b"]], y, present, splits, "predict")
+    assert np.isfinite(oof_b[present]).all()
+    expected = learn_vote_weights(
+        [oof_a, oof_b[present]], [np.arange(200), np.flatnonzero(present)], y, task="regressor"
+    )
+    np.testing.assert_allclose(
+        [model.weights_["a"], model.weights_["b"]], expected, rtol=1e-6, atol=1e-9
+    )
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_a_block_of_missing_rows_scores_like_as_many_rows_missing_at_random(Estimator, task):
+    X, y, modalities = _block_data(task)
+    X_train, y_train, X_test, y_test = X[:150], y[:150], X[150:], y[150:]
+    model = Estimator(_branch_estimator(task), modalities=modalities)
+    block = clone(model).fit(X_train, y_train)
+    again = clone(model).fit(X_train, y_train)
+    np.testing.assert_array_equal(block.predict(X), again.predict(X))  # deterministic
+    assert np.isfinite(block.transform(X_train)[60:]).all()
+    assert np.isfinite(block.predict(X_train).astype(float)).all()  # the block's rows too
+
+    full = X_train.copy()
+    full[:60] = X[:60]  # 'b' back in the block's rows (the data before the gap)
+    scattered = []
+    for seed in range(3):
+        gaps = full.copy()
+        rows = np.random.default_rng(seed).permutation(150)[:60]
+        gaps[np.ix_(rows, modalities["b"])] = np.nan
+        scattered.append(clone(model).fit(gaps, y_train).score(X_test, y_test))
+    assert block.score(X_test, y_test) == pytest.approx(np.mean(scattered), abs=0.05)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_block_of_missing_rows_with_a_hybrid_branch_in_parallel_and_cached(
+    Estimator, tmp_path
+):
+    X, y, modalities = _block_data("classification")
+    estimators = [
+        ("a", LogisticRegression()),
+        ("ab", make_pipeline(StandardScaler(), LogisticRegression()), ["a", "b"]),
+    ]
+    model = Estimator(estimators, modalities=modalities)
+    expected = clone(model).fit(X, y).predict_proba(X)
+    cached = clone(model).set_params(n_jobs=2, memory=str(tmp_path))
+    np.testing.assert_array_equal(cached.fit(X, y).predict_proba(X), expected)
+    np.testing.assert_array_equal(cached.fit(X, y).predict_proba(X), expected)  # from memory
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_branch_without_training_rows_in_a_fold_raises_naming_it_and_the_fold(Estimator):
+    X, y, modalities = _block_data("regression", n_missing=170)  # 'b' in the last fold only
+    model = Estimator(Ridge(), modalities=modalities)
+    message = (
+        r"branch 'b' \(modalities \['b'\]\) has no training row in CV fold 4, which tests "
+        r"30 of the 30 rows .* shuffle them \(e\.g\. cv=KFold\(5, shuffle=True"
+    )
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y)
+    X, y, modalities = _block_data("regression", n_missing=159)  # one row before that fold
+    with pytest.raises(ValueError, match=r"branch 'b'.* has 1 training row in CV fold 4"):
+        model.fit(X, y)
+    # shuffled folds are the way out
+    model.set_params(cv=KFold(5, shuffle=True, random_state=0)).fit(X, y)
+    assert np.isfinite(model.predict(X)).all()
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_branch_with_one_class_in_a_folds_training_rows_raises_naming_it(Estimator):
+    X, y, modalities = _block_data("classification", n_missing=120)
+    y = y.copy()
+    y[120:160], y[160:] = 0, 1  # labels of 'b' in order: its folds train on one class
+    model = Estimator(LogisticRegression(), modalities=modalities, cv=KFold(5))
+    with pytest.raises(
+        ValueError,
+        # fold 3 tests rows 120-159 (class 0) and trains 'b' on rows 160-199 (class 1)
+        match=r"branch 'b' \(modalities \['b'\]\) has training rows of class 1 only in CV "
+        r"fold 3, which tests 40 of the 80 rows",
+    ):
+        model.fit(X, y)
 
 
 # ---------------------------------------------------------------- cv

@@ -11,6 +11,7 @@ from joblib import parallel_config
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import BayesianRidge, LinearRegression, LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.svm import LinearSVC
 
 from skfusion import StackingLateFusion, WeightedVoteFusion
@@ -200,3 +201,31 @@ def test_stacking_routes_predict_metadata_to_each_patterns_rows():
     assert sorted(model.final_estimators_) == [("a",), ("a", "b")]
     # each row's meta-learner got that row's weight, whatever its pattern
     np.testing.assert_allclose(shifted - plain, weights)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_grid_search_routes_sample_weight_to_the_fusion_and_the_branches_requesting_it(
+    Estimator,
+):
+    """The fusion uses sample_weight itself (and stacking's final estimator gets it
+    whatever its requests): a search routes it there with no set_fit_request on the
+    fusion, as on scikit-learn's ensembles. Scoring with it stays the user's choice."""
+    X, y, modalities = make_multimodal_regression(
+        n_samples=90, widths={"a": 3, "b": 2}, random_state=0
+    )
+    X[:20, modalities["b"]] = np.nan
+    weights = np.random.default_rng(0).uniform(0.2, 3.0, size=y.size)
+    cv, grid = KFold(3), {"estimators__alpha": [0.1, 10.0]}
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = Estimator(
+            Ridge().set_fit_request(sample_weight=True), modalities=modalities, cv=3
+        ).set_score_request(sample_weight=True)
+        search = GridSearchCV(model, grid, cv=cv).fit(X, y, sample_weight=weights)
+    # each candidate's score by hand, without routing: weighted fits, weighted scores
+    for params, score in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"]):
+        scores = []
+        for train, test in cv.split(X):
+            fitted = Estimator(Ridge(), modalities=modalities, cv=3).set_params(**params)
+            fitted.fit(X[train], y[train], sample_weight=weights[train])
+            scores.append(fitted.score(X[test], y[test], sample_weight=weights[test]))
+        assert score == pytest.approx(np.mean(scores), rel=1e-10)

@@ -1,9 +1,11 @@
 """StackingLateFusion: equivalence with scikit-learn's stacking, meta-features
 with missing modalities, simulated gaps, fallbacks."""
 
+from functools import partial
 
 import numpy as np
 import pytest
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.dummy import DummyClassifier
@@ -114,6 +116,58 @@ def test_default_final_estimators_follow_the_task():
         StackingLateFusion(
             Ridge(), modalities=modalities, final_estimator=LogisticRegression()
         ).fit(X, y)
+
+
+@pytest.fixture
+def metadata_routing():
+    """Metadata routing on for the test, off again after it whatever happens."""
+    with config_context(enable_metadata_routing=True):
+        yield
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+@pytest.mark.parametrize("given_final", [False, True])
+def test_routed_sample_weight_reaches_the_final_estimator_as_in_sklearn(
+    task, given_final, metadata_routing
+):
+    """scikit-learn's stacking fits its final estimator with fit's sample_weight without
+    asking it: the default one (built inside, its requests out of reach) and a given
+    one whose requests are unset alike."""
+    if task == "classification":
+        X, y, modalities = make_multimodal_classification(
+            n_samples=90, widths={"a": 3, "b": 2}, random_state=0
+        )
+        Branch, Reference, default = LogisticRegression, StackingClassifier, LogisticRegression
+        cv = StratifiedKFold(3)
+    else:
+        X, y, modalities = make_multimodal_regression(
+            n_samples=90, widths={"a": 3, "b": 2}, random_state=0
+        )
+        Branch, Reference, cv = Ridge, StackingRegressor, KFold(3)
+        default = partial(LinearRegression, positive=True)  # ours; scikit-learn's is RidgeCV
+    weights = np.random.default_rng(0).uniform(0.2, 3.0, size=y.size)
+    ours = StackingLateFusion(
+        Branch().set_fit_request(sample_weight=True),
+        modalities=modalities,
+        final_estimator=default() if given_final else None,
+        cv=cv,
+    ).fit(X, y, sample_weight=weights)
+    reference = Reference(
+        [
+            (name, _selecting(cols, Branch().set_fit_request(sample_weight=True)))
+            for name, cols in modalities.items()
+        ],
+        final_estimator=default(),
+        cv=cv,
+    ).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(
+        ours.final_estimator_.coef_, reference.final_estimator_.coef_, rtol=1e-8
+    )
+    np.testing.assert_allclose(ours.predict(X), reference.predict(X), rtol=1e-8, atol=1e-12)
+    # and the weights did reach it: unweighted, the final estimator differs
+    with config_context(enable_metadata_routing=False):
+        unweighted = StackingLateFusion(Branch(), modalities=modalities, cv=cv).fit(X, y)
+    assert not np.allclose(unweighted.final_estimator_.coef_, ours.final_estimator_.coef_)
 
 
 # ---------------------------------------------------------------- missing modalities

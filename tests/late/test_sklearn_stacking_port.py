@@ -901,12 +901,7 @@ def test_metadata_routing_for_stacking_estimators(Estimator, Child, prop, prop_v
                 Child(registry=_Registry()).set_fit_request(**{prop: True}),
             ),
         ],
-        # Adapted: scikit-learn hands fit's metadata to the final estimator's
-        # fit without asking it; skfusion routes it there like to the branches
-        # (documented in get_metadata_routing), so the final estimator requests it.
-        final_estimator=Child(registry=_Registry())
-        .set_fit_request(**{prop: True})
-        .set_predict_request(**{prop: True}),
+        final_estimator=Child(registry=_Registry()).set_predict_request(**{prop: True}),
     )
 
     est.fit(X_iris, y_iris, **{prop: prop_value})
