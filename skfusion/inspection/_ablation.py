@@ -14,7 +14,8 @@ __all__ = ["modality_ablation", "ModalityAblation"]
 
 
 def modality_ablation(
-    estimator, X, y, modalities, cv=5, scoring=None, n_jobs=None, *, error_score="raise"
+    estimator, X, y, modalities, cv=5, scoring=None, n_jobs=None, *, error_score="raise",
+    groups=None,
 ):
     """Cross-validated score of the estimator refitted on subsets of modalities.
 
@@ -53,6 +54,10 @@ def modality_ablation(
         on a subset (say, a pipeline whose steps drop every modality of it)
         raises, or scores this value (e.g. ``np.nan``) with a
         :class:`~sklearn.exceptions.FitFailedWarning`.
+    groups : array-like of shape (n_samples,), default=None
+        Group labels for a group splitter in ``cv``
+        (:class:`~sklearn.model_selection.GroupKFold`: all rows of a patient
+        in one fold), as in :func:`~sklearn.model_selection.cross_validate`.
 
     Returns
     -------
@@ -82,7 +87,7 @@ def modality_ablation(
     X = as_2d(X)
     spec = resolve_modalities(modalities, X)
     subsets = ablation_subsets(list(spec))
-    splits = cv_splits(cv, X, y, estimator)
+    splits = cv_splits(cv, X, y, estimator, groups)
     scorer = check_scoring(estimator, scoring=scoring)
     scores, uninformed = cross_val_subsets(
         estimator, X, y, spec, subsets, splits, scorer, n_jobs, error_score=error_score

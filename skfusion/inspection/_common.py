@@ -34,9 +34,9 @@ def modality_spec(estimator, X, modalities):
     return {name: np.asarray(columns, dtype=np.intp) for name, columns in fitted.items()}
 
 
-def cv_splits(cv, X, y, estimator):
+def cv_splits(cv, X, y, estimator, groups=None):
     check_finite_target(y)
-    return make_splits(cv, X, y, classifier=is_classifier(estimator))
+    return make_splits(cv, X, y, classifier=is_classifier(estimator), groups=groups)
 
 
 def ablation_subsets(names):

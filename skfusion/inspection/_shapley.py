@@ -130,13 +130,13 @@ def _masked_values(estimator, X, y, spec, scorer, n_jobs):
     return value
 
 
-def _refitted_values(estimator, X, y, spec, scorer, cv, n_jobs):
+def _refitted_values(estimator, X, y, spec, scorer, cv, n_jobs, groups):
     """v(S) for every coalition, as the mean cross-validated score of a refit on S."""
     names = list(spec)
     n = len(names)
     masks = list(range(1, 1 << n))
     subsets = [tuple(name for i, name in enumerate(names) if mask >> i & 1) for mask in masks]
-    splits = cv_splits(cv, X, y, estimator)
+    splits = cv_splits(cv, X, y, estimator, groups)
     # A coalition the estimator cannot be restricted to is worth the uninformed
     # model's score: the estimator predicts nothing from those modalities alone.
     scores, _ = cross_val_subsets(
@@ -149,7 +149,8 @@ def _refitted_values(estimator, X, y, spec, scorer, cv, n_jobs):
 
 
 def modality_shapley(
-    estimator, X, y, modalities=None, *, scoring=None, method="auto", cv=5, n_jobs=None
+    estimator, X, y, modalities=None, *, scoring=None, method="auto", cv=5, n_jobs=None,
+    groups=None,
 ):
     """Exact Shapley values of the modalities for a model's score.
 
@@ -195,6 +196,10 @@ def modality_shapley(
         Folds for ``method="refit"``.
     n_jobs : int, default=None
         Subsets (and folds) evaluated in parallel.
+    groups : array-like of shape (n_samples,), default=None
+        Group labels for a group splitter in ``cv`` (``method="refit"``)
+        (:class:`~sklearn.model_selection.GroupKFold`: all rows of a patient
+        in one fold), as in :func:`~sklearn.model_selection.cross_validate`.
 
     Returns
     -------
@@ -283,7 +288,7 @@ def modality_shapley(
     if method == "mask":
         value = _masked_values(estimator, X, y, spec, scorer, n_jobs)
     else:
-        value = _refitted_values(estimator, X, y, spec, scorer, cv, n_jobs)
+        value = _refitted_values(estimator, X, y, spec, scorer, cv, n_jobs, groups)
     names = list(spec)
     return Bunch(
         shapley_values=_shapley_from_values(value, n),

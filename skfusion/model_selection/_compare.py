@@ -165,12 +165,12 @@ def _fit_inner_folds(entries, skipped, y, task, splits):
     return kept, skipped
 
 
-def _make_splits(cv, X, y, task, random_state):
+def _make_splits(cv, X, y, task, random_state, groups):
     """The folds, made once so that every strategy sees the same ones."""
     if isinstance(cv, Integral) and not isinstance(cv, bool) and cv < 2:
         raise ValueError(f"`cv` must be at least 2 folds; got {cv}.")
     return make_splits(
-        cv, X, y, classifier=task == "classification", shuffle_seed=random_state
+        cv, X, y, classifier=task == "classification", groups=groups, shuffle_seed=random_state
     )
 
 
@@ -207,6 +207,7 @@ def compare_fusion(
     progress=None,
     error_score="raise",
     share_work=True,
+    groups=None,
 ):
     """Cross-validate fusion strategies on the same folds and compare them.
 
@@ -293,6 +294,11 @@ def compare_fusion(
         that a branch fitted on the same rows by several strategies is fitted
         once per fold. The results are the same as without sharing; only the
         time spent changes. ``False`` fits every strategy on its own.
+    groups : array-like of shape (n_samples,), default=None
+        Group labels for a group splitter in ``cv``; the folds of the
+        comparison (not the late-fusion strategies' inner folds)
+        (:class:`~sklearn.model_selection.GroupKFold`: all rows of a patient
+        in one fold), as in :func:`~sklearn.model_selection.cross_validate`.
 
     Returns
     -------
@@ -356,7 +362,7 @@ def compare_fusion(
         entries, skipped = resolve_strategies(strategies, spec, task, random_state)
     else:
         entries, skipped = table.strategies(strategies, task, random_state)
-    splits = _make_splits(cv, X, y, task, random_state)
+    splits = _make_splits(cv, X, y, task, random_state, groups)
     entries, skipped = _fit_inner_folds(entries, skipped, y, task, splits)
     scoring = _metric_names(scoring, task)
     scorer = check_scoring(_scoring_estimator(task), scoring=scoring)

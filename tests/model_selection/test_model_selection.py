@@ -466,3 +466,28 @@ def test_a_warning_every_fold_raises_is_shown_once_per_strategy(n_jobs):
     assert [(w.category, str(w.message)[:36]) for w in caught] == [
         (ConvergenceWarning, "Strategy 'one step' (every fold): lb")
     ]
+
+
+def test_group_splitters_take_groups(classification):
+    # GroupKFold asked for groups none of the tools took ("The 'groups' parameter
+    # should not be None"); a list of its splits was the only way
+    from sklearn.model_selection import GroupKFold
+
+    from skfusion.inspection import modality_ablation, modality_shapley
+
+    X, y, modalities = classification
+    groups = np.arange(len(y)) // 10  # 15 patients of 10 rows
+    splits = list(GroupKFold(3).split(X, y, groups))
+    for _, test in splits:
+        assert not set(groups[test]) & set(np.delete(groups, test))
+    grouped = compare_fusion(X, y, modalities, ["single", "early"], cv=GroupKFold(3), groups=groups)
+    listed = compare_fusion(X, y, modalities, ["single", "early"], cv=splits)
+    np.testing.assert_allclose(
+        grouped.to_frame()["accuracy_mean"], listed.to_frame()["accuracy_mean"]
+    )
+    model = LogisticRegression()
+    ablation = modality_ablation(model, X, y, modalities, cv=GroupKFold(3), groups=groups)
+    assert ablation.to_frame().equals(modality_ablation(model, X, y, modalities, cv=splits).to_frame())
+    shapley = modality_shapley(model, X, y, modalities, cv=GroupKFold(3), groups=groups)
+    expected = modality_shapley(model, X, y, modalities, cv=splits)
+    np.testing.assert_allclose(shapley.shapley_values, expected.shapley_values)
