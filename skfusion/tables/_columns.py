@@ -135,23 +135,46 @@ def column_kind(name, column, empty):
 
 
 def _string_kind(values):
-    """Strings that all read as numbers are numbers, as ISO 8601 dates datetimes (as
-    skrub's TableVectorizer parses them); other strings are strings."""
+    """Strings that all read as numbers are numbers, as dates datetimes (ISO 8601, or
+    any one format skrub's TableVectorizer parses: "01/31/2021", "31.01.2021 14:05");
+    other strings are strings."""
     values = pd.Series(values, dtype=object)
     try:
         pd.to_numeric(values)
         return "numeric"
     except (ValueError, TypeError):
         pass
-    if not values.str.contains(r"^\s*\d{4}-\d{2}", regex=True).all():
-        return "string"
+    if values.str.contains(r"^\s*\d{4}-\d{2}", regex=True).all() and _parses(values, "ISO8601"):
+        return "datetime"
+    datetime_format = _datetime_format(values)
+    if datetime_format is not None and _parses(values, datetime_format):
+        return "datetime"
+    return "string"
+
+
+def _parses(values, datetime_format):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pd.to_datetime(values, format="ISO8601")
-        return "datetime"
+            pd.to_datetime(values, format=datetime_format)
+        return True
     except (ValueError, TypeError, OverflowError):
-        return "string"
+        return False
+
+
+def _datetime_format(values):
+    """The format skrub's ToDatetime would find: pandas' guess on a sample of 30 values,
+    month first, else day first, when the sample agrees on one; else None."""
+    from pandas.tseries.api import guess_datetime_format
+
+    sample = values.sample(n=min(30, len(values)), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for dayfirst in (False, True):
+            formats = {guess_datetime_format(value, dayfirst=dayfirst) for value in sample}
+            if len(formats) == 1 and None not in formats:
+                return formats.pop()
+    return None
 
 
 # ---------------------------------------------------------------- numbers written as text

@@ -30,6 +30,10 @@ IDENTIFIER_MAX_WORDS = 3
 _NUMBERED = re.compile(r"^(?P<prefix>.*?[A-Za-z][^0-9]*?)[_\-. ]?(?P<number>\d+)$")
 _ID_NAME = re.compile(r"(^|[_\-. ])(id|ids|key|uuid|guid|index|rownames?)($|[_\-. ])|id$", re.I)
 _GLOB = re.compile(r"[*?\[]")
+# "year", "birth_year", "fiscalYear", "yr"
+_YEAR_NAME = re.compile(r"year|(^|[_\-. ])yrs?($|[_\-. ])", re.I)
+#: The values of a column named like a year, which is then not an identifier.
+YEAR_RANGE = (1000, 2999)
 
 
 def _text_statistics(column, empty):
@@ -41,22 +45,31 @@ def _text_statistics(column, empty):
     return float(words.mean()), values.nunique() / len(values)
 
 
-def _is_identifier(name, column, kind, empty):
-    """Unique per row and no empty cell: a row label (codes or names of a few words, or
-    integers that are consecutive or named like an identifier); never a float measurement."""
+def _identifier(name, column, kind, empty):
+    """Why a column is a row label, or None: unique per row and no empty cell, codes or
+    names of a few words, or integers that are named like an identifier or consecutive
+    (unless named like a year); never dates, floats or numbers written as text."""
     n_rows = len(column)
     if n_rows < IDENTIFIER_MIN_ROWS or empty.any():
-        return False
+        return None
     if kind == "string":
         words, distinct = _text_statistics(column, empty)
-        return distinct == 1.0 and words <= IDENTIFIER_MAX_WORDS
+        return "identifier" if distinct == 1.0 and words <= IDENTIFIER_MAX_WORDS else None
     if kind == "numeric" and pd.api.types.is_integer_dtype(column.dtype):
         values = column.to_numpy(dtype=np.int64)
         if np.unique(values).size != n_rows:
-            return False
-        consecutive = values.max() - values.min() == n_rows - 1
-        return bool(consecutive or _ID_NAME.search(name))
-    return False
+            return None
+        if _ID_NAME.search(name):
+            return "identifier"  # the name says so
+        # One row per year (1920..2019) is as consecutive as row numbers; only the
+        # name tells them apart. Other consecutive integers show their range, so that
+        # a year column under another name is seen left out.
+        low, high = int(values.min()), int(values.max())
+        if _YEAR_NAME.search(name) and YEAR_RANGE[0] <= low and high <= YEAR_RANGE[1]:
+            return None
+        if high - low == n_rows - 1:
+            return f"identifier: consecutive integers {low}..{high}"
+    return None
 
 
 def _is_constant(column, empty):
@@ -216,9 +229,12 @@ def infer_modalities(
     information are left out, with the reason: empty in every row, one value
     in every row (``"constant"``), or a row label (``"identifier"``: unique in
     every row of at least 20, strings of at most 3 words on average, or
-    integers that are consecutive or named like an identifier, e.g. ``id``,
-    ``user_id``, ``rownames``). Columns in no
-    modality are never read by the estimators.
+    integers named like an identifier, e.g. ``id``, ``user_id``,
+    ``rownames``, or consecutive, the reason then giving their range:
+    ``"identifier: consecutive integers 1..500"``).
+    Dates are never identifiers, nor are consecutive integers named like a
+    year (``year``, ``birth_year``: one row per year) within 1000..2999.
+    Columns in no modality are never read by the estimators.
 
     A column of strings that all write numbers one way, with a thousands
     separator, a decimal comma, a currency sign or ``"%"`` (``"1,565.65"``,
@@ -371,8 +387,8 @@ def infer_modalities(
             excluded[column] = "constant"
         elif column in facts.number_format:
             tabular.append(column)  # numbers written as text: a measurement, not a label
-        elif _is_identifier(column, frame[column], kind, empty):
-            excluded[column] = "identifier"
+        elif reason := _identifier(column, frame[column], kind, empty):
+            excluded[column] = reason
         else:
             numeric = pd.api.types.is_numeric_dtype(frame[column].dtype)
             prefix = _numbered_prefix(column) if numeric and kind == "numeric" else None

@@ -60,10 +60,41 @@ def test_identifiers_are_unique_strings_or_consecutive_or_id_named_integers():
         }
     )
     plan = infer_modalities(table)
-    assert plan.excluded == {"code": "identifier", "user_id": "identifier", "serial": "identifier"}
+    assert plan.excluded == {
+        "code": "identifier",
+        "user_id": "identifier",
+        "serial": "identifier: consecutive integers 7..36",
+    }
     assert plan.modalities == {"tabular": ["score", "weight"]}
     # in few rows any column may be unique: nothing is called an identifier
     assert infer_modalities(table.head(10)).excluded == {}
+
+
+def test_dates_and_years_unique_per_row_are_not_identifiers():
+    n = 100
+    days = pd.date_range("2021-01-01", periods=n, freq="D")
+    table = pd.DataFrame(
+        {
+            "us_date": days.strftime("%m/%d/%Y"),  # as skrub's TableVectorizer parses them
+            "eu_time": (days + pd.Timedelta("14h05min")).strftime("%d.%m.%Y %H:%M"),
+            "iso": days.strftime("%Y-%m-%d"),
+            "year": np.arange(1920, 1920 + n),  # one row per year
+            "birth_year": np.arange(1920, 1920 + n)[::-1],
+            "period": np.arange(1920, 1920 + n),  # a year by its values only: shown
+        }
+    )
+    plan = infer_modalities(table)
+    assert plan.modalities == {"tabular": ["us_date", "eu_time", "iso", "year", "birth_year"]}
+    assert plan.excluded == {"period": "identifier: consecutive integers 1920..2019"}
+    assert str(plan).splitlines()[-1] == (
+        "excluded: period (identifier: consecutive integers 1920..2019)"
+    )
+    # a year name with values that are no years, or an identifier's name, still excludes
+    ids = pd.DataFrame({"year": np.arange(1, 31), "year_id": np.arange(1990, 2020)})
+    assert infer_modalities(ids.assign(x=1.0 * np.arange(30))).excluded == {
+        "year": "identifier: consecutive integers 1..30",
+        "year_id": "identifier",
+    }
 
 
 def test_numbered_numeric_columns_form_an_embedding_from_eight_columns():
