@@ -106,7 +106,7 @@ def column_kind(name, column, empty):
         )
     if pd.api.types.is_numeric_dtype(dtype):
         return "numeric"
-    if not _is_object_like(dtype):
+    if not _is_object_like(dtype) and "list" not in str(dtype):  # pyarrow lists: below
         raise TypeError(
             f"Column {name!r} has dtype {dtype}, which skfusion.tables cannot encode; "
             "a table's columns must hold numbers, booleans, strings, categories or "
@@ -117,21 +117,62 @@ def column_kind(name, column, empty):
     for value in values:
         kind = _value_kind(value)
         if kind is None:
+            if _is_vector(value):
+                raise TypeError(_vector_message(name, value, written=False))
             raise TypeError(
                 f"Column {name!r} holds a value of type {type(value).__name__} "
-                f"({value!r:.40}); each cell's argument must be a string, a number, a "
+                f"({_preview(value)}); each cell must hold a string, a number, a "
                 "boolean or a datetime. Exclude the column or convert it."
             )
         kinds.add(kind)
     if not kinds:
         return "string"
     if kinds == {"string"}:
-        return _string_kind(values)
+        kind = _string_kind(values)
+        if kind == "string" and all(_VECTOR.match(value) for value in values):
+            raise TypeError(_vector_message(name, values[0], written=True))
+        return kind
     if "string" in kinds:
         return "string"
     if len(kinds) == 1:
         return kinds.pop()
     return "numeric" if kinds <= {"numeric", "boolean"} else "string"
+
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+# A vector written as text: "[0.21, -0.47, 0.05]" (JSON, a list), "[ 0.21 -0.47 0.05]"
+# (numpy), "(0.21, -0.47, 0.05)". Three numbers at least, so that intervals ("(0, 10]",
+# pandas.cut's labels) and pairs stay strings.
+_VECTOR_BODY = rf"\s*{_NUMBER}(?:\s*,?\s*{_NUMBER}){{2,}}\s*,?\s*"
+_VECTOR = re.compile(rf"^\s*(?:\[{_VECTOR_BODY}\]|\({_VECTOR_BODY}\))\s*$")
+
+
+def _is_vector(value):
+    """A list, tuple or array of numbers (a cell of a Parquet list column)."""
+    if not isinstance(value, (list, tuple, np.ndarray)) or len(value) == 0:
+        return False
+    return all(isinstance(item, numbers.Real) and not isinstance(item, bool) for item in value)
+
+
+def _preview(value, width=40):
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _vector_message(name, value, *, written):
+    """Why a column of vectors is refused, and how to expand it into an embedding."""
+    items = re.findall(_NUMBER, value) if written else list(value)
+    shown = ", ".join(f"{float(item):g}" for item in items[:3])
+    example = f"[{shown}{', ...' if len(items) > 3 else ''}] ({len(items)} numbers)"
+    column = f"X[{name!r}]"
+    read = f"{column}.str.strip('[]() ').str.replace(',', ' ').str.split()" if written else column
+    return (
+        f"Column {name!r} holds a vector in each cell{' written as text' if written else ''}, "
+        f"e.g. {example}; a column holds one value per cell. Expand it into one column "
+        "per dimension, which infer_modalities reads as an embedding modality: "
+        f"vectors = np.stack({read}).astype(float); X = X.drop(columns={name!r}).join("
+        f"pd.DataFrame(vectors, index=X.index).add_prefix('{name}_'))."
+    )
 
 
 def _string_kind(values):

@@ -286,7 +286,9 @@ def infer_modalities(
     TypeError
         When ``X`` is not a DataFrame, a column name is not a string, or a
         column holds values that cannot be encoded (lists, dicts, complex
-        numbers), naming the column.
+        numbers), naming the column; a column of vectors (arrays or lists of
+        numbers, or ``"[0.21, -0.47, ...]"`` strings) with the code that
+        expands it into one column per dimension (an embedding).
     ValueError
         When an override names an unknown column, a text column is empty in
         every row, or no column is left.

@@ -1,6 +1,7 @@
 """infer_modalities and ModalityPlan: which column goes where, overrides, the report."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
@@ -344,3 +345,42 @@ def test_a_bad_number_format_in_a_plan_is_refused(number_formats, match):
             {"review": "text", "tabular": "tabular"},
             number_formats=number_formats,
         )
+
+
+def _vectors_as(form, vectors):
+    if form == "json":
+        return pd.Series([json.dumps(list(v)) for v in vectors])
+    if form == "numpy text":
+        return pd.Series([str(v) for v in vectors])
+    if form == "arrays":  # a Parquet list column read by pandas
+        return pd.Series(list(vectors))
+    pa = pytest.importorskip("pyarrow")
+    return pd.Series([list(v) for v in vectors], dtype=pd.ArrowDtype(pa.list_(pa.float64())))
+
+
+@pytest.mark.parametrize("form", ["json", "numpy text", "arrays", "arrow lists"])
+def test_a_column_of_vectors_is_refused_with_how_to_expand_it(form):
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(30, 64)).round(3)
+    X = pd.DataFrame({"emb": _vectors_as(form, vectors), "x": rng.normal(size=30)})
+    with pytest.raises(TypeError) as error:
+        infer_modalities(X)
+    message = str(error.value)
+    written = " written as text" if form in ("json", "numpy text") else ""
+    assert message.startswith(
+        f"Column 'emb' holds a vector in each cell{written}, e.g. [0.126, -0.132, 0.64, ...] "
+        "(64 numbers); a column holds one value per cell. Expand it into one column per "
+        "dimension, which infer_modalities reads as an embedding modality: vectors = np.stack("
+    )
+    # the code it shows does expand it
+    namespace = {"np": np, "pd": pd, "X": X}
+    exec(message.split(": ", 1)[1].rstrip(".").replace("; ", "\n"), namespace)
+    X = namespace["X"]
+    assert_allclose(X.filter(like="emb_").to_numpy(), vectors)
+    assert infer_modalities(X).kinds == {"tabular": "tabular", "emb": "embedding"}
+
+
+def test_intervals_and_pairs_in_brackets_are_strings_not_vectors():
+    bins = pd.Series(pd.cut(np.arange(40), [-1, 10, 20, 40])).astype(str)
+    X = pd.DataFrame({"bin": bins, "pair": ["[1, 2]", "[3, 4]"] * 20})
+    assert infer_modalities(X).modalities == {"tabular": ["bin", "pair"]}
