@@ -90,4 +90,7 @@ X : DataFrame or array-like of shape (n_samples, n_features)
 
 X_SEEN_TABLE = """
 X : DataFrame or array-like of shape (n_samples, n_features)
-    A table with the columns seen in ``fit``."""
+    A table with the columns seen in ``fit``, in their order: after a
+    DataFrame, a DataFrame with every column of ``fit``, those excluded from
+    the modalities too (scikit-learn's ``feature_names_in_`` convention;
+    their values are never read); after an array, an array."""

@@ -91,6 +91,19 @@ class EmbeddingScaler(TransformerMixin, BaseEstimator):
         return scaled / np.sqrt(scaled.shape[1])
 
 
+def _shorten(names, shown=5):
+    """Column names for a message: the first few, then how many in all."""
+    names = [str(name) for name in names]
+    listed = ", ".join(repr(name) for name in names[:shown])
+    return listed if len(names) <= shown else f"{listed}, ... ({len(names)} in all)"
+
+
+def _what(X):
+    if hasattr(X, "columns"):
+        return "X's column names are not strings"
+    return f"X ({type(X).__name__}) has no column names"
+
+
 def _dense(block):
     block = block.toarray() if sp.issparse(block) else np.asarray(block, dtype=np.float64)
     return block.reshape(-1, 1) if block.ndim == 1 else block
@@ -233,9 +246,41 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                 f"Found a table with {frame.shape[0]} row(s) and {frame.shape[1]} "
                 "column(s) while a minimum of 1 is required."
             )
-        _check_feature_names(self, X, reset=reset)
+        if not reset and from_array and hasattr(self, "feature_names_in_"):
+            # the plan reads columns by name: positions would silently read others
+            raise ValueError(
+                f"The table encoder was fitted on a DataFrame and reads its columns by name "
+                f"({_shorten(self.feature_names_in_)}); {_what(X)}. Pass a DataFrame "
+                "with the columns seen in fit."
+            )
+        try:
+            _check_feature_names(self, X, reset=reset)
+        except ValueError as exc:
+            raise ValueError(f"{exc}{self._missing_columns(frame)}") from exc
         _check_n_features(self, frame, reset=reset)
         return frame, from_array
+
+    def _missing_columns(self, frame):
+        """What the columns of fit that ``frame`` lacks were for (scikit-learn's
+        feature-name check asks for all of them, in their order)."""
+        missing = [c for c in self.feature_names_in_ if c not in frame.columns]
+        if not missing:
+            return "\nX[model.feature_names_in_] selects the columns of fit, in their order."
+        excluded = [c for c in missing if c in self.plan_.excluded]
+        notes = []
+        for name, columns in self.plan_.modalities.items():
+            read = [c for c in missing if c in columns]
+            if read:
+                notes.append(f"Modality {name!r} reads {_shorten(read)}.")
+        if excluded:
+            notes.append(
+                f"{_shorten(excluded)} {'is' if len(excluded) == 1 else 'are'} excluded "
+                "from the modalities and never read, but X must have every column seen "
+                "in fit, in order (scikit-learn's feature_names_in_ convention): pass "
+                f"{'it' if len(excluded) == 1 else 'them'} with any values (e.g. "
+                f"X.assign(**{{{excluded[0]!r}: None}})), or fit without {'it' if len(excluded) == 1 else 'them'}."
+            )
+        return "\n" + " ".join(notes) if notes else ""
 
     def _plan(self, frame, from_array):
         if isinstance(self.modalities, ModalityPlan):

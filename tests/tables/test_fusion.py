@@ -131,6 +131,26 @@ def test_a_price_written_with_a_currency_and_thousands_is_read_as_numbers():
     assert model.score(table, y) > 0.95
 
 
+def test_predicting_on_other_columns_says_what_the_columns_are_for(reviews_table):
+    table, y = reviews_table
+    model = TableFusion(_stacking()).fit(table, y)
+    with pytest.raises(ValueError, match=r"reads its columns by name \('review', 'price', "
+                       r"'shop', 'id'\); X \(ndarray\) has no column names"):
+        model.predict(table.to_numpy())
+    # scikit-learn's convention: every column of fit, in order, even one never read
+    with pytest.raises(ValueError) as error:
+        model.predict(table.drop(columns=["id", "price"]))
+    assert str(error.value).endswith(
+        "Modality 'tabular' reads 'price'. 'id' is excluded from the modalities and never "
+        "read, but X must have every column seen in fit, in order (scikit-learn's "
+        "feature_names_in_ convention): pass it with any values (e.g. "
+        "X.assign(**{'id': None})), or fit without it."
+    )
+    assert_array_equal(model.predict(table.assign(id=None)), model.predict(table))
+    with pytest.raises(ValueError, match=r"same order(.|\n)*X\[model.feature_names_in_\]"):
+        model.predict(table[["id", "review", "price", "shop"]])
+
+
 def test_a_target_with_gaps_is_the_estimators_business(reviews_table):
     table, y = reviews_table
     y = y.astype(float)
