@@ -31,7 +31,7 @@ from ._docs import (
     X_SEEN_TABLE,
 )
 from ._infer import infer_modalities, plan_from_spec
-from ._plan import ModalityPlan
+from ._plan import ModalityPlan, shorten
 from ._text import TextEmbedding, default_text_vectorizer
 
 __all__ = ["TableEncoder"]
@@ -91,11 +91,9 @@ class EmbeddingScaler(TransformerMixin, BaseEstimator):
         return scaled / np.sqrt(scaled.shape[1])
 
 
-def _shorten(names, shown=5):
-    """Column names for a message: the first few, then how many in all."""
-    names = [str(name) for name in names]
-    listed = ", ".join(repr(name) for name in names[:shown])
-    return listed if len(names) <= shown else f"{listed}, ... ({len(names)} in all)"
+def _shorten(names):
+    """Column names for a message, quoted: the first few, then how many in all."""
+    return shorten((repr(str(name)) for name in names), 5)
 
 
 def _what(X):
@@ -273,12 +271,12 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             if read:
                 notes.append(f"Modality {name!r} reads {_shorten(read)}.")
         if excluded:
+            is_, it = ("is", "it") if len(excluded) == 1 else ("are", "them")
             notes.append(
-                f"{_shorten(excluded)} {'is' if len(excluded) == 1 else 'are'} excluded "
-                "from the modalities and never read, but X must have every column seen "
-                "in fit, in order (scikit-learn's feature_names_in_ convention): pass "
-                f"{'it' if len(excluded) == 1 else 'them'} with any values (e.g. "
-                f"X.assign(**{{{excluded[0]!r}: None}})), or fit without {'it' if len(excluded) == 1 else 'them'}."
+                f"{_shorten(excluded)} {is_} excluded from the modalities and never read, "
+                "but X must have every column seen in fit, in order (scikit-learn's "
+                f"feature_names_in_ convention): pass {it} with any values (e.g. "
+                f"X.assign(**{{{excluded[0]!r}: None}})), or fit without {it}."
             )
         return "\n" + " ".join(notes) if notes else ""
 
@@ -292,7 +290,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             unknown = [c for c in self.modalities.columns if c not in frame.columns]
             if unknown:
                 raise ValueError(
-                    f"The plan reads column(s) {unknown[:5]!r}, which X does not have."
+                    f"The plan reads column(s) {_shorten(unknown)}, which X does not have."
                 )
             return self.modalities
         if isinstance(self.modalities, dict):
@@ -400,7 +398,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             if rows.size == 0:
                 raise ValueError(
                     f"Modality {output.source!r} is empty in every training row (its columns "
-                    f"{self.plan_.modalities[output.source][:5]} hold only missing values, "
+                    f"{shorten(self.plan_.modalities[output.source], 5)} hold only missing values, "
                     "empty or whitespace strings)."
                 )
             data = self._input_of(output, frame, rows)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._modalities import resolve_modalities
 from ._columns import as_frame, column_kind, empty_cells, number_format
-from ._plan import ModalityPlan
+from ._plan import ModalityPlan, shorten
 
 __all__ = ["infer_modalities", "plan_from_spec"]
 
@@ -126,7 +126,7 @@ def _check_columns(frame, param, columns):
     unknown = [column for column in columns if column not in frame.columns]
     if unknown:
         raise ValueError(
-            f"`{param}` names column(s) {unknown[:5]!r} that X does not have; X has "
+            f"`{param}` names column(s) {shorten(map(repr, unknown), 5)} that X does not have; X has "
             f"{frame.shape[1]} columns."
         )
     return columns
@@ -340,6 +340,12 @@ def infer_modalities(
                 f"{type(column).__name__}. Rename the columns, e.g. "
                 "X.columns = X.columns.astype(str)."
             )
+    if frame.shape[1] == 0 or frame.shape[0] == 0:
+        raise ValueError(
+            f"X has {frame.shape[0]} row{'s' * (frame.shape[0] != 1)} and {frame.shape[1]} "
+            f"column{'s' * (frame.shape[1] != 1)}; modalities are inferred from a table "
+            "with some of each."
+        )
     if frame.columns.duplicated().any():
         raise ValueError(f"Column {frame.columns[frame.columns.duplicated()][0]!r} appears twice in X.")
     _check_threshold(text_min_words, "text_min_words", 0)
@@ -370,7 +376,7 @@ def infer_modalities(
             raise ValueError(f"Group {name!r} selects no column (all excluded).")
         if all(facts.kind[c] is None for c in columns):
             raise ValueError(
-                f"Group {name!r} is empty in every row (its columns {columns[:5]} hold only "
+                f"Group {name!r} is empty in every row (its columns {shorten(columns, 5)} hold only "
                 "missing values, empty or whitespace strings)."
             )
         modalities[name] = columns
@@ -406,7 +412,7 @@ def infer_modalities(
         name = _modality_name("tabular", set(modalities))
         modalities[name], kinds[name] = tabular, "tabular"
     if not modalities:
-        reasons = ", ".join(f"{c} ({r})" for c, r in excluded.items())
+        reasons = shorten(f"{c} ({r})" for c, r in excluded.items())
         raise ValueError(f"No column of X is left for a modality; excluded: {reasons}.")
     # the modalities in the order of their first column in X
     order = {column: i for i, column in enumerate(frame.columns)}
@@ -436,7 +442,7 @@ def plan_from_spec(X, modalities, *, text=None):
         empty = [c for c in cols if facts.kind[c] is None]
         if len(empty) == len(cols):
             raise ValueError(
-                f"Modality {name!r} is empty in every row (its columns {cols[:5]} hold only "
+                f"Modality {name!r} is empty in every row (its columns {shorten(cols, 5)} hold only "
                 "missing values, empty or whitespace strings)."
             )
         kinds[name] = _group_kind(frame, facts, cols, text, TEXT_MIN_WORDS, TEXT_MIN_DISTINCT)

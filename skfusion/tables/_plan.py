@@ -6,7 +6,7 @@ from .._modalities import check_modality_names
 from .._utils.text_table import format_table
 from ._columns import check_number_format
 
-__all__ = ["ModalityPlan", "MODALITY_KINDS"]
+__all__ = ["ModalityPlan", "MODALITY_KINDS", "shorten"]
 
 #: The kinds of modality, and how :class:`~skfusion.tables.TableEncoder` encodes each.
 MODALITY_KINDS = {
@@ -16,6 +16,15 @@ MODALITY_KINDS = {
 }
 
 _SHOWN_COLUMNS = 3  # columns listed by name in a report cell before "... (n columns)"
+_SHOWN_ITEMS = 10  # columns listed on a report line or in a message before "... (n in all)"
+
+
+def shorten(items, shown=_SHOWN_ITEMS):
+    """``items`` (str) joined by commas: the first ``shown``, then how many in all, so
+    that a message about a wide table stays readable."""
+    items = list(items)
+    listed = ", ".join(items[:shown])
+    return listed if len(items) <= shown else f"{listed}, ... ({len(items)} in all)"
 
 
 def _as_pairs(mapping, what):
@@ -194,11 +203,10 @@ class ModalityPlan:
         ]
         table = format_table(["modality", "kind", "columns", "encoding"], rows, left=4)
         if self._number_formats:
-            formats = ", ".join(f"{column} (like {pattern})" for column, pattern in self._number_formats)
+            formats = shorten(f"{column} (like {pattern})" for column, pattern in self._number_formats)
             table += f"\nread as numbers: {formats}"
         if self._excluded:
-            reasons = ", ".join(f"{column} ({reason})" for column, reason in self._excluded)
-            table += f"\nexcluded: {reasons}"
+            table += f"\nexcluded: {shorten(f'{c} ({reason})' for c, reason in self._excluded)}"
         return table
 
     def __repr__(self):

@@ -212,7 +212,7 @@ def _small_table():
     [
         (np.zeros((3, 2)), {}, TypeError, "needs a pandas or polars DataFrame"),
         (pd.DataFrame({0: [1.0, 2.0]}), {}, TypeError, "Column names must be strings; got 0"),
-        (_small_table(), dict(text=["comment"]), ValueError, r"`text` names column\(s\) \['comment'\]"),
+        (_small_table(), dict(text=["comment"]), ValueError, r"`text` names column\(s\) 'comment' that"),
         (_small_table(), dict(exclude=["nope"]), ValueError, "`exclude` names column"),
         (_small_table(), dict(text=["price"]), TypeError, "Column 'price' is given as text but holds numeric"),
         (_small_table().assign(note=""), dict(text=["note"]), ValueError, "Text column 'note' is empty in every row"),
@@ -225,6 +225,8 @@ def _small_table():
         (_small_table(), dict(exclude=["review", "price"]), ValueError, "No column of X is left"),
         (_small_table(), dict(text_min_distinct=2), ValueError, "`text_min_distinct` must be in"),
         (pd.DataFrame({"a": [np.nan] * 3, "b": [""] * 3}), {}, ValueError, r"a \(empty\), b \(empty\)"),
+        (pd.DataFrame(), {}, ValueError, r"^X has 0 rows and 0 columns; modalities are inferred"),
+        (pd.DataFrame({"a": []}), {}, ValueError, r"^X has 0 rows and 1 column;"),
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_naming_the_column_or_parameter(X, kwargs, error, match):
@@ -384,3 +386,20 @@ def test_intervals_and_pairs_in_brackets_are_strings_not_vectors():
     bins = pd.Series(pd.cut(np.arange(40), [-1, 10, 20, 40])).astype(str)
     X = pd.DataFrame({"bin": bins, "pair": ["[1, 2]", "[3, 4]"] * 20})
     assert infer_modalities(X).modalities == {"tabular": ["bin", "pair"]}
+
+
+def test_the_report_and_messages_about_a_wide_table_list_the_first_columns_and_a_count():
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame({f"c{i:03d}": np.ones(25) for i in range(300)})
+    with pytest.raises(ValueError) as error:
+        infer_modalities(wide)
+    assert str(error.value) == (
+        "No column of X is left for a modality; excluded: "
+        + ", ".join(f"c{i:03d} (constant)" for i in range(10))
+        + ", ... (300 in all)."
+    )
+    plan = infer_modalities(wide.assign(x=rng.normal(size=25)))
+    assert str(plan).splitlines()[-1].endswith("c009 (constant), ... (300 in all)")
+    with pytest.raises(ValueError, match=r"names column\(s\) 'a0', 'a1', 'a2', 'a3', 'a4', "
+                       r"\.\.\. \(7 in all\) that X does not have"):
+        infer_modalities(wide, exclude=[f"a{i}" for i in range(7)])
