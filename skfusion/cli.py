@@ -590,7 +590,8 @@ def _check_target(y, task, cv):
                 else "drop that class (cross-validation needs two rows of each)"
             )
             raise UsageError(
-                f"--cv {cv}: class {smallest!r} has only {counts.min()} rows; {fix} "
+                f"--cv {cv}: class {smallest!r} has only {counts.min()} "
+                f"row{'s' if counts.min() != 1 else ''}; {fix} "
                 "(or, if the target is a quantity, --task regression)"
             )
     elif len(y) < cv:

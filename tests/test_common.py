@@ -100,6 +100,8 @@ else:
         TableFusion(Ridge()),
         TableFusion(StackingLateFusion(LogisticRegression(), cv=2)),
         TableFusion(make_pipeline(FeatureFusion(missing="zero"), Ridge())),
+        # a transformer: its tags must not promise float32 the encoder does not give
+        TableFusion(FeatureFusion(missing="zero", add_indicator=True)),
     ]
 
 

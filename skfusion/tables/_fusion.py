@@ -6,6 +6,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
@@ -175,7 +181,8 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         y : array-like of shape (n_samples,), default=None
             Target, for the estimator (and the encoders, which mostly ignore it).
         **fit_params : dict
-            Passed to the estimator's ``fit`` (e.g. ``sample_weight``).
+            Passed to the estimator's ``fit`` (e.g. ``sample_weight``); with
+            metadata routing enabled, those its ``fit`` requests.
 
         Returns
         -------
@@ -191,6 +198,7 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         self.encoder_ = self._make_encoder()
         Xt = self.encoder_.fit_transform(X, y)
         estimator = with_modalities(self.estimator, self.encoder_.modalities_out_)
+        fit_params = self._routed(method="fit", params=fit_params)
         with self._explaining_nan(Xt), fitting(f"estimator ({type(estimator).__name__})"):
             out = getattr(estimator, method)(Xt, y, **fit_params)
         self.estimator_ = estimator
@@ -225,8 +233,37 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self)
         return self.encoder_.transform(X)
 
+    def _routed(self, *, method, params):
+        """``params`` for the estimator's ``method``: all of them, or with metadata
+        routing enabled those it requests (an error for one nobody requests)."""
+        if not _routing_enabled():
+            return params
+        return dict(process_routing(self, method, **params).estimator[method])
+
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        ``fit``, ``predict`` and ``score`` metadata reach the estimator's method
+        of the same name (``fit`` for ``fit_transform`` too), as requested.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`
+            encapsulating routing information.
+        """
+        return MetadataRouter(owner=self).add(
+            estimator=self.estimator,
+            method_mapping=MethodMapping()
+            .add(caller="fit", callee="fit")
+            .add(caller="predict", callee="predict")
+            .add(caller="score", callee="score"),
+        )
+
     def _delegate(self, method, X, *args, **params):
         """The estimator's ``method`` on the encoded ``X`` (a refusal of NaN explained)."""
+        if method in ("predict", "score"):
+            params = self._routed(method=method, params=params)
         Xt = self._encode(X)
         with self._explaining_nan(Xt):
             return getattr(self.estimator_, method)(Xt, *args, **params)
@@ -352,6 +389,10 @@ class TableFusion(MetaEstimatorMixin, BaseEstimator):
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
         tags.transformer_tags = inner.transformer_tags
+        if tags.transformer_tags is not None:
+            # the encoder's output is float64 whatever X was (a float32 column is a
+            # column of the table): float32 does not come through
+            tags.transformer_tags.preserves_dtype = ["float64"]
         tags.target_tags = inner.target_tags
         tags.input_tags.string = True
         tags.input_tags.categorical = True

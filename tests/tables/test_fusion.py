@@ -278,3 +278,35 @@ def test_a_clone_of_a_fitted_table_fusion_is_unfitted(reviews_table):
     copy = clone(model)
     assert not hasattr(copy, "encoder_") and copy.get_params()["text"] is None
     assert text_module.DEFAULT_MODEL == copy.embedding_model
+
+
+def test_metadata_routing_reaches_the_estimator_as_requested(reviews_table):
+    # TableFusion reported no routing: an explicit request of False was overridden,
+    # and a search could not route sample_weight or groups through it
+    from sklearn import config_context
+    from sklearn.exceptions import UnsetMetadataPassedError
+    from sklearn.model_selection import GroupKFold
+
+    table, y = reviews_table
+    table, y = table.iloc[12:100].reset_index(drop=True), y[12:100]  # no missing modality
+    weights = np.random.default_rng(1).uniform(0.5, 2.0, len(y))
+    with config_context(enable_metadata_routing=True):
+        requested = LogisticRegression().set_fit_request(sample_weight=True)
+        weighted = TableFusion(requested).fit(table, y, sample_weight=weights)
+        by_hand = TableFusion(LogisticRegression()).fit(table, y)
+        assert not np.allclose(weighted.estimator_.coef_, by_hand.estimator_.coef_)
+        declined = LogisticRegression().set_fit_request(sample_weight=False)
+        with pytest.raises(TypeError, match="not routed to any object"):  # as scikit-learn's
+            TableFusion(declined).fit(table, y, sample_weight=weights)
+        with pytest.raises(UnsetMetadataPassedError):
+            TableFusion(LogisticRegression()).fit(table, y, sample_weight=weights)
+        unweighted_score = clone(requested).set_score_request(sample_weight=False)
+        search = GridSearchCV(TableFusion(unweighted_score), {"estimator__C": [0.1, 1.0]}, cv=2)
+        search.fit(table, y, sample_weight=weights)
+        assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+        groups = np.arange(len(y)) % 6
+        inner = StackingLateFusion(LogisticRegression(), cv=GroupKFold(2))
+        grouped = GridSearchCV(TableFusion(inner), {"estimator__passthrough": [False]}, cv=GroupKFold(2))
+        grouped.fit(table, y, groups=groups)
+    without_routing = TableFusion(LogisticRegression()).fit(table, y, sample_weight=weights)
+    assert_allclose(without_routing.estimator_.coef_, weighted.estimator_.coef_)
