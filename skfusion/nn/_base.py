@@ -94,7 +94,10 @@ class BaseNetworkEstimator(ModalityProtocolMixin, TransformerMixin, BaseEstimato
         with np.errstate(over="ignore"):  # an overflow is refused below, naming the column
             for start in range(0, X.shape[0], chunk_rows):
                 scaler.partial_fit(X[start : start + chunk_rows])
-        overflow = np.isinf(scaler.mean_) | np.isinf(scaler.var_)
+        # squares beyond float64 make the variance inf, or NaN once inf - inf is met; a
+        # NaN statistic is an overflow unless the column had no value at all
+        seen = np.broadcast_to(scaler.n_samples_seen_, scaler.mean_.shape) > 0
+        overflow = seen & ~(np.isfinite(scaler.mean_) & np.isfinite(scaler.var_))
         if overflow.any():
             raise ValueError(
                 f"{self._column_label(np.flatnonzero(overflow)[0])} of X: its mean or standard "

@@ -113,6 +113,12 @@ def test_a_column_whose_spread_overflows_float64_is_refused_at_fit(data, estimat
     with pytest.raises(ValueError, match="Column 3 of X: its mean or standard deviation "
                                          "overflows float64"):
         _fit(_make(estimator_class, modalities), X_huge, y)
+    # one huge value: its square overflows and the variance came out NaN, not inf; the
+    # column was then all zeros for the network, at fit and at predict, unsaid
+    X_one = X.copy()
+    X_one[0, 0] = 1e200
+    with pytest.raises(ValueError, match="Column 0 of X: .*overflows float64"):
+        _fit(_make(estimator_class, modalities), X_one, y)
 
 
 # ---------------------------------------------------------------- set_config(transform_output)
