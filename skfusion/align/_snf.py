@@ -845,6 +845,9 @@ def _spectral_embedding(graph, n_components, random_state):
     degree = np.asarray(graph.sum(axis=1)).ravel()
     inv_sqrt = 1.0 / np.sqrt(degree)
     k = n_components + 1
+    if sp.issparse(graph) and k >= n_samples:
+        # ARPACK finds at most n - 1 eigenpairs: all n are wanted, of a graph this small
+        graph = graph.toarray()
     if sp.issparse(graph):
         normalised = sp.diags(inv_sqrt) @ graph @ sp.diags(inv_sqrt)
         v0 = check_random_state(random_state).uniform(-1, 1, n_samples)

@@ -127,6 +127,18 @@ def test_embedding_is_random_walk_eigenvectors_and_transform_extends_it(rng, gra
     np.testing.assert_array_equal(nearest, groups[:5])
 
 
+def test_every_nontrivial_eigenvector_on_either_graph(rng):
+    # n_components = n_samples - 1 crashed the sparse path (ARPACK finds at most n - 1)
+    X, _, modalities = _blobs(rng, n_per_group=10)
+    params = dict(n_neighbors=10, n_components=X.shape[0] - 1, random_state=0)
+    dense = SimilarityNetworkFusion(modalities, graph="dense", **params).fit(X)
+    sparse = SimilarityNetworkFusion(modalities, graph="sparse", **params).fit(X)
+    W = sparse.fused_graph_.toarray()
+    walk = W / W.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(walk @ sparse.embedding_, sparse.embedding_ * sparse.eigenvalues_, atol=1e-8)
+    assert sparse.embedding_.shape == dense.embedding_.shape == (30, 29)
+
+
 @pytest.mark.parametrize("graph", ["dense", "sparse"])
 def test_transform_reuses_the_fit_neighbour_index_and_a_saved_model_rebuilds_it(rng, graph):
     """transform searches the index fit built (not a new one per call); pickling leaves
