@@ -30,7 +30,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils._tags import get_tags
 from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_memory
+from sklearn.utils.validation import check_memory, has_fit_parameter
 
 from .._fit_context import fitting, same_type_with_message
 from .._modalities import branch_columns, non_numeric_column, take_block, take_columns
@@ -336,16 +336,24 @@ def _naming_non_numeric_columns(X, prefix=""):
 
 
 def _sample_weight_params(estimator, params):
-    """Without metadata routing, a Pipeline's sample weights go to its final step.
+    """Without metadata routing, a Pipeline's sample weights go to its final step and
+    to every other step whose ``fit`` takes them.
 
     A scaler followed by a model is the usual branch, and ``Pipeline.fit``
-    refuses a bare ``sample_weight``.
+    refuses a bare ``sample_weight``; a weighted scaler (StandardScaler takes
+    weights) keeps a weight of 2 the same as a row given twice.
     """
     if isinstance(estimator, Pipeline) and estimator.steps:
         params = dict(params)
-        last = estimator.steps[-1][0]
-        params[f"{last}__sample_weight"] = params.pop("sample_weight")
-        return params, type(estimator.steps[-1][1]).__name__
+        weights = params.pop("sample_weight")
+        *steps, (last, final) = estimator.steps
+        for name, step in steps:
+            if not isinstance(step, str) and step is not None and has_fit_parameter(
+                step, "sample_weight"
+            ):
+                params[f"{name}__sample_weight"] = weights
+        params[f"{last}__sample_weight"] = weights
+        return params, type(final).__name__
     return params, type(estimator).__name__
 
 

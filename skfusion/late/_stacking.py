@@ -210,10 +210,11 @@ class StackingLateFusion(_BaseLateFusion):
         %(x_modalities_sparse)s
         %(fit_y)s
         sample_weight : array-like of shape (n_samples,), default=None
-            Passed to every branch (on its rows; with metadata routing, to
-            those that request it) and to the final estimator (always, as in
-            scikit-learn's stacking); an error when one of them does not
-            accept it.
+            Passed to every branch (on its rows; a Pipeline branch's last
+            step and each other step whose ``fit`` takes it; with metadata
+            routing, those that request it) and to the final estimator
+            (always, as in scikit-learn's stacking); an error when one of them
+            does not accept it.
         %(fit_params)s
 
         Returns

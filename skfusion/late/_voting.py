@@ -191,8 +191,9 @@ class WeightedVoteFusion(_BaseLateFusion):
         %(x_modalities_sparse)s
         %(fit_y)s
         sample_weight : array-like of shape (n_samples,), default=None
-            Passed to every branch (on its rows) and used in the weights'
-            loss; an error when a branch does not accept it.
+            Passed to every branch (on its rows; a Pipeline branch's last
+            step and each other step whose ``fit`` takes it) and used in the
+            weights' loss; an error when a branch does not accept it.
         %(fit_params)s
 
         Returns

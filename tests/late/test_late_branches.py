@@ -775,14 +775,32 @@ def test_sample_weight_reaches_branches_and_final_estimator(data):
     np.testing.assert_allclose(model.final_estimator_.coef_, final.coef_, rtol=1e-6)
 
 
-def test_pipeline_branch_gets_sample_weight_in_its_final_step(data):
+def test_pipeline_branch_gets_sample_weight_in_every_step_that_takes_it(data):
+    # the scaler was fitted unweighted: a weight of 2 was not a row given twice
+    from sklearn.feature_selection import VarianceThreshold
+
     X, y, modalities = data
     weights = np.linspace(0.5, 2.0, y.size)
-    pipe = make_pipeline(StandardScaler(), LogisticRegression())
+    pipe = make_pipeline(VarianceThreshold(), StandardScaler(), LogisticRegression())
     model = WeightedVoteFusion(pipe, modalities=modalities, weights=None)
     model.fit(X, y, sample_weight=weights)
-    expected = clone(pipe).fit(X[:, modalities["a"]], y, logisticregression__sample_weight=weights)
+    expected = clone(pipe).fit(
+        X[:, modalities["a"]],
+        y,
+        standardscaler__sample_weight=weights,
+        logisticregression__sample_weight=weights,
+    )
+    np.testing.assert_allclose(model.named_estimators_["a"][1].mean_, expected[1].mean_)
     np.testing.assert_allclose(model.named_estimators_["a"][-1].coef_, expected[-1].coef_)
+    # integer weights: the rows repeated
+    counts = np.arange(y.size) % 3
+    weighted = WeightedVoteFusion(pipe, modalities=modalities, weights=None)
+    weighted.fit(X, y, sample_weight=counts)
+    repeated = WeightedVoteFusion(pipe, modalities=modalities, weights=None)
+    repeated.fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-4, atol=1e-6
+    )
 
 
 def test_branch_without_sample_weight_support_raises(data):
