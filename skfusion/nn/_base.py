@@ -91,7 +91,8 @@ class BaseNetworkEstimator(ModalityProtocolMixin, TransformerMixin, BaseEstimato
         never reaches the network input.
         """
         scaler = StandardScaler().set_output(transform="default")
-        with np.errstate(over="ignore"):  # an overflow is refused below, naming the column
+        # an overflow (inf, or NaN from inf - inf) is refused below, naming the column
+        with np.errstate(over="ignore", invalid="ignore"):
             for start in range(0, X.shape[0], chunk_rows):
                 scaler.partial_fit(X[start : start + chunk_rows])
         # squares beyond float64 make the variance inf, or NaN once inf - inf is met; a
