@@ -446,9 +446,18 @@ class _Problem:
             theta, intercept, objective = new_theta, new_intercept, new_objective
             if decrease <= self.tol * max(abs(objective), 1e-12):
                 return theta, float(intercept), n_iter
+        largest = float(np.max(np.abs(theta))) if theta.size else 0.0
         warnings.warn(
             f"CooperativeFusion(family='binomial') did not converge in {_MAX_IRLS_ITER} IRLS "
-            "iterations; increase tol (or, with standardize=False, standardise the columns).",
+            "iterations (a fixed limit; max_iter bounds each inner fit). "
+            + (
+                f"The coefficients grow without bound (largest {largest:.3g}): the classes "
+                "are separable, so the unpenalised likelihood has no maximum; raise alpha."
+                # 30 logits per (standard deviation of a) column: odds of 1e13, which
+                # only separable classes drive the fit to
+                if largest > 30
+                else "Increase tol, or raise alpha."
+            ),
             ConvergenceWarning,
         )
         return theta, float(intercept), _MAX_IRLS_ITER

@@ -205,6 +205,18 @@ def test_binomial_predictions_follow_classes(rng):
     assert not hasattr(CooperativeFusion(modalities).fit(X, labels.astype(float)), "predict_proba")
 
 
+def test_separable_classes_are_named_as_the_reason_irls_does_not_converge():
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skfusion.datasets import make_multimodal_classification
+
+    X, y, modalities = make_multimodal_classification(
+        n_samples=100, widths={"a": 3, "b": 4}, signal=5.0, random_state=0
+    )
+    with pytest.warns(ConvergenceWarning, match="classes are separable.*raise alpha"):
+        CooperativeFusion(modalities, alpha=0.0, rho=0.0, family="binomial").fit(X, y)
+
+
 def test_more_than_two_classes_are_refused(rng):
     X, y, modalities = _views(rng)
     with pytest.raises(ValueError, match="Only binary classification"):
