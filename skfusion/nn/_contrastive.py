@@ -269,6 +269,7 @@ class ContrastiveAlignment(BaseNetworkEstimator):
             See ``output``; the dtype of ``X`` (float32 or float64).
         """
         embedded, mask, dtype = self._embed(X)
+        self._check_params(list(self.modalities_))  # set_params may have changed output
         if self.output == "concat":
             return np.concatenate(list(embedded.values()), axis=1)
         if self.output != "mean":
@@ -295,6 +296,7 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         """
         embedded, mask, _ = self._embed(X)
         names = list(self.modalities_)
+        self._check_params(names)  # set_params may have changed the modalities scored
         query = self.query_modality or names[0]
         gallery = self.gallery_modality or (names[1] if query != names[1] else names[0])
         both = mask[:, names.index(query)] & mask[:, names.index(gallery)]

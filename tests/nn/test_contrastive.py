@@ -176,6 +176,17 @@ def test_bad_parameters_name_the_culprit(params, message):
         ContrastiveAlignment(**{"modalities": modalities, "max_epochs": 1, **params}).fit(X)
 
 
+def test_settings_changed_after_fit_are_checked_where_they_are_read():
+    # a bare KeyError: 'zzz' (transform) and "'zz' is not in list" (score) before
+    X, modalities = _paired(20, seed=0)
+    fitted = ContrastiveAlignment(modalities, max_epochs=1, device="cpu").fit(X)
+    with pytest.raises(ValueError, match="`output` must be 'mean', 'concat' or a modality"):
+        fitted.set_params(output="zzz").transform(X)
+    fitted.set_params(output="mean")
+    with pytest.raises(ValueError, match="`query_modality`='zz' is not a modality"):
+        fitted.set_params(query_modality="zz").score(X)
+
+
 def test_info_nce_matches_a_hand_written_cross_entropy():
     generator = torch.Generator().manual_seed(0)
     za, zb = torch.randn(6, 3, generator=generator), torch.randn(6, 3, generator=generator)
