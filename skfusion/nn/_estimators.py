@@ -168,6 +168,12 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
                 f"multiple of `n_heads`; got latent_dim={self.latent_dim}, "
                 f"n_heads={self.n_heads}."
             )
+        if self.normalization == "batch" and self.batch_size < 2:
+            raise ValueError(
+                "normalization='batch' normalises each feature over the rows of a batch, "
+                f"which needs at least 2 of them; got batch_size={self.batch_size}. Use "
+                "normalization='layer' or a larger batch_size."
+            )
         if self.fusion == "tensor":
             width = (self.latent_dim + 1) ** n_modalities
             if width > _MAX_TENSOR_FUSION_WIDTH:

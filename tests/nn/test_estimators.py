@@ -397,6 +397,7 @@ def test_verbose_prints_skorchs_epoch_table(easy, capsys):
     (dict(encoder_hidden_sizes=(8, 0)), "encoder_hidden_sizes"),
     (dict(fusion="late"), "fusion"),
     (dict(early_stopping=True, validation_fraction=0.999), "validation_fraction"),
+    (dict(normalization="batch", batch_size=1), "normalization='batch' .* batch_size=1"),
 ])
 def test_bad_parameters_are_named(easy, params, match):
     X, y, modalities = easy
