@@ -17,6 +17,7 @@ from sklearn.base import (
 )
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -278,8 +279,17 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
             _, valid = train_test_split(rows, test_size=n_valid, stratify=stratify,
                                         random_state=seed)
         except ValueError:
-            # Some class is too rare to appear on both sides: hold out at random.
-            _, valid = train_test_split(rows, test_size=n_valid, random_state=seed)
+            # Some class is too rare to appear on both sides: hold out at random, but
+            # keep one row of every class for training (a class's only row, held out,
+            # would never be learned from).
+            candidates = rows
+            if stratify is not None:
+                order = check_random_state(seed).permutation(n_samples)
+                _, first = np.unique(np.asarray(stratify)[order], return_index=True)
+                candidates = np.setdiff1d(rows, order[first])
+            if n_valid > candidates.size:
+                candidates = rows
+            _, valid = train_test_split(candidates, test_size=n_valid, random_state=seed)
         return np.sort(valid)
 
     # ------------------------------------------------------------ inference

@@ -518,3 +518,16 @@ def test_warnings_are_not_emitted_on_a_plain_fit(easy):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         IntermediateFusionClassifier(modalities, max_epochs=2, **CPU).fit(X, y).predict(X)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_early_stopping_never_holds_out_a_class_only_row(easy, seed):
+    # stratification fails for a class of one row; the random hold-out that follows
+    # held that row out for some seeds, and the class was never trained on
+    X, y, modalities = easy
+    y = y.copy()
+    y[0] = 2
+    net = IntermediateFusionClassifier(modalities, early_stopping=True, max_epochs=1, **CPU)
+    valid = net._validation_rows(len(y), y, seed)
+    assert 0 not in valid
+    assert len(valid) == int(np.ceil(net.validation_fraction * len(y)))
