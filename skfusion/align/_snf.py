@@ -556,6 +556,13 @@ def propagate_labels(graph, y, *, n_neighbors=20):
             f"`graph` must be square with one row per label; got graph of shape {graph.shape} "
             f"and y of shape {y.shape}."
         )
+    if y.dtype.kind not in "iuf":
+        # in text labels a -1 (or "-1") would be a class: nothing would be propagated
+        raise TypeError(
+            "`y` must hold integer labels with -1 for the unlabelled rows (scikit-learn's "
+            f"semi-supervised convention); got dtype {y.dtype}. Encode text labels first, "
+            "e.g. with sklearn.preprocessing.LabelEncoder."
+        )
     labelled = y != -1
     if not labelled.any():
         raise ValueError("`y` has no labelled row (every label is -1).")

@@ -279,3 +279,6 @@ def test_propagate_labels_refuses_inconsistent_input():
         propagate_labels(np.eye(2), [-1, -1])
     with pytest.raises(ValueError, match="`n_neighbors` must be a positive int"):
         propagate_labels(np.eye(2), [0, -1], n_neighbors=0)
+    # text labels: "-1" was a class, and nothing was propagated, unsaid
+    with pytest.raises(TypeError, match="integer labels with -1.*LabelEncoder"):
+        propagate_labels(np.eye(3), ["cat", "-1", "dog"])
