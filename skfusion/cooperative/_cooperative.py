@@ -15,7 +15,7 @@ import numpy as np
 from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import ElasticNet, Ridge
+from sklearn.linear_model import ElasticNet, LinearRegression, Ridge
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._tags import ClassifierTags, RegressorTags
@@ -395,7 +395,12 @@ class _Problem:
         # the sum of the weights it is given and Ridge by nothing: rescale alpha to match.
         n_effective = self.sample_weight.sum()
         unit = bool(np.all(weights == 1.0))
-        if self.alpha == 0 or self.l1_ratio == 0:
+        if self.alpha == 0:
+            # least squares by SVD (the minimum-norm solution): Ridge(alpha=0) solves the
+            # normal equations, which collinear columns make singular (coefficients of 1e14)
+            least_squares = LinearRegression(fit_intercept=False)
+            return least_squares.fit(rows, target, sample_weight=None if unit else weights).coef_
+        if self.l1_ratio == 0:
             ridge = Ridge(alpha=self.alpha * n_effective, fit_intercept=False)
             return ridge.fit(rows, target, sample_weight=None if unit else weights).coef_
         if self._elastic_net is None:

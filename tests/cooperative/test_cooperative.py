@@ -217,6 +217,20 @@ def test_separable_classes_are_named_as_the_reason_irls_does_not_converge():
         CooperativeFusion(modalities, alpha=0.0, rho=0.0, family="binomial").fit(X, y)
 
 
+def test_alpha_zero_is_least_squares_also_with_collinear_columns(rng):
+    # Ridge(alpha=0) solved singular normal equations: coefficients of +-1e14 and a
+    # worse fit than least squares
+    from sklearn.linear_model import LinearRegression
+
+    X, y, _ = _views(rng)
+    X = np.hstack([X, X[:, :1]])  # a duplicated column
+    modalities = {"m0": [0, 1, 2, 3, 7], "m1": [4, 5, 6]}
+    model = CooperativeFusion(modalities, rho=0.0, alpha=0.0).fit(X, y)
+    reference = LinearRegression().fit(X, y)
+    np.testing.assert_allclose(model.predict(X), reference.predict(X), rtol=1e-9, atol=1e-9)
+    assert np.abs(_coef(model)).max() < 10
+
+
 def test_more_than_two_classes_are_refused(rng):
     X, y, modalities = _views(rng)
     with pytest.raises(ValueError, match="Only binary classification"):
