@@ -6,8 +6,8 @@ Late fusion when modalities go missing
 A modality is *missing* in a row when all its columns are NaN. Late fusion fits
 one model per modality on the rows where that modality exists; at prediction
 time the :class:`~skfusion.WeightedVoteFusion` renormalises its learned weights
-over the modalities a row has, and :class:`~skfusion.StackingLateFusion` gives
-its final estimator a neutral value and a presence indicator for an absent one.
+over the modalities a row has, and :class:`~skfusion.StackingLateFusion`
+predicts a row with the meta-learner of its pattern of present branches.
 
 Here the training rows have gaps, and the test rows lose more and more of their
 modalities. We compare both late-fusion estimators with early fusion whose
@@ -77,7 +77,9 @@ rates = [0.0, 0.2, 0.4, 0.6, 0.8]
 test_sets = [blank(X_test, rate) for rate in rates]
 scores = {name: [] for name in models}
 with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # rows with no modality at all cannot occur here
+    # the vote gives 'notes' weight 0: rows that keep only 'notes' get the class
+    # prior, with a NoModalityPresentWarning, silenced here
+    warnings.simplefilter("ignore")
     for X_gaps in test_sets:
         for name, model in models.items():
             scores[name].append(model.score(X_gaps, y_test))
@@ -100,6 +102,8 @@ plt.show()
 # %%
 # Every model degrades as information disappears; none of them needs the rows
 # to be complete, and none needs an imputation model. On this additive, linear
-# problem the three stay close: which one degrades least depends on the data,
+# problem the three stay close (the vote predicts the class prior for a row that
+# keeps only 'notes', the modality it gave weight 0): which one degrades least
+# depends on the data,
 # so measure it with the pattern of gaps you expect (for example with
 # :func:`~skfusion.model_selection.compare_fusion` on data with gaps).

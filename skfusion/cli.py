@@ -99,7 +99,8 @@ def build_parser():
         default=[],
         help=(
             "a modality: NAME=col1,col2 or NAME='emb_*' (globs allowed, comma lists "
-            "mixed); repeat for each modality. Without any, every column is its own modality"
+            "mixed); repeat for each modality. Without any, the modalities are inferred from "
+            "the table (one per free-text column, per numbered embedding family, one tabular)"
         ),
     )
     compare.add_argument(

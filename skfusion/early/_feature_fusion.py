@@ -76,7 +76,8 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         ``transformers__<param>``). A dict ``{modality: transformer}`` or a
         list of ``(modality, transformer)`` pairs sets them by name; a value
         may be ``"passthrough"`` or ``"drop"`` (leave the modality out of the
-        output), and modalities not named are passed through. Named
+        output), and modalities not named are passed through (standardised, see
+        ``standardize``). Named
         transformers are nested parameters: ``<modality>__<param>`` (e.g.
         ``text__n_components`` or, in a Pipeline step ``"fusion"``,
         ``fusion__text__n_components``) and ``<modality>`` itself can be set
@@ -176,7 +177,8 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
     a transformer with sparse output) are scaled but not centred, so they stay
     sparse; their missing rows are zero, which is likewise no contribution to a
     linear model. The output is sparse (CSR) when any fused block is sparse.
-    Inner transformers receive each block as an array. ``transform`` writes
+    Inner transformers receive each block as a DataFrame of its columns when
+    ``X`` has column names, as an array otherwise. ``transform`` writes
     each block once into a preallocated output; float32 input stays float32.
 
     With ``missing="zero"``, a model fitted on data with NaN cells is the

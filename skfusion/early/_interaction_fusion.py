@@ -66,8 +66,8 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         principal components, unit variance each); ``"random"`` (the block is
         centred, divided by the square root of its total variance and
         multiplied by a seeded standard Gaussian matrix, so each component has
-        unit variance in expectation); ``None`` (the centred block itself,
-        ``k_m`` = its width; dense input only).
+        unit variance in expectation); ``None`` (the centred, and standardised,
+        block itself, ``k_m`` = its width; dense input only).
     standardize : bool, default=True
         Divide each column by its training standard deviation (``ddof=0``,
         over the rows where its modality is present; a constant column is left
@@ -115,8 +115,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
         standard deviation when standardised (1.0 for a constant column), 1.0
         otherwise.
     fill_values_ : dict of str to ndarray
-        For ``missing="zero"``: the value a NaN cell of each column of a
-        modality taking part takes, its mean over the training rows where the
+        The value a NaN cell of each column of a modality taking part takes, its mean over the training rows where the
         modality is present, NaN cells left out.
     projections_ : dict of str to ndarray of shape (p_m, k_m) or None
         Projection matrix of every modality (None for ``projection=None``):

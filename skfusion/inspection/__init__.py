@@ -10,7 +10,7 @@ Shapley values, and the display that plots them.
 
 Each estimator answers for itself how it is restricted to a subset of its
 modalities and whether it can predict with some of them masked (see
-:mod:`skfusion._fusion_protocol`); these tools never look at its class.
+:mod:`skfusion._utils.modality_protocol`); these tools never look at its class.
 """
 
 from ._ablation import ModalityAblation, modality_ablation

@@ -63,8 +63,8 @@ class StackingLateFusion(_BaseLateFusion):
     over the CV folds, and is refit on all its rows. A final estimator learns
     to combine the branches' out-of-fold predictions (the *meta-features*). A
     branch absent from a row (one of its modalities all NaN there) is not asked
-    about it: its meta-features take a neutral value and, when the meta-learner
-    was trained with gaps, a presence indicator says so.
+    about it: the row is predicted by the meta-learner of its pattern of
+    present branches (see Notes).
 
     The estimator type follows the branches: all classifiers make a classifier
     (``predict_proba``/``decision_function`` when the final estimator has them),

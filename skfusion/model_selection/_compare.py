@@ -247,6 +247,9 @@ def compare_fusion(
 
         The linear model is :class:`~sklearn.linear_model.LogisticRegression`
         (classification) or :class:`~sklearn.linear_model.Ridge` (regression).
+        On a raw table (text columns, ``modalities="auto"``) the strategies
+        run behind :class:`~skfusion.tables.TableEncoder` and take its output
+        as it is (TF-IDF weights, squashed numbers), not standardised again.
         Every built-in strategy accepts rows where whole modalities are missing
         (all their columns NaN); a missing modality contributes nothing to
         early fusion and a single-modality model predicts the prior there.
@@ -263,14 +266,17 @@ def compare_fusion(
     scoring : str, callable, list, tuple or dict, default=None
         As in :func:`~sklearn.model_selection.cross_validate`. None means
         ``"accuracy"`` for classification and ``"r2"`` for regression. With
-        several metrics the first one ranks the strategies.
+        several metrics the first one ranks the strategies. A scoring that
+        cannot score the target (or r2 on one-row test folds) is refused
+        before any fit.
     n_jobs : int, default=None
         Folds fitted in parallel (joblib) within each strategy.
     verbose : int, default=0
         ``>= 1`` prints one line per fold on stderr (when ``progress`` is None).
     task : {"auto", "classification", "regression"}, default="auto"
         Which built-in models to use; ``"auto"`` reads it from ``y``
-        (binary/multiclass or continuous).
+        (binary/multiclass or continuous; whole numbers with more than 20
+        distinct values are a quantity, with a UserWarning saying so).
     random_state : int, RandomState instance or None, default=None
         Shuffles the folds when ``cv`` is an int (None: unshuffled folds) and
         seeds the network (None: a fixed seed), so that a comparison with the
@@ -295,10 +301,11 @@ def compare_fusion(
         once per fold. The results are the same as without sharing; only the
         time spent changes. ``False`` fits every strategy on its own.
     groups : array-like of shape (n_samples,), default=None
-        Group labels for a group splitter in ``cv``; the folds of the
-        comparison (not the late-fusion strategies' inner folds)
-        (:class:`~sklearn.model_selection.GroupKFold`: all rows of a patient
+        Group labels for a group splitter in ``cv`` (e.g.
+        :class:`~sklearn.model_selection.GroupKFold`: all rows of a patient
         in one fold), as in :func:`~sklearn.model_selection.cross_validate`.
+        They split the comparison's folds only; the inner folds of stacking,
+        the vote and the hybrid ignore them.
 
     Returns
     -------
