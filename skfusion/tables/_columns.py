@@ -139,11 +139,16 @@ def column_kind(name, column, empty):
     return "numeric" if kinds <= {"numeric", "boolean"} else "string"
 
 
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+# One way only to match a number (not \d+\.?\d*, which splits "11111" five ways: their
+# product over the numbers of a long non-vector made matching exponential)
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 # A vector written as text: "[0.21, -0.47, 0.05]" (JSON, a list), "[ 0.21 -0.47 0.05]"
 # (numpy), "(0.21, -0.47, 0.05)". Three numbers at least, so that intervals ("(0, 10]",
 # pandas.cut's labels) and pairs stay strings.
-_VECTOR_BODY = rf"\s*{_NUMBER}(?:\s*,?\s*{_NUMBER}){{2,}}\s*,?\s*"
+# Numbers are separated by a comma or by white space, never by nothing: with an optional
+# separator "(212)" read as the three numbers 2, 1, 2, and a long run of digits could
+# be split every possible way (exponential backtracking: 24 s on 20 digits).
+_VECTOR_BODY = rf"\s*{_NUMBER}(?:(?:\s*,\s*|\s+){_NUMBER}){{2,}}\s*,?\s*"
 _VECTOR = re.compile(rf"^\s*(?:\[{_VECTOR_BODY}\]|\({_VECTOR_BODY}\))\s*$")
 
 

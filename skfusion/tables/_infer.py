@@ -393,8 +393,10 @@ def infer_modalities(
             modalities[name], kinds[name] = [column], "text"
         elif _is_constant(frame[column], empty):
             excluded[column] = "constant"
-        elif column in facts.number_format:
-            tabular.append(column)  # numbers written as text: a measurement, not a label
+        elif column in facts.number_format and not _ID_NAME.search(column):
+            # numbers written as text: a measurement, not a label, unless the name says
+            # it is one ("customer_id" = "39.771.847" is read as 39771847 otherwise)
+            tabular.append(column)
         elif reason := _identifier(column, frame[column], kind, empty):
             excluded[column] = reason
         else:

@@ -403,3 +403,35 @@ def test_the_report_and_messages_about_a_wide_table_list_the_first_columns_and_a
     with pytest.raises(ValueError, match=r"names column\(s\) 'a0', 'a1', 'a2', 'a3', 'a4', "
                        r"\.\.\. \(7 in all\) that X does not have"):
         infer_modalities(wide, exclude=[f"a{i}" for i in range(7)])
+
+
+def test_codes_in_brackets_and_long_digit_runs_are_strings_not_vectors():
+    # "(212)" matched as the three numbers 2, 1, 2 (the separator was optional), and a
+    # long run of digits in brackets took exponential time to be refused: a log line
+    # with a 60-digit field would hang inference
+    rows = 40
+    frame = pd.DataFrame(
+        {
+            "area_code": ["(212)", "(415)"] * (rows // 2),
+            "year": [f"({1990 + i % 7})" for i in range(rows)],
+            "log": [f"[{'1' * 60}] GET /index.html {i % 3}" for i in range(rows)],
+            "x": np.arange(rows, dtype=float) * 0.5,
+        }
+    )
+    plan = infer_modalities(frame)
+    used = [column for columns in plan.modalities.values() for column in columns]
+    assert {"area_code", "year"} <= set(used)
+
+
+def test_numbers_written_as_text_under_an_identifier_name_are_identifiers():
+    rng = np.random.default_rng(0)
+    rows = 40
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"{rng.integers(10, 99)}.{rng.integers(100, 999)}.{i:03d}" for i in range(rows)],
+            "price": [f"${value:,.2f}" for value in rng.uniform(1000, 5000, rows)],
+        }
+    )
+    plan = infer_modalities(frame)
+    assert plan.excluded["customer_id"] == "identifier"
+    assert plan.modalities["tabular"] == ["price"]
