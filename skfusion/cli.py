@@ -232,10 +232,12 @@ _OTHER_SEPARATORS = (";", "\t", "|")
 
 #: Rows read to tell a decimal comma from a decimal point.
 _DECIMAL_SAMPLE_ROWS = 200
-_COMMA_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*),\d+(?:[eE][+-]?\d+)?")
+_COMMA_DECIMAL = re.compile(r"[+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d*),\d+(?:[eE][+-]?\d+)?")
 _POINT_DECIMAL = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
-#: "1.565" beside "3,14": a thousands point, not a decimal one.
-_POINT_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+")
+#: "1.565" beside "3,14": a thousands point, not a decimal one ("0.125" never is).
+_POINT_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")
+#: "45,678" reads both ways (45678 or 45.678): no evidence of a decimal comma.
+_COMMA_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
 
 
 def _csv_separator(path):
@@ -254,8 +256,8 @@ def _csv_separator(path):
 
 
 def _decimal_marks(path, separator):
-    """How many of the first rows' fields are numbers written 3,14 (or 1.565,65), 3.14,
-    and 1.565 (a point that may group thousands)."""
+    """How many of the first rows' fields are numbers written 3,14 (or 1.565,65; not
+    45,678, which reads both ways), 3.14, and 1.565 (a point that may group thousands)."""
     comma = point = thousands = 0
     with open(path, encoding="utf-8", errors="replace", newline="") as file:
         rows = csv.reader(file, delimiter=separator)
@@ -263,7 +265,9 @@ def _decimal_marks(path, separator):
         for row in itertools.islice(rows, _DECIMAL_SAMPLE_ROWS):
             for field in row:
                 field = field.strip()
-                comma += bool(_COMMA_DECIMAL.fullmatch(field))
+                comma += bool(_COMMA_DECIMAL.fullmatch(field)) and not bool(
+                    _COMMA_THOUSANDS.fullmatch(field)
+                )
                 point += bool(_POINT_DECIMAL.fullmatch(field))
                 thousands += bool(_POINT_THOUSANDS.fullmatch(field))
     return comma, point, thousands

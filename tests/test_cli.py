@@ -558,6 +558,15 @@ def test_decimal_commas_with_thousands_points_and_mixed_marks(tmp_path, capsys):
     with pytest.warns(UserWarning, match="both with decimal commas .* and decimal points"):
         frame = cli._read_table(str(mixed))
     assert frame["b"].dtype == float  # read with points; the commas stay text, as said
+    # "45,678" reads both ways: no evidence of a decimal comma (it was read as 45.678)
+    ambiguous = tmp_path / "population.csv"
+    ambiguous.write_text("population\ty\n45,678\t0\n234,567\t1\n980\t0\n")
+    assert cli._csv_format(ambiguous) == {"sep": "\t"}
+    # "0.125" is a decimal point, never a thousands one (it was read as 125)
+    weights = tmp_path / "weights.csv"
+    weights.write_text("w;b;y\n0.125;1,2;0\n1.250;2,5;1\n")
+    assert cli._csv_format(weights) == {"sep": ";"}
+    assert cli._mixed_decimal_marks(weights)
 
 
 def test_a_column_named_with_spaces_around_it_can_be_selected(table, tmp_path, capsys):

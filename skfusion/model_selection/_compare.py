@@ -38,14 +38,16 @@ MAX_AUTO_CLASSES = 20
 
 
 def whole_number_quantity(y):
-    """The number of distinct values of ``y`` when they are whole numbers read as a
-    quantity (more than :data:`MAX_AUTO_CLASSES` of them), else None: the case where
-    ``task="auto"`` may have mistaken class labels coded as integers for a quantity."""
+    """The number of distinct values of ``y`` when ``task="auto"`` reads them as a
+    quantity but they look like class labels coded as integers, else None: more than
+    :data:`MAX_AUTO_CLASSES` of them, every code from 0 (or 1) to the largest present,
+    as a label encoder writes them (counts, ages or prices are not so)."""
     values = np.asarray(y)
     if values.dtype.kind not in "iuf" or not np.all(np.mod(values, 1) == 0):
         return None
-    n_values = np.unique(values).size
-    return n_values if n_values > MAX_AUTO_CLASSES else None
+    distinct = np.unique(values)
+    consecutive = distinct[0] in (0, 1) and distinct[-1] - distinct[0] == distinct.size - 1
+    return int(distinct.size) if distinct.size > MAX_AUTO_CLASSES and consecutive else None
 
 
 def _infer_task(y, task):
@@ -101,6 +103,18 @@ def _check_scoring_suits_task(scorer, scoring, task, y, splits):
     supported"); r2 of a one-row test fold is undefined, so such folds are refused."""
     from sklearn.dummy import DummyClassifier, DummyRegressor
 
+    names = scoring if isinstance(scoring, (list, tuple)) else (
+        list(scoring.values()) if isinstance(scoring, dict) else [scoring]
+    )
+    uses_r2 = any(name == "r2" or (name is None and task == "regression") for name in names)
+    smallest = min(len(test) for _, test in splits)
+    if uses_r2 and smallest < 2:
+        raise ValueError(
+            f"r2 is undefined on a test fold of {smallest} row; use fewer folds (cv) or "
+            "another scoring."
+        )
+    if not all(name is None or isinstance(name, str) for name in names):
+        return  # a callable of the user's may read X: it is not called on a stand-in
     dummy = (DummyClassifier() if task == "classification" else DummyRegressor()).fit(
         np.zeros((len(y), 1)), y
     )
@@ -113,15 +127,6 @@ def _check_scoring_suits_task(scorer, scoring, task, y, splits):
         raise ValueError(
             f"scoring {scoring!r} does not suit a {task} target ({first_line})."
         ) from None
-    uses_r2 = scoring is None and task == "regression" or (
-        scoring == "r2" or (isinstance(scoring, (list, tuple)) and "r2" in scoring)
-    )
-    smallest = min(len(test) for _, test in splits)
-    if uses_r2 and smallest < 2:
-        raise ValueError(
-            f"r2 is undefined on a test fold of {smallest} row; use fewer folds (cv) or "
-            "another scoring."
-        )
 
 
 def _fit_inner_folds(entries, skipped, y, task, splits):

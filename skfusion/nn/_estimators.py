@@ -287,7 +287,7 @@ class _BaseIntermediateFusion(ClassNamePrefixFeaturesOutMixin, BaseNetworkEstima
                 order = check_random_state(seed).permutation(n_samples)
                 _, first = np.unique(np.asarray(stratify)[order], return_index=True)
                 candidates = np.setdiff1d(rows, order[first])
-            if n_valid > candidates.size:
+            if n_valid >= candidates.size:  # train_test_split needs a row left to train on
                 candidates = rows
             _, valid = train_test_split(candidates, test_size=n_valid, random_state=seed)
         return np.sort(valid)

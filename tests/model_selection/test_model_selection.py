@@ -371,6 +371,20 @@ def test_integer_labels_read_as_a_quantity_are_said(classification):
         warnings.simplefilter("error", UserWarning)  # given, or not whole numbers: no warning
         compare_fusion(X, y, modalities, ["single"], cv=2, task="regression")
         compare_fusion(X, y + 0.5, modalities, ["single"], cv=2)
+        # whole numbers that are not label codes (counts, prices): a quantity, unsaid
+        compare_fusion(X, (y + 1) * 7 + np.arange(len(y)) % 3, modalities, ["single"], cv=2)
+
+
+def test_a_callable_scoring_is_not_called_on_a_stand_in(classification):
+    # the suitability check scored a dummy on a one-column stand-in of X, so a scorer
+    # reading X's columns failed with an IndexError before any fit
+    X, y, modalities = classification
+
+    def reads_x(estimator, X_test, y_test):
+        return float(np.mean(estimator.predict(X_test) == y_test)) + 0 * X_test[:, 5].sum()
+
+    result = compare_fusion(X, y, modalities, ["early"], cv=2, scoring=reads_x)
+    assert 0.5 < result.to_frame()["score_mean"].iloc[0] <= 1.0
 
 
 def test_a_small_table_gets_fewer_inner_folds_or_skips_late_fusion():
