@@ -193,8 +193,9 @@ def _read_table(path):
         ) from None
     try:
         if suffix == ".csv":
-            frame = pd.read_csv(path, **_csv_format(path))
-            if _mixed_decimal_marks(path):
+            options, mixed_marks = _csv_reading(path)
+            frame = pd.read_csv(path, **options)
+            if mixed_marks:
                 warnings.warn(
                     f"{path} writes numbers both with decimal commas (3,14) and decimal "
                     "points (3.14); it is read with points, so numbers written 3,14 are "
@@ -273,33 +274,33 @@ def _decimal_marks(path, separator):
     return comma, point, thousands
 
 
-def _csv_format(path):
-    """``read_csv`` arguments for the file: its separator and, for a file not separated
-    by commas, a decimal comma when the first rows' numbers are written "3,14" and
-    every point in a number groups thousands ("1.565,65"). European spreadsheets write
-    both ';' and decimal commas; read with a decimal point, every such number would be
-    text. Numbers written both ways are read with points (see :func:`_read_table`)."""
+def _csv_reading(path):
+    """``(read_csv arguments, mixed)`` for the file, from one look at its first rows.
+
+    The arguments: its separator and, for a file not separated by commas, a
+    decimal comma when the first rows' numbers are written "3,14" and every point
+    in a number groups thousands ("1.565,65"). European spreadsheets write both
+    ';' and decimal commas; read with a decimal point, every such number would be
+    text. ``mixed``: numbers are written both ways, so the file is read with
+    points (and :func:`_read_table` warns).
+    """
     separator = _csv_separator(path)
     if separator == ",":
-        return {}
+        return {}, False
     comma, point, thousands = _decimal_marks(path, separator)
     if comma and point == thousands:
-        return {"sep": separator, "decimal": ",", **({"thousands": "."} if thousands else {})}
-    return {"sep": separator}
+        decimal = {"decimal": ",", **({"thousands": "."} if thousands else {})}
+        return {"sep": separator, **decimal}, False
+    return {"sep": separator}, bool(comma) and point > thousands
 
 
-def _mixed_decimal_marks(path):
-    separator = _csv_separator(path)
-    if separator == ",":
-        return False
-    comma, point, thousands = _decimal_marks(path, separator)
-    return bool(comma) and point > thousands
+def _is_csv(path):
+    return path is not None and path.lower().endswith(".csv")
 
 
-def _read_csv_code(path):
-    """The ``read_csv(...)`` call that reads ``path`` as the command did."""
-    arguments = "".join(f", {key}={value!r}" for key, value in _csv_format(path).items())
-    return f"read_csv({path!r}{arguments})"
+def _arguments(options):
+    """``read_csv``'s keyword arguments as Python source: ``, sep=';', decimal=','``."""
+    return "".join(f", {key}={value!r}" for key, value in options.items())
 
 
 def _column_list(columns, limit=8):
@@ -555,8 +556,9 @@ def _print_task(y, task, given):
     from .model_selection._compare import whole_number_quantity
 
     detail = "a quantity"
-    if task == "regression" and given == "auto" and whole_number_quantity(y):
-        detail += f": {whole_number_quantity(y)} distinct whole numbers"
+    codes = whole_number_quantity(y) if task == "regression" and given == "auto" else None
+    if codes:
+        detail += f": {codes} distinct whole numbers"
     if task == "classification":
         classes = np.unique(y)
         detail = f"{classes.size} classes"
@@ -679,10 +681,11 @@ def _compare(args):
     strategies = _parse_strategies(args.strategies, names)
     scoring = _parse_scoring(args.scoring)
     task = _check_target(y, args.task, args.cv)
+    # how the file was read, for the note below and for --code
+    csv_options = _csv_reading(args.data)[0] if _is_csv(args.data) else {}
     if not args.quiet:  # what was decided, now that the command line is known to be right
-        if args.data is not None and args.data.lower().endswith(".csv") and _csv_format(args.data):
-            how = ", ".join(f"{key}={value!r}" for key, value in _csv_format(args.data).items())
-            print(f"read {args.data} with {how}\n", file=sys.stderr)
+        if csv_options:
+            print(f"read {args.data} with {_arguments(csv_options)[2:]}\n", file=sys.stderr)
         if plan is not None:
             how = "given with --modality" if args.modality else "inferred from the table"
             print(f"modalities ({how}):\n{plan}\n", file=sys.stderr)
@@ -725,7 +728,7 @@ def _compare(args):
     if args.save_best is not None:
         _save_best(result, X, y, args.save_best, quiet=args.quiet)
     if args.code:
-        print("\n" + _best_code(result, args, X, plan))
+        print("\n" + _best_code(result, args, X, plan, csv_options))
     return 0
 
 
@@ -768,15 +771,15 @@ def _save_best(result, X, y, path, *, quiet):
         )
 
 
-def _best_code(result, args, X, plan):
+def _best_code(result, args, X, plan, csv_options):
     """Python that loads the data and rebuilds and fits the best strategy."""
     from ._utils.code import estimator_code
 
     if args.data is None:
         load = "from skfusion.datasets import load_mfeat\n\nX, y = load_mfeat(return_X_y=True)"
     else:
-        if args.data.lower().endswith(".csv"):
-            read = _read_csv_code(args.data)
+        if _is_csv(args.data):
+            read = f"read_csv({args.data!r}{_arguments(csv_options)})"
         else:
             read = f"read_parquet({args.data!r})"
         if hasattr(X, "columns"):  # the raw table, encoded by the model

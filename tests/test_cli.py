@@ -530,7 +530,7 @@ def test_decimal_commas_are_read_as_numbers_and_the_code_reads_them_alike(
     frame = frame.assign(note=[f"about 1,5 of {i}" for i in range(len(frame))])  # text, not a number
     path = tmp_path / "european.csv"
     frame.to_csv(path, index=False, sep=separator, decimal=",")
-    assert cli._csv_format(path) == {"sep": separator, "decimal": ","}
+    assert cli._csv_reading(path) == ({"sep": separator, "decimal": ","}, False)
     argv = ["compare", "--data", str(path), "--target", "label", "--cv", "3",
             "--modality", "a=a1,a2", "--modality", "b=b1,b2", "--strategies", "early", "--code"]  # fmt: skip
     assert main(argv) == 0
@@ -543,13 +543,13 @@ def test_decimal_commas_are_read_as_numbers_and_the_code_reads_them_alike(
     np.testing.assert_allclose(namespace["X"], frame[["a1", "a2", "b1", "b2"]].to_numpy())
     # decimal points beside the separator: left as they are
     frame.to_csv(path, index=False, sep=separator)
-    assert cli._csv_format(path) == {"sep": separator}
+    assert cli._csv_reading(path) == ({"sep": separator}, False)
 
 
 def test_decimal_commas_with_thousands_points_and_mixed_marks(tmp_path, capsys):
     path = tmp_path / "eu.csv"
     path.write_text("weight;price;y\n1,07;1.565;0\n2,5;12.001,25;1\n3,25;980;0\n")
-    assert cli._csv_format(path) == {"sep": ";", "decimal": ",", "thousands": "."}
+    assert cli._csv_reading(path) == ({"sep": ";", "decimal": ",", "thousands": "."}, False)
     frame = cli._read_table(str(path))
     np.testing.assert_allclose(frame["price"], [1565.0, 12001.25, 980.0])
     np.testing.assert_allclose(frame["weight"], [1.07, 2.5, 3.25])
@@ -561,12 +561,11 @@ def test_decimal_commas_with_thousands_points_and_mixed_marks(tmp_path, capsys):
     # "45,678" reads both ways: no evidence of a decimal comma (it was read as 45.678)
     ambiguous = tmp_path / "population.csv"
     ambiguous.write_text("population\ty\n45,678\t0\n234,567\t1\n980\t0\n")
-    assert cli._csv_format(ambiguous) == {"sep": "\t"}
+    assert cli._csv_reading(ambiguous) == ({"sep": "\t"}, False)
     # "0.125" is a decimal point, never a thousands one (it was read as 125)
     weights = tmp_path / "weights.csv"
     weights.write_text("w;b;y\n0.125;1,2;0\n1.250;2,5;1\n")
-    assert cli._csv_format(weights) == {"sep": ";"}
-    assert cli._mixed_decimal_marks(weights)
+    assert cli._csv_reading(weights) == ({"sep": ";"}, True)
 
 
 def test_a_column_named_with_spaces_around_it_can_be_selected(table, tmp_path, capsys):
