@@ -57,6 +57,13 @@ def fitting(where):
         raise renamed from exc
 
 
+def first_line(exc):
+    """The first line of ``exc``'s message without its closing period, to quote inside
+    a message of our own (scikit-learn's run on with advice over several lines)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0].rstrip(".") if lines else type(exc).__name__
+
+
 def same_type_with_message(exc, message):
     """A new exception of ``exc``'s type holding ``message`` (so that callers can
     still catch it by type), or None for a type with an unusual constructor."""

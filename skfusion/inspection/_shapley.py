@@ -4,13 +4,12 @@ import math
 import warnings
 
 import numpy as np
-from sklearn.exceptions import NotFittedError
 from sklearn.metrics import check_scoring
 from sklearn.utils import Bunch
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _is_fitted, check_is_fitted
 
-from .._fit_context import same_type_with_message
+from .._fit_context import first_line, same_type_with_message
 from .._utils.modality_protocol import predicts_with_masked_modalities
 from ..exceptions import NoModalityPresentWarning
 from ._common import (
@@ -64,10 +63,9 @@ def _score_blanked(scorer, estimator, X, y, columns):
         except (ValueError, TypeError) as exc:
             if "nan" not in str(exc).lower():
                 raise
-            first_line = str(exc).strip().splitlines()[0].rstrip(".")
             message = (
                 f"method='mask' blanks modalities with NaN, which {type(estimator).__name__} "
-                f"refuses ({first_line}). Use method='refit', or an estimator that treats an "
+                f"refuses ({first_line(exc)}). Use method='refit', or an estimator that treats an "
                 "all-NaN modality as missing (late fusion, FeatureFusion(missing='zero'), a "
                 "network)."
             )
@@ -101,14 +99,6 @@ def _check_mask_spec(estimator, spec):
             "Pass its fitted modalities (modalities=None) or groups of them, or use "
             "method='refit'."
         )
-
-
-def _is_fitted(estimator):
-    try:
-        check_is_fitted(estimator)
-    except (NotFittedError, TypeError):
-        return False
-    return True
 
 
 def _masked_values(estimator, X, y, spec, scorer, n_jobs):

@@ -22,6 +22,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 
+from .._fit_context import first_line
 from .._modalities import check_finite_target, resolve_modalities
 from .._utils.splits import make_splits
 from ._evaluation import evaluate_fold
@@ -101,8 +102,6 @@ def _check_scoring_suits_task(scorer, scoring, task, y, splits):
     """A metric that cannot score this target fails here, naming the metric and the
     task, instead of in every fold with the metric's own words ("continuous is not
     supported"); r2 of a one-row test fold is undefined, so such folds are refused."""
-    from sklearn.dummy import DummyClassifier, DummyRegressor
-
     names = scoring if isinstance(scoring, (list, tuple)) else (
         list(scoring.values()) if isinstance(scoring, dict) else [scoring]
     )
@@ -115,17 +114,15 @@ def _check_scoring_suits_task(scorer, scoring, task, y, splits):
         )
     if not all(name is None or isinstance(name, str) for name in names):
         return  # a callable of the user's may read X: it is not called on a stand-in
-    dummy = (DummyClassifier() if task == "classification" else DummyRegressor()).fit(
-        np.zeros((len(y), 1)), y
-    )
+    stand_in = np.zeros((len(y), 1))  # the prior reads no column
+    dummy = _scoring_estimator(task).fit(stand_in, y)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the prior's warnings (ill-defined metrics)
-            scorer(dummy, np.zeros((len(y), 1)), y)
+            scorer(dummy, stand_in, y)
     except (ValueError, TypeError) as exc:
-        first_line = str(exc).strip().splitlines()[0].rstrip(".")
         raise ValueError(
-            f"scoring {scoring!r} does not suit a {task} target ({first_line})."
+            f"scoring {scoring!r} does not suit a {task} target ({first_line(exc)})."
         ) from None
 
 
@@ -358,9 +355,10 @@ def compare_fusion(
     start = time.perf_counter()
     X = X if hasattr(X, "shape") else np.asarray(X)
     inferred = _infer_task(y, task)
-    if task == "auto" and inferred == "regression" and whole_number_quantity(y):
+    codes = whole_number_quantity(y) if task == "auto" and inferred == "regression" else None
+    if codes:
         warnings.warn(
-            f"y holds {whole_number_quantity(y)} distinct whole numbers: compared as a "
+            f"y holds {codes} distinct whole numbers: compared as a "
             f"quantity (task='regression', as for more than {MAX_AUTO_CLASSES} of them). "
             "If they are class labels, pass task='classification'.",
             UserWarning,
