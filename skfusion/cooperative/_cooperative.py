@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, LinearRegression, Ridge
 from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._tags import ClassifierTags, RegressorTags
 from sklearn.utils.metaestimators import available_if
@@ -220,7 +221,8 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         column_scale = np.ones(design.shape[1])
         if self.standardize:
-            column_scale = _column_spreads(design, sample_weight)
+            # StandardScaler's weighted scale_: ddof=0, 1.0 for a constant column
+            column_scale = StandardScaler().fit(design, sample_weight=sample_weight).scale_
         # theta is fitted on design / column_scale; theta / column_scale applies to X
         # itself, and the intercept (computed from the scaled means) is unchanged.
         problem = _Problem(design / column_scale, view_slices, sample_weight, self)
@@ -473,16 +475,6 @@ def _spread(y, sample_weight):
     mean = np.average(y, weights=sample_weight)
     spread = float(np.sqrt(np.average((y - mean) ** 2, weights=sample_weight)))
     return spread if np.isfinite(spread) and spread > 0 else 1.0
-
-
-def _column_spreads(design, sample_weight):
-    """Weighted standard deviation (``ddof=0``) of each column, 1.0 where a column is
-    constant up to rounding (StandardScaler's bound), so that it is left as it is."""
-    mean = np.average(design, axis=0, weights=sample_weight)
-    variance = np.average((design - mean) ** 2, axis=0, weights=sample_weight)
-    eps = np.finfo(np.float64).eps
-    constant = variance <= (design.shape[0] * eps * mean) ** 2 + design.shape[0] * eps * variance
-    return np.where(constant, 1.0, np.sqrt(variance))
 
 
 def _agreement_rows(centred, view_slices, rho):
