@@ -21,6 +21,7 @@ from functools import partial
 import numpy as np
 
 from ._modalities import presence_mask
+from ._utils.text_table import shorten
 
 __all__ = ["main", "build_parser"]
 
@@ -305,10 +306,9 @@ def _arguments(options):
 
 def _column_list(columns, limit=8):
     # repr for a name with spaces around it, so that " a " is seen as such
-    shown = ", ".join(
-        column if column == column.strip() else repr(column) for column in columns[:limit]
+    return shorten(
+        (column if column == column.strip() else repr(column) for column in columns), limit
     )
-    return shown + (f", ... ({len(columns)} in all)" if len(columns) > limit else "")
 
 
 def _modality_columns(name, selection, columns, known):

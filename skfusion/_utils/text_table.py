@@ -1,6 +1,18 @@
-"""The plain-text tables that result objects print (ablations, comparisons)."""
+"""The plain text that result objects and messages print: aligned tables (ablations,
+comparisons) and lists of columns cut short."""
 
-__all__ = ["format_table"]
+__all__ = ["format_table", "shorten"]
+
+#: Items listed on a report line or in a message before "... (n in all)".
+SHOWN_ITEMS = 10
+
+
+def shorten(items, shown=SHOWN_ITEMS):
+    """``items`` (str) joined by commas: the first ``shown``, then how many in all, so
+    that a message about a wide table stays readable."""
+    items = list(items)
+    listed = ", ".join(items[:shown])
+    return listed if len(items) <= shown else f"{listed}, ... ({len(items)} in all)"
 
 
 def format_table(header, rows, *, left=1):

@@ -22,6 +22,7 @@ from sklearn.utils.validation import (
 from .._fit_context import fit_context, fitting
 from .._utils.docstrings import fill_doc
 from .._utils.optional import import_optional
+from .._utils.text_table import shorten
 from ._columns import as_frame, column_kind, empty_cells, read_numbers
 from ._docs import (
     ENCODER_NOTES,
@@ -31,7 +32,7 @@ from ._docs import (
     X_SEEN_TABLE,
 )
 from ._infer import infer_modalities, plan_from_spec
-from ._plan import ModalityPlan, shorten
+from ._plan import ModalityPlan
 from ._text import TextEmbedding, default_text_vectorizer
 
 __all__ = ["TableEncoder"]

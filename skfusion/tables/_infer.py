@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 
 from .._modalities import resolve_modalities
+from .._utils.text_table import shorten
 from ._columns import as_frame, column_kind, empty_cells, number_format
-from ._plan import ModalityPlan, shorten
+from ._plan import ModalityPlan
 
 __all__ = ["infer_modalities", "plan_from_spec"]
 

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 
 from .._modalities import check_modality_names
-from .._utils.text_table import format_table
+from .._utils.text_table import format_table, shorten
 from ._columns import check_number_format
 
-__all__ = ["ModalityPlan", "MODALITY_KINDS", "shorten"]
+__all__ = ["ModalityPlan", "MODALITY_KINDS"]
 
 #: The kinds of modality, and how :class:`~skfusion.tables.TableEncoder` encodes each.
 MODALITY_KINDS = {
@@ -16,17 +16,6 @@ MODALITY_KINDS = {
 }
 
 _SHOWN_COLUMNS = 3  # columns listed by name in a report cell before "... (n columns)"
-_SHOWN_ITEMS = 10  # columns listed on a report line or in a message before "... (n in all)"
-
-
-def shorten(items, shown=_SHOWN_ITEMS):
-    """``items`` (str) joined by commas: the first ``shown``, then how many in all, so
-    that a message about a wide table stays readable."""
-    items = list(items)
-    listed = ", ".join(items[:shown])
-    return listed if len(items) <= shown else f"{listed}, ... ({len(items)} in all)"
-
-
 def _as_pairs(mapping, what):
     if isinstance(mapping, dict):
         return tuple(mapping.items())
