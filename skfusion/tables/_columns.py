@@ -243,12 +243,17 @@ _PATTERN = re.compile(
 )
 
 
-def _split(values):
-    """Sign, prefix, body and suffix of each of ``values`` (a Series of str): None when a
-    value is not a number, or the values do not share one prefix and one suffix."""
-    # no-break spaces (French thousands) read as spaces
+def _affixed_parts(values):
+    """Sign, prefix, body and suffix of each of ``values`` (a Series of str), NaN where a
+    value is not a number; no-break spaces (French thousands) read as spaces."""
     values = values.str.replace("[\u00a0\u202f]", " ", regex=True).str.strip()
-    parts = values.str.extract(_AFFIXED)
+    return values.str.extract(_AFFIXED)
+
+
+def _split(values):
+    """:func:`_affixed_parts` of ``values``, or None when a value is not a number, or the
+    values do not share one prefix and one suffix."""
+    parts = _affixed_parts(values)
     if parts["body"].isna().any() or parts["prefix"].nunique() > 1 or parts["suffix"].nunique() > 1:
         return None
     if parts["prefix"].iloc[0] and parts["suffix"].iloc[0]:
@@ -352,7 +357,7 @@ def read_numbers(column, pattern):
     numbers = np.full(len(values), np.nan)
     filled = np.flatnonzero(~empty)
     text = pd.Series([str(values[i]) for i in filled], dtype=object)
-    split = text.str.replace("[\u00a0\u202f]", " ", regex=True).str.strip().str.extract(_AFFIXED)
+    split = _affixed_parts(text)
     fits = (
         split["body"].notna()
         & (split["prefix"].fillna("") == parts["prefix"])

@@ -107,9 +107,11 @@ class _ColumnFacts:
                         stacklevel=3,
                     )
 
-    def formats(self, columns):
-        """``{column: pattern}`` of the given columns that write numbers as text."""
-        return {c: self.number_format[c] for c in columns if c in self.number_format}
+    def formats(self, modalities, kinds):
+        """``{column: pattern}`` of the columns of the non-text ``modalities`` that write
+        numbers as text (a text modality reads its strings as words)."""
+        read = [c for name, cols in modalities.items() if kinds[name] != "text" for c in cols]
+        return {c: self.number_format[c] for c in read if c in self.number_format}
 
     def is_free_text(self, frame, name, min_words, min_distinct):
         if self.kind[name] != "string":
@@ -420,12 +422,12 @@ def infer_modalities(
     # the modalities in the order of their first column in X
     order = {column: i for i, column in enumerate(frame.columns)}
     names = sorted(modalities, key=lambda n: order[modalities[n][0]])
-    read = [c for n in names if kinds[n] != "text" for c in modalities[n]]
+    modalities = {n: modalities[n] for n in names}
     return ModalityPlan(
-        {n: modalities[n] for n in names},
+        modalities,
         {n: kinds[n] for n in names},
         {c: excluded[c] for c in frame.columns if c in excluded},
-        facts.formats(read),
+        facts.formats(modalities, kinds),
     )
 
 
@@ -449,5 +451,4 @@ def plan_from_spec(X, modalities, *, text=None):
                 "missing values, empty or whitespace strings)."
             )
         kinds[name] = _group_kind(frame, facts, cols, text, TEXT_MIN_WORDS, TEXT_MIN_DISTINCT)
-    read = [c for name, cols in columns.items() if kinds[name] != "text" for c in cols]
-    return ModalityPlan(columns, kinds, number_formats=facts.formats(read))
+    return ModalityPlan(columns, kinds, number_formats=facts.formats(columns, kinds))
