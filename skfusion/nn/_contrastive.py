@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 
 from .._fit_context import fit_context
 from .._utils.docstrings import FIT_UNSUPERVISED, GET_FEATURE_NAMES_OUT, fill_doc
@@ -268,8 +269,9 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         ndarray of shape (n_samples, latent_dim) or (n_samples, n_modalities * latent_dim)
             See ``output``; the dtype of ``X`` (float32 or float64).
         """
-        embedded, mask, dtype = self._embed(X)
+        check_is_fitted(self)
         self._check_params(list(self.modalities_))  # set_params may have changed output
+        embedded, mask, dtype = self._embed(X)
         if self.output == "concat":
             return np.concatenate(list(embedded.values()), axis=1)
         if self.output != "mean":
@@ -294,9 +296,10 @@ class ContrastiveAlignment(BaseNetworkEstimator):
         float
             :func:`skfusion.metrics.recall_at_k` with ``k=recall_k``.
         """
-        embedded, mask, _ = self._embed(X)
+        check_is_fitted(self)
         names = list(self.modalities_)
         self._check_params(names)  # set_params may have changed the modalities scored
+        embedded, mask, _ = self._embed(X)
         query = self.query_modality or names[0]
         gallery = self.gallery_modality or (names[1] if query != names[1] else names[0])
         both = mask[:, names.index(query)] & mask[:, names.index(gallery)]
