@@ -494,13 +494,13 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
         # blocks are scaled, not centred).
         tags.input_tags.allow_nan = True
         inner = inner_transformers(self.transformers)
-        inner_tags = [get_tags(t).input_tags for t in inner if hasattr(t, "__sklearn_tags__")]
+        inner_tags = [get_tags(t) for t in inner if hasattr(t, "__sklearn_tags__")]
         complete = len(inner_tags) == len(inner)  # a duck-typed transformer may accept neither
-        tags.input_tags.sparse = complete and all(t.sparse for t in inner_tags)
+        tags.input_tags.sparse = complete and all(t.input_tags.sparse for t in inner_tags)
         # float32 stays float32 through scaling; through a transformer, if it says so
-        inner_dtypes = [get_tags(t).transformer_tags for t in inner if hasattr(t, "__sklearn_tags__")]
         if complete and all(
-            tags_ is not None and "float32" in tags_.preserves_dtype for tags_ in inner_dtypes
+            t.transformer_tags is not None and "float32" in t.transformer_tags.preserves_dtype
+            for t in inner_tags
         ):
             tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
