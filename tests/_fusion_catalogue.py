@@ -32,6 +32,9 @@ class Entry:
     random_state_param: str = None  # name of its seed parameter, if any
     max_classes: int = None  # e.g. 2 for a binomial model
     slow: bool = False  # a float32 torch network: looser numerical tolerances
+    # an iterative eigensolver (ARPACK): its eigenvectors agree to about eps / gap,
+    # so a last-bit change of the input (another memory layout) moves their last digits
+    iterative: bool = False
     # accepts NaN cells (allow_nan) yet refuses a whole missing modality (missing="error")
     refuses_missing_modalities: bool = False
 
@@ -191,6 +194,7 @@ if _have("SimilarityNetworkFusion"):
             ),
             "transform",
             "random_state",
+            iterative=True,
         ),
     ]
 

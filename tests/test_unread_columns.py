@@ -27,7 +27,11 @@ def test_columns_outside_every_modality_are_never_read(entry):
     frame, noisy, y, modalities = _frames(entry)
     clean_model = fit(entry.build(modalities), frame, y, entry.task)
     noisy_model = fit(entry.build(modalities), noisy, y, entry.task)
-    tolerance = dict(rtol=1e-5, atol=1e-6) if entry.slow else dict(rtol=1e-12, atol=1e-12)
+    tolerance = dict(rtol=1e-12, atol=1e-12)
+    if entry.slow:
+        tolerance = dict(rtol=1e-5, atol=1e-6)
+    elif entry.iterative:  # the noise columns change the layout of the modalities' copy
+        tolerance = dict(rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(
         output(noisy_model, noisy, entry.task), output(clean_model, frame, entry.task), **tolerance
     )
