@@ -79,7 +79,8 @@ ESTIMATORS += [
     SimilarityNetworkFusion(HALVES, n_neighbors=3, n_components=1, random_state=0),
     SimilarityNetworkFusion(HALVES, n_neighbors=3, n_components=1, graph="sparse", random_state=0),
     SimilarityNetworkClustering(HALVES, n_clusters=2, n_neighbors=3, random_state=0),
-    CooperativeFusion(HALVES, rho=0.5, alpha=0.01),
+    CooperativeFusion(HALVES),  # the defaults: lasso, alpha=0.01
+    CooperativeFusion(HALVES, family="binomial"),
     CooperativeFusion(HALVES, rho=0.5, alpha=0.01, l1_ratio=0.0, family="binomial"),
 ]
 

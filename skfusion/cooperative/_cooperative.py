@@ -70,14 +70,19 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
         one modality, and then ``rho`` has no effect.
     rho : float >= 0, default=0.5
         Weight of the agreement penalty.
-    alpha : float >= 0, default=1.0
+    alpha : float >= 0, default=0.01
         Strength of the elastic-net penalty, in the convention of
         :class:`sklearn.linear_model.ElasticNet` (squared error divided by
         ``2 n``); ``alpha=0`` is unpenalised least squares. For
         ``family="gaussian"`` it applies to the target divided by its
         (weighted) standard deviation, ``target_scale_``, so that the
         predictions follow the unit of ``y``: fitting ``c * y`` predicts
-        ``c`` times as much.
+        ``c`` times as much. On that scale (and with ``standardize=True``)
+        the lasso zeroes every coefficient once ``alpha`` reaches the largest
+        correlation between a column and the target, so never fit anything
+        at ``alpha >= 1``; the default, a hundredth of that bound (glmnet's
+        smallest default penalty), is a light one. Tune it with a grid
+        search; a fit whose coefficients are all zero warns.
     l1_ratio : float in [0, 1], default=1.0
         Mix of the penalty: 1 is the lasso (the paper's choice, giving sparse
         ``coef_``), 0 is ridge (solved in closed form), in between the
@@ -178,7 +183,7 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
         modalities=None,
         *,
         rho=0.5,
-        alpha=1.0,
+        alpha=0.01,
         l1_ratio=1.0,
         family="gaussian",
         fit_intercept=True,
@@ -243,6 +248,15 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
             theta, self.intercept_ = theta * self.target_scale_, intercept * self.target_scale_
             self.n_iter_ = 1
         theta = theta / column_scale
+        if self.alpha > 0 and not theta.any():
+            warnings.warn(
+                f"CooperativeFusion: every coefficient is 0, the model predicts a constant: "
+                f"alpha={self.alpha} is too strong a penalty for these data (on "
+                "standardised columns and target, the lasso zeroes every coefficient once "
+                "alpha reaches the largest correlation of a column with the target); "
+                "lower alpha.",
+                ConvergenceWarning,
+            )
         self.coef_ = {name: theta[view] for name, view in zip(self.modalities_, view_slices)}
         self.column_scales_ = {
             name: column_scale[view] for name, view in zip(self.modalities_, view_slices)

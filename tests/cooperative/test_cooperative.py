@@ -1,8 +1,11 @@
 """CooperativeFusion: early fusion at rho=0, late fusion at rho=1, the path in between."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet, Lasso, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 
@@ -291,3 +294,21 @@ def test_rho_and_penalty_are_grid_searchable(rng):
     ).fit(X, y)
     assert set(search.best_params_) == {"rho", "alpha", "l1_ratio"}
     assert search.best_score_ > 0.5
+
+
+def test_the_default_penalty_fits_and_a_penalty_that_zeroes_everything_warns(rng):
+    # alpha=1.0 (the old default) applies to standardised columns and target: no
+    # correlation exceeds 1, so the lasso zeroed every coefficient whatever the data
+    X = rng.normal(size=(200, 4))
+    y = X @ [3.0, 2.0, -2.0, 1.0] + 0.01 * rng.normal(size=200)
+    modalities = {"a": [0, 1], "b": [2, 3]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        regression = CooperativeFusion(modalities, rho=0.0).fit(X, y)
+        classifier = CooperativeFusion(modalities, family="binomial").fit(X, y > 0)
+    assert regression.alpha == 0.01
+    assert regression.score(X, y) > 0.99
+    assert classifier.score(X, y > 0) > 0.9
+    with pytest.warns(ConvergenceWarning, match="every coefficient is 0.*alpha=1.0.*lower alpha"):
+        null = CooperativeFusion(modalities, alpha=1.0).fit(X, y)
+    np.testing.assert_allclose(null.predict(X), np.mean(y))
