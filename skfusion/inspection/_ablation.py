@@ -51,9 +51,10 @@ def modality_ablation(
         Number of fits in parallel (one flat joblib call over subsets and folds).
     error_score : "raise" or float, default="raise"
         As in :func:`~sklearn.model_selection.cross_validate`: a fit that fails
-        on a subset (say, a pipeline whose steps drop every modality of it)
-        raises, or scores this value (e.g. ``np.nan``) with a
-        :class:`~sklearn.exceptions.FitFailedWarning`.
+        on a subset (say, a pipeline whose steps drop every modality of it), or
+        a test fold that cannot be scored, raises, or scores this value (e.g.
+        ``np.nan``) with a :class:`~sklearn.exceptions.FitFailedWarning`
+        (failed fit) or a UserWarning (failed scoring).
     groups : array-like of shape (n_samples,), default=None
         Group labels for a group splitter in ``cv``
         (:class:`~sklearn.model_selection.GroupKFold`: all rows of a patient

@@ -58,7 +58,10 @@ def subset_models(estimator, spec, subsets):
 def _fit_and_score(model, columns, label, X, y, train, test, scorer, error_score):
     """Fit a clone of ``model`` on the ``train`` rows of ``columns``, score ``test``.
 
-    Returns None when the fit fails and ``error_score`` is not "raise".
+    Returns None when the fit or the scoring fails and ``error_score`` is not
+    "raise", with the warning :func:`~sklearn.model_selection.cross_validate`
+    gives: a :class:`~sklearn.exceptions.FitFailedWarning` for a failed fit, a
+    UserWarning for a failed scoring (a NaN in the test rows only, say).
     """
     X = X if columns is None else take_columns(X, columns)
     try:
@@ -72,7 +75,17 @@ def _fit_and_score(model, columns, label, X, y, train, test, scorer, error_score
             FitFailedWarning,
         )
         return None
-    return scorer(fitted, _safe_indexing(X, test), _safe_indexing(y, test))
+    try:
+        return scorer(fitted, _safe_indexing(X, test), _safe_indexing(y, test))
+    except Exception as exc:
+        if isinstance(error_score, str) and error_score == "raise":
+            raise
+        warnings.warn(
+            f"Scoring on {label} failed; its score is set to error_score={error_score!r}. "
+            f"{type(exc).__name__}: {exc}",
+            UserWarning,
+        )
+        return None
 
 
 def dummy_for(estimator):

@@ -290,8 +290,10 @@ def compare_fusion(
         ``progress(total, total, None)`` at the end. The command line uses it
         for its progress bar.
     error_score : "raise" or float, default="raise"
-        As in ``cross_validate``: a failing fit raises, or scores this value
-        with a :class:`~sklearn.exceptions.FitFailedWarning`. A strategy that
+        As in ``cross_validate``: a failing fit, or a test fold that cannot be
+        scored (predicted), raises, or scores this value with a
+        :class:`~sklearn.exceptions.FitFailedWarning` (failed fit) or a
+        UserWarning (failed scoring). A strategy that
         fails on every fold keeps its row with no score (NaN, shown as
         "failed"), whatever this value: it cannot be ``best_``,
         ``cheapest_`` or the reference of ``gain_``.
@@ -499,16 +501,20 @@ def _cross_validate(estimator, X, y, splits, scorer, error_score, n_jobs, label,
         results.append(result)
         report(len(results))
     _warn_once(results, label)
-    errors = [result["error"] for result in results if result["error"] is not None]
-    if errors:
-        where = "every fold" if len(errors) == len(results) else (
-            f"{len(errors)} of {len(results)} folds"
-        )
-        warnings.warn(
-            f"Strategy {label!r} failed on {where}; its scores there are set to "
-            f"error_score={error_score!r}. {errors[0]}",
-            FitFailedWarning,
-        )
+    # as cross_validate: a FitFailedWarning for failed fits, a UserWarning for
+    # test folds that could not be scored
+    for phase, doing, category in [("fit", "", FitFailedWarning),
+                                   ("score", " scoring", UserWarning)]:
+        errors = [result["error"] for result in results if result["phase"] == phase]
+        if errors:
+            where = "every fold" if len(errors) == len(results) else (
+                f"{len(errors)} of {len(results)} folds"
+            )
+            warnings.warn(
+                f"Strategy {label!r} failed{doing} on {where}; its scores there are set to "
+                f"error_score={error_score!r}. {errors[0]}",
+                category,
+            )
     return results
 
 

@@ -50,10 +50,11 @@ def _inner_models(model):
 def evaluate_fold(estimator, X, y, train, test, scorer, error_score):
     """Fit a clone of ``estimator`` on ``train`` and score it on ``test``.
 
-    Returns a dict: ``scores`` (a float or a dict by metric; None when the fit
-    failed and ``error_score`` is a number), ``fit_seconds`` (wall),
-    ``reused_seconds``, ``predict_ms_per_1k``, ``error`` (the failure's
-    message, or None) and ``warnings`` (``(category, message)`` of each distinct
+    Returns a dict: ``scores`` (a float or a dict by metric; None when the fit,
+    or the scoring of the test rows, failed and ``error_score`` is a number),
+    ``fit_seconds`` (wall), ``reused_seconds``, ``predict_ms_per_1k``, ``error``
+    (the failure's message, or None), ``phase`` (``"fit"`` or ``"score"``, where
+    it failed, or None) and ``warnings`` (``(category, message)`` of each distinct
     warning the fit and scoring raised).
     """
     model = clone(estimator)
@@ -73,17 +74,28 @@ def evaluate_fold(estimator, X, y, train, test, scorer, error_score):
             # the caller warns once per strategy, saying on how many folds it failed
             return {"scores": None, "fit_seconds": np.nan, "reused_seconds": 0.0,
                     "predict_ms_per_1k": np.nan, "error": f"{type(exc).__name__}: {exc}",
-                    "warnings": _distinct(caught)}
+                    "phase": "fit", "warnings": _distinct(caught)}
         fit_seconds = time.perf_counter() - start
         X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
-        scores = scorer(model, X_test, y_test)
-        latency = _predict_ms_per_1k(model, X, test)
+        try:
+            scores = scorer(model, X_test, y_test)
+            latency = _predict_ms_per_1k(model, X, test)
+        except Exception as exc:
+            if isinstance(error_score, str) and error_score == "raise":
+                raise
+            # as cross_validate: a fold whose test rows cannot be scored (a NaN
+            # only there, say) scores error_score, like a failed fit
+            return {"scores": None, "fit_seconds": fit_seconds,
+                    "reused_seconds": reused_fit_seconds(model), "predict_ms_per_1k": np.nan,
+                    "error": f"{type(exc).__name__}: {exc}", "phase": "score",
+                    "warnings": _distinct(caught)}
     return {
         "scores": scores,
         "fit_seconds": fit_seconds,
         "reused_seconds": reused_fit_seconds(model),
         "predict_ms_per_1k": latency,
         "error": None,
+        "phase": None,
         "warnings": _distinct(caught),
     }
 

@@ -2,6 +2,7 @@
 the displays, checked against independent computations and hand-worked games."""
 
 import subprocess
+import warnings
 import sys
 from itertools import permutations
 
@@ -539,3 +540,46 @@ def test_comparison_plot_labels_never_overlap_and_the_best_is_marked():
     display.plot(ax=display.ax_)  # twice on the same axes: each entry once
     entries = [text.get_text() for text in display.ax_.get_legend().get_texts()]
     assert sorted(entries) == ["best", "custom"]
+
+
+# --------------------------------------------------------------------------- failures
+class RefusesNaNAtPredict(LogisticRegression):
+    """Fits on NaN (read as 0) but refuses NaN in predict: a fold fails at scoring only."""
+
+    def fit(self, X, y):
+        return super().fit(np.nan_to_num(np.asarray(X, dtype=float)), y)
+
+    def predict(self, X):
+        from sklearn.utils import check_array
+
+        return super().predict(check_array(X))
+
+
+def _nan_in_first_fold():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] > 0).astype(int)
+    X[0, 2] = np.nan  # modality b; KFold(3)'s first test fold holds row 0
+    return X, y, {"a": [0, 1], "b": [2, 3]}
+
+
+def test_ablation_scores_error_score_where_the_test_fold_cannot_be_scored():
+    from sklearn.model_selection import cross_validate
+
+    X, y, modalities = _nan_in_first_fold()
+    with pytest.warns(UserWarning, match="Scoring on b failed"):
+        ablation = modality_ablation(
+            RefusesNaNAtPredict(), X, y, modalities, cv=KFold(3), error_score=np.nan
+        )
+    for i, subset in enumerate(ablation.subsets):
+        columns = [c for name in subset for c in modalities[name]]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sklearn's own "Scoring failed"
+            expected = cross_validate(
+                RefusesNaNAtPredict(), X[:, columns], y, cv=KFold(3), error_score=np.nan
+            )["test_score"]
+        np.testing.assert_allclose(ablation.scores["score"][i], expected)
+    assert np.isnan(ablation.scores["score"][1:, 0]).all()  # b and a + b, first fold
+    assert not np.isnan(ablation.scores["score"][:, 1:]).any()
+    with pytest.raises(ValueError, match="NaN"):
+        modality_ablation(RefusesNaNAtPredict(), X, y, modalities, cv=KFold(3))

@@ -505,3 +505,40 @@ def test_group_splitters_take_groups(classification):
     shapley = modality_shapley(model, X, y, modalities, cv=GroupKFold(3), groups=groups)
     expected = modality_shapley(model, X, y, modalities, cv=splits)
     np.testing.assert_allclose(shapley.shapley_values, expected.shapley_values)
+
+
+class RefusesNaNAtPredict(LogisticRegression):
+    """Fits on NaN (read as 0) but refuses NaN in predict: a fold fails at scoring only."""
+
+    def fit(self, X, y):
+        return super().fit(np.nan_to_num(np.asarray(X, dtype=float)), y)
+
+    def predict(self, X):
+        from sklearn.utils import check_array
+
+        return super().predict(check_array(X))
+
+
+def test_a_fold_that_cannot_be_scored_scores_error_score_as_in_cross_validate():
+    from sklearn.model_selection import cross_validate
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] > 0).astype(int)
+    X[0, 2] = np.nan  # only KFold(3)'s first test fold holds row 0
+    modalities = {"a": [0, 1], "b": [2, 3]}
+    strategies = {"lr": RefusesNaNAtPredict()}
+    with pytest.warns(UserWarning, match="'lr' failed scoring on 1 of 3 folds.*NaN"):
+        result = compare_fusion(X, y, modalities, strategies, cv=KFold(3), error_score=np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn's own "Scoring failed"
+        expected = cross_validate(
+            RefusesNaNAtPredict(), X, y, cv=KFold(3), error_score=np.nan
+        )["test_score"]
+    assert np.isnan(expected[0]) and not np.isnan(expected[1:]).any()
+    np.testing.assert_allclose(result.records[0]["scores"]["accuracy"], expected)
+    # the fit itself succeeded on every fold: its time is known, the latency is not
+    assert not np.isnan(result.records[0]["fit_time"]).any()
+    assert np.isnan(result.records[0]["predict_ms_per_1k"][0])
+    with pytest.raises(ValueError, match="NaN"):
+        compare_fusion(X, y, modalities, strategies, cv=KFold(3))
