@@ -20,8 +20,11 @@ __all__ = [
     "check_number_format",
     "column_kind",
     "empty_cells",
+    "date_reading",
     "number_format",
+    "read_dates",
     "read_numbers",
+    "skrub_reads_dates",
 ]
 
 #: Strings read as an empty cell, besides empty and whitespace-only strings:
@@ -182,7 +185,7 @@ def _vector_message(name, value, *, written):
 
 def _string_kind(values):
     """Strings that all read as numbers are numbers, as dates datetimes (ISO 8601, or
-    any one format skrub's TableVectorizer parses: "01/31/2021", "31.01.2021 14:05");
+    one format pandas guesses, "01/31/2021", "31.01.2021 14:05", "01 May 2021");
     other strings are strings."""
     values = pd.Series(values, dtype=object)
     try:
@@ -190,37 +193,75 @@ def _string_kind(values):
         return "numeric"
     except (ValueError, TypeError):
         pass
-    if values.str.contains(r"^\s*\d{4}-\d{2}", regex=True).all() and _parses(values, "ISO8601"):
-        return "datetime"
-    datetime_format = _datetime_format(values)
-    if datetime_format is not None and _parses(values, datetime_format):
-        return "datetime"
-    return "string"
+    return "datetime" if date_reading(values) is not None else "string"
 
 
-def _parses(values, datetime_format):
+def date_reading(values):
+    """``(format, utc)`` with which ``pd.to_datetime`` reads every one of ``values``
+    (strings) as a date, or None.
+
+    ``utc`` is True for offsets that differ between values (``"+01:00"`` and
+    ``"+02:00"`` across a daylight-saving change), which pandas reads only as UTC.
+    """
+    values = pd.Series(values, dtype=object)
+    candidates = []
+    if values.str.contains(r"^\s*\d{4}-\d{2}", regex=True).all():
+        candidates.append("ISO8601")
+    candidates += _datetime_formats(values)
+    for datetime_format in candidates:
+        for utc in (False, True):
+            if _parses(values, datetime_format, utc):
+                return datetime_format, utc
+    return None
+
+
+def skrub_reads_dates(values):
+    """Whether skrub's ToDatetime reads these date strings itself: pandas' guesses on a
+    sample agree on one format (month first, else day first) that reads every value
+    without converting to UTC. Otherwise :func:`read_dates` reads them first."""
+    formats = _datetime_formats(values, agreed=True)
+    return bool(formats) and _parses(pd.Series(values, dtype=object), formats[0], False)
+
+
+def read_dates(column, reading):
+    """The dates of a column of strings read as ``reading`` (:func:`date_reading`):
+    NaT in empty cells and in values that do not fit."""
+    datetime_format, utc = reading
+    values = column.where(~empty_cells(column))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(values, format=datetime_format, utc=utc, errors="coerce")
+
+
+def _parses(values, datetime_format, utc=False):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            pd.to_datetime(values, format=datetime_format)
+            pd.to_datetime(values, format=datetime_format, utc=utc)
         return True
     except (ValueError, TypeError, OverflowError):
         return False
 
 
-def _datetime_format(values):
-    """The format skrub's ToDatetime would find: pandas' guess on a sample of 30 values,
-    month first, else day first, when the sample agrees on one; else None."""
+def _datetime_formats(values, agreed=False):
+    """pandas' guesses of the format on a sample of 30 values, month first then day
+    first, the most frequent first. ``agreed``: only a guess the whole sample agrees on
+    (skrub's rule); otherwise each is a candidate, since a guess may differ with the
+    value ("%B" for "01 May 2020" beside "%b" for "01 Mar 2020")."""
     from pandas.tseries.api import guess_datetime_format
 
     sample = values.sample(n=min(30, len(values)), random_state=0)
+    formats = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         for dayfirst in (False, True):
-            formats = {guess_datetime_format(value, dayfirst=dayfirst) for value in sample}
-            if len(formats) == 1 and None not in formats:
-                return formats.pop()
-    return None
+            guesses = pd.Series([guess_datetime_format(value, dayfirst=dayfirst) for value in sample])
+            if agreed:
+                if guesses.nunique(dropna=False) == 1 and guesses.notna().all():
+                    return [guesses.iloc[0]]
+                continue
+            formats += [f for f in guesses.dropna().value_counts().index if f not in formats]
+    return formats
 
 
 # ---------------------------------------------------------------- numbers written as text

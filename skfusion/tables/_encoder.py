@@ -23,7 +23,15 @@ from .._fit_context import fit_context, fitting
 from .._utils.docstrings import fill_doc
 from .._utils.optional import import_optional
 from .._utils.text_table import shorten
-from ._columns import as_frame, column_kind, empty_cells, read_numbers
+from ._columns import (
+    as_frame,
+    column_kind,
+    date_reading,
+    empty_cells,
+    read_dates,
+    read_numbers,
+    skrub_reads_dates,
+)
 from ._docs import (
     ENCODER_NOTES,
     ENCODER_PARAMETERS,
@@ -360,7 +368,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         if output.kind == "text":
             texts = frame[columns[0]].iloc[rows]
             return texts.astype(str).to_numpy(dtype=object)
-        block = self._read_numbers(frame[columns].iloc[rows])
+        block = self._read_dates(self._read_numbers(frame[columns].iloc[rows]))
         if output.kind == "embedding":
             return block.to_numpy(dtype=np.float64, na_value=np.nan)
         return block
@@ -384,11 +392,45 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             block[column] = numbers
         return block
 
+    def _date_readings(self, frame):
+        """``{column: (format, utc)}`` of the tabular columns of date strings that skrub
+        would not read as dates itself (e.g. "01 May 2020" beside "01 Mar 2020", whose
+        formats pandas guesses differently, or offsets changing with daylight saving):
+        without this they were encoded as strings."""
+        readings = {}
+        for name, kind in self.plan_.kinds.items():
+            if kind != "tabular":
+                continue
+            for column in self.plan_.modalities[name]:
+                values = frame[column]
+                empty = empty_cells(values)
+                if empty.all() or values.dtype.kind in "biufcmM":
+                    continue
+                if column_kind(column, values, empty) != "datetime":
+                    continue
+                filled = values[~empty]
+                if all(isinstance(v, str) for v in filled) and not skrub_reads_dates(filled):
+                    readings[column] = date_reading(filled)
+        return readings
+
+    def _read_dates(self, block):
+        """``block`` with its columns of date strings (:meth:`_date_readings`) as datetimes."""
+        # getattr: an encoder pickled before this attribute existed reads none
+        readings = getattr(self, "_date_readings_", {})
+        readings = {c: r for c, r in readings.items() if c in block.columns}
+        if not readings:
+            return block
+        block = block.copy()
+        for column, reading in readings.items():
+            block[column] = read_dates(block[column], reading)
+        return block
+
     # ------------------------------------------------------------ fit
 
     def _fit(self, X, y):
         frame, from_array = self._table(X, reset=True)
         self.plan_ = self._plan(frame, from_array)
+        self._date_readings_ = self._date_readings(frame)
         outputs = self._outputs(self.plan_)
         presence = self._presence(frame, self.plan_)
         if y is not None and not hasattr(y, "iloc"):

@@ -282,3 +282,22 @@ def test_numbers_written_as_text_are_encoded_as_those_numbers():
     with pytest.warns(UserWarning, match=r"Column 'price': 1 value\(s\) do not read .* 'about \$5'"):
         Xt = encoder.transform(odd)
     assert_allclose(Xt[1:, 0], encoder.transform(written.head(1).assign(price=np.nan))[[0, 0], 0])
+
+
+def test_date_strings_skrub_would_not_parse_are_encoded_as_dates():
+    """skrub reads date strings only when pandas guesses one format for its whole
+    sample, without UTC: such columns were encoded as high-cardinality strings."""
+    pytest.importorskip("skrub")
+    days = pd.date_range("2020-03-01", periods=40, freq="3D")
+    stamps = pd.date_range("2021-03-10", periods=40, freq="D", tz="Europe/Paris")
+    table = pd.DataFrame({
+        "day": days.strftime("%d %b %Y"),
+        "ts": stamps.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)$", r":\1", regex=True),
+        "iso": days.strftime("%Y-%m-%d"),  # skrub reads these itself
+    })  # fmt: skip
+    encoder = TableEncoder().fit(table)
+    assert encoder._date_readings_ == {"day": ("%d %b %Y", False), "ts": ("ISO8601", True)}
+    names = encoder.get_feature_names_out().tolist()
+    assert {"tabular__day_year", "tabular__ts_year", "tabular__iso_year"} <= set(names)
+    Xt = np.asarray(encoder.transform(table.iloc[:5]))
+    assert_allclose(Xt, np.asarray(encoder.transform(table))[:5])

@@ -435,3 +435,25 @@ def test_numbers_written_as_text_under_an_identifier_name_are_identifiers():
     plan = infer_modalities(frame)
     assert plan.excluded["customer_id"] == "identifier"
     assert plan.modalities["tabular"] == ["price"]
+
+
+def test_dates_whose_format_pandas_guesses_two_ways_or_whose_offset_changes_are_dates():
+    """'01 May 2020' is guessed '%d %B %Y' beside '%d %b %Y' for the other months, and
+    ISO timestamps crossing a daylight-saving change have two offsets (pandas reads
+    them only as UTC): both were excluded as identifiers, though dates never are."""
+    from skfusion.tables._columns import column_kind, date_reading
+
+    days = pd.date_range("2020-03-01", periods=40, freq="3D")
+    stamps = pd.date_range("2021-03-10", periods=40, freq="D", tz="Europe/Paris")
+    table = pd.DataFrame({
+        "x": np.arange(40) * 1.5,
+        "day": days.strftime("%d %b %Y"),
+        "ts": stamps.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)$", r":\1", regex=True),
+    })  # fmt: skip
+    assert table["ts"].str[-6:].nunique() == 2  # +01:00 and +02:00
+    plan = infer_modalities(table)
+    assert plan.modalities == {"tabular": ["x", "day", "ts"]} and plan.excluded == {}
+    assert column_kind("day", table["day"], empty_cells(table["day"])) == "datetime"
+    assert date_reading(table["day"]) == ("%d %b %Y", False)
+    assert date_reading(table["ts"]) == ("ISO8601", True)
+    assert date_reading(pd.Series(["1.2.3", "4.5.6 beta"])) is None
