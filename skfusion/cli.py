@@ -196,6 +196,9 @@ def _read_table(path):
         if suffix == ".csv":
             options, mixed_marks = _csv_reading(path)
             frame = pd.read_csv(path, **options)
+            grouped = _grouped_columns(frame) if options.get("decimal") == "," else []
+            for column in grouped:
+                frame[column] = _read_grouped(frame[column])
             if mixed_marks:
                 warnings.warn(
                     f"{path} writes numbers both with decimal commas (3,14) and decimal "
@@ -205,6 +208,7 @@ def _read_table(path):
                     stacklevel=2,
                 )
         else:
+            options, grouped = {}, []
             frame = pd.read_parquet(path)
     except UnicodeDecodeError as exc:
         raise UsageError(
@@ -225,7 +229,7 @@ def _read_table(path):
         raise UsageError(
             f"--data: column {frame.columns[frame.columns.duplicated()][0]!r} appears twice in {path}; rename it"
         )
-    return frame
+    return frame, _Reading(options, grouped)
 
 
 #: Separators a CSV file may use besides the comma (European spreadsheets write ';').
@@ -240,6 +244,76 @@ _POINT_DECIMAL = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
 _POINT_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+")
 #: "45,678" reads both ways (45678 or 45.678): no evidence of a decimal comma.
 _COMMA_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+")
+
+
+#: A number of a decimal-comma file whose point groups thousands: "1.234", "-12.345,6"
+#: (and plain "980" or "3,5" beside them). "05.01.2020" and "1.2.3" are not.
+_GROUPED_NUMBER = re.compile(r"[+-]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d+)(?:,\d+)?")
+
+
+class _Reading:
+    """How a file was read: ``read_csv``'s arguments and the columns of numbers with
+    thousands points converted after it (``--code`` repeats both)."""
+
+    def __init__(self, options=None, grouped=()):
+        self.options = dict(options or {})
+        self.grouped = list(grouped)
+
+    def describe(self):
+        """``sep=';', decimal=','; thousands points in 'anzahl'``, or "" for a plain read."""
+        text = _arguments(self.options)[2:]
+        if self.grouped:
+            text += f"; numbers with thousands points in {_column_list(self.grouped, 5)}"
+        return text
+
+    def code(self, path):
+        """Python lines that read ``path`` as it was read, into ``frame``."""
+        read = f"read_csv({path!r}{_arguments(self.options)})" if _is_csv(path) else (
+            f"read_parquet({path!r})"
+        )
+        lines = [f"frame = pd.{read}"]
+        if self.grouped:
+            lines += [
+                "# numbers with thousands points (1.234,5), read column by column",
+                f"for column in {self.grouped!r}:",
+                "    frame[column] = pd.to_numeric(",
+                "        frame[column].str.replace('.', '', regex=False)"
+                ".str.replace(',', '.', regex=False)",
+                "    )",
+            ]
+        return "\n".join(lines)
+
+
+def _grouped_columns(frame):
+    """Text columns of a decimal-comma file whose every value is a number with thousands
+    points ("1.234,5"), some with a point.
+
+    Decided column by column: ``read_csv(thousands=".")`` would drop the points of
+    every field of the file, so that the date "05.01.2020" became 5012020 and the
+    version "1.2.3" became 123.
+    """
+    grouped = []
+    for column in frame.columns:
+        if frame[column].dtype.kind in "biufcmM" or str(frame[column].dtype) == "category":
+            continue
+        values = frame[column].dropna()
+        if not len(values) or not all(isinstance(value, str) for value in values):
+            continue
+        values = [value.strip() for value in values]
+        if any("." in value for value in values) and all(
+            _GROUPED_NUMBER.fullmatch(value) for value in values
+        ):
+            grouped.append(column)
+    return grouped
+
+
+def _read_grouped(column):
+    """Numbers written "1.234,5" as floats (the expression --code prints, too)."""
+    import pandas as pd
+
+    return pd.to_numeric(
+        column.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    )
 
 
 def _csv_separator(path):
@@ -282,16 +356,17 @@ def _csv_reading(path):
     decimal comma when the first rows' numbers are written "3,14" and every point
     in a number groups thousands ("1.565,65"). European spreadsheets write both
     ';' and decimal commas; read with a decimal point, every such number would be
-    text. ``mixed``: numbers are written both ways, so the file is read with
-    points (and :func:`_read_table` warns).
+    text. Thousands points are not an argument (``thousands="."`` applies to every
+    field, dates too): :func:`_grouped_columns` finds their columns after reading.
+    ``mixed``: numbers are written both ways, so the file is read with points (and
+    :func:`_read_table` warns).
     """
     separator = _csv_separator(path)
     if separator == ",":
         return {}, False
     comma, point, thousands = _decimal_marks(path, separator)
     if comma and point == thousands:
-        decimal = {"decimal": ",", **({"thousands": "."} if thousands else {})}
-        return {"sep": separator, **decimal}, False
+        return {"sep": separator, "decimal": ","}, False
     return {"sep": separator}, bool(comma) and point > thousands
 
 
@@ -386,11 +461,16 @@ def _feature_matrix(frame, used):
             f"column {column!r} is not numeric (dtype {frame[column].dtype}); "
             "encode it or leave it out of every --modality"
         )
-    X = frame[used].to_numpy(dtype=float, na_value=np.nan)
-    if np.isinf(X).any():
-        column = used[int(np.flatnonzero(np.isinf(X).any(axis=0))[0])]
-        raise UsageError(f"column {column!r} holds infinite values; replace them first")
-    return X
+    _check_finite(frame, used)
+    return frame[used].to_numpy(dtype=float, na_value=np.nan)
+
+
+def _check_finite(frame, used):
+    """Refuse a column of numbers holding inf (pandas reads the text "inf" as one),
+    naming it, before any fit fails on "Input X contains infinity" naming none."""
+    for column in used:
+        if frame[column].dtype.kind == "f" and np.isinf(frame[column].to_numpy(dtype=float, na_value=np.nan)).any():
+            raise UsageError(f"column {column!r} holds infinite values; replace them first")
 
 
 def _check_missing(X, spec, used):
@@ -424,10 +504,11 @@ def _used_columns(modalities):
 
 def _load_file(args):
     """The table's features (a numeric matrix, or the raw DataFrame when some modality
-    needs encoding), the target, the modalities and the columns left out."""
+    needs encoding), the target, the modalities, the plan, and the file's rows without
+    the target with how the file was read (for --save-best and --code)."""
     if args.target is None:
         raise UsageError("--data needs --target COLUMN, the column to predict")
-    frame = _read_table(args.data)
+    frame, reading = _read_table(args.data)
     columns = list(frame.columns)
     if args.target not in columns:
         raise UsageError(
@@ -449,8 +530,9 @@ def _load_file(args):
         used, spec = _used_columns(plan.modalities)
         X = _feature_matrix(frame, used)
         _check_missing(X, spec, used)
-        return X, target.to_numpy(), spec, plan
-    return frame[features], target.to_numpy(), plan, plan
+        return X, target.to_numpy(), spec, plan, (frame[features], reading)
+    _check_finite(frame, used)
+    return frame[features], target.to_numpy(), plan, plan, (frame[features], reading)
 
 
 def _plan(features, args):
@@ -488,7 +570,7 @@ def _load_bundled(args):
     X = np.asarray(bunch.data, dtype=float)
     if not args.modality:
         spec = {name: [int(c) for c in positions] for name, positions in bunch.modalities.items()}
-        return X, np.asarray(bunch.target), spec, None
+        return X, np.asarray(bunch.target), spec, None, None
     used, spec = _used_columns(_parse_modalities(args.modality, columns))
     position = {column: i for i, column in enumerate(columns)}
     unused = [column for column in columns if column not in set(used)]
@@ -498,7 +580,7 @@ def _load_bundled(args):
             f"{_column_list(unused, 5)}",
             file=sys.stderr,
         )
-    return X[:, [position[column] for column in used]], np.asarray(bunch.target), spec, None
+    return X[:, [position[column] for column in used]], np.asarray(bunch.target), spec, None, None
 
 
 # --------------------------------------------------------------------------- #
@@ -676,16 +758,15 @@ def _compare(args):
     from .model_selection import compare_fusion
 
     _check_outputs(args)
-    X, y, modalities, plan = _load_file(args) if args.data is not None else _load_bundled(args)
+    loader = _load_file if args.data is not None else _load_bundled
+    X, y, modalities, plan, source = loader(args)
     names = list(plan.modalities if plan is not None else modalities)
     strategies = _parse_strategies(args.strategies, names)
     scoring = _parse_scoring(args.scoring)
     task = _check_target(y, args.task, args.cv)
-    # how the file was read, for the note below and for --code
-    csv_options = _csv_reading(args.data)[0] if _is_csv(args.data) else {}
     if not args.quiet:  # what was decided, now that the command line is known to be right
-        if csv_options:
-            print(f"read {args.data} with {_arguments(csv_options)[2:]}\n", file=sys.stderr)
+        if source is not None and source[1].describe():
+            print(f"read {args.data} with {source[1].describe()}\n", file=sys.stderr)
         if plan is not None:
             how = "given with --modality" if args.modality else "inferred from the table"
             print(f"modalities ({how}):\n{plan}\n", file=sys.stderr)
@@ -726,9 +807,9 @@ def _compare(args):
         display = result.plot()
         display.figure_.savefig(args.plot, dpi=120, bbox_inches="tight")
     if args.save_best is not None:
-        _save_best(result, X, y, args.save_best, quiet=args.quiet)
+        _save_best(result, X, y, plan, source, args.save_best, quiet=args.quiet)
     if args.code:
-        print("\n" + _best_code(result, args, X, plan, csv_options))
+        print("\n" + _best_code(result, args, X, plan, source))
     return 0
 
 
@@ -737,11 +818,35 @@ def _spec(modalities):
     return getattr(modalities, "modalities", modalities)
 
 
-def _save_best(result, X, y, path, *, quiet):
+def _file_model(estimator, X, plan):
+    """The best strategy as a model of the file's rows, target left out (a DataFrame).
+
+    The comparison of an all-numbers table runs on a matrix of the modalities'
+    columns in the plan's order, which need not be the file's; a model fitted on
+    it would read a DataFrame of the file's rows by position, i.e. the wrong
+    columns. A ColumnTransformer selecting the columns by name first makes it read
+    the same rows as the model of a mixed table (which encodes the DataFrame).
+    """
+    if plan is None or hasattr(X, "columns"):
+        return estimator
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    used, _ = _used_columns(plan.modalities)
+    # an identity that reads each column as float, as the comparison's matrix did
+    # ("passthrough" refuses a nullable Int64 column's empty cells, pandas.NA)
+    as_float = StandardScaler(with_mean=False, with_std=False)
+    select = ColumnTransformer([("columns", as_float, used)])
+    return Pipeline([("select", select), ("model", estimator)])
+
+
+def _save_best(result, X, y, plan, source, path, *, quiet):
     """Refit the best strategy on every row and save it (skops, or a pickle by suffix)."""
     from sklearn.base import clone
 
-    model = clone(result.estimators_[result.best_]).fit(X, y)
+    model = clone(_file_model(result.estimators_[result.best_], X, plan))
+    model.fit(X if source is None else source[0], y)
     if os.path.splitext(path)[1].lower() in (".joblib", ".pkl", ".pickle"):
         import joblib
 
@@ -764,34 +869,32 @@ def _save_best(result, X, y, path, *, quiet):
             if untrusted
             else ")"
         )
+    expects = (
+        f"a matrix of the {X.shape[1]} columns compared, in their order"
+        if source is None
+        else "a DataFrame of the file's rows without the target column, read by column name"
+    )
     if not quiet:
         print(
-            f"saved {result.best_!r}, refitted on all {len(y)} rows, to {path}; {how}",
+            f"saved {result.best_!r}, refitted on all {len(y)} rows, to {path}; it predicts "
+            f"from {expects}; {how}",
             file=sys.stderr,
         )
 
 
-def _best_code(result, args, X, plan, csv_options):
-    """Python that loads the data and rebuilds and fits the best strategy."""
+def _best_code(result, args, X, plan, source):
+    """Python that loads the data and rebuilds and fits the best strategy (the model
+    --save-best saves)."""
     from ._utils.code import estimator_code
 
-    if args.data is None:
+    if source is None:
         load = "from skfusion.datasets import load_mfeat\n\nX, y = load_mfeat(return_X_y=True)"
     else:
-        if _is_csv(args.data):
-            read = f"read_csv({args.data!r}{_arguments(csv_options)})"
-        else:
-            read = f"read_parquet({args.data!r})"
-        if hasattr(X, "columns"):  # the raw table, encoded by the model
-            select = f"X = frame.drop(columns=[{args.target!r}])"
-        else:  # the numeric columns of the modalities, in the order the model reads them
-            used, _ = _used_columns(plan.modalities)
-            select = f"X = frame[{used!r}].to_numpy(dtype=float)"
         load = (
-            f"import pandas as pd\n\nframe = pd.{read}\n"
-            f"{select}\ny = frame[{args.target!r}]"
+            f"import pandas as pd\n\n{source[1].code(args.data)}\n"
+            f"X = frame.drop(columns=[{args.target!r}])\ny = frame[{args.target!r}]"
         )
-    code = estimator_code(result.estimators_[result.best_])
+    code = estimator_code(_file_model(result.estimators_[result.best_], X, plan))
     return (
         f"# the best strategy, {result.best_!r}, as compared (refit it on all rows):\n"
         f"{load}\n\n{code}\nmodel.fit(X, y)"

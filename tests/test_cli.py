@@ -494,7 +494,8 @@ def test_save_best_to_skops_tells_how_to_load_it(table, tmp_path):
     assert "load it with skfusion.persistence.load(path)" in completed.stderr
     assert untrusted_types(out) == []
     model = load(out)
-    X = frame[["a1", "a2", "b1", "b2"]].to_numpy()
+    # the file's rows, the target left out: the columns are read by name
+    X = frame.drop(columns=["label"])
     assert model.score(X, frame["label"]) > 0.7
 
 
@@ -540,7 +541,8 @@ def test_decimal_commas_are_read_as_numbers_and_the_code_reads_them_alike(
     assert f"read_csv({str(path)!r}, sep={separator!r}, decimal=',')" in code
     namespace = {}
     exec(code, namespace)
-    np.testing.assert_allclose(namespace["X"], frame[["a1", "a2", "b1", "b2"]].to_numpy())
+    columns = ["a1", "a2", "b1", "b2"]
+    np.testing.assert_allclose(namespace["X"][columns], frame[columns].to_numpy())
     # decimal points beside the separator: left as they are
     frame.to_csv(path, index=False, sep=separator)
     assert cli._csv_reading(path) == ({"sep": separator}, False)
@@ -549,14 +551,15 @@ def test_decimal_commas_are_read_as_numbers_and_the_code_reads_them_alike(
 def test_decimal_commas_with_thousands_points_and_mixed_marks(tmp_path, capsys):
     path = tmp_path / "eu.csv"
     path.write_text("weight;price;y\n1,07;1.565;0\n2,5;12.001,25;1\n3,25;980;0\n")
-    assert cli._csv_reading(path) == ({"sep": ";", "decimal": ",", "thousands": "."}, False)
-    frame = cli._read_table(str(path))
+    assert cli._csv_reading(path) == ({"sep": ";", "decimal": ","}, False)
+    frame, reading = cli._read_table(str(path))
+    assert reading.grouped == ["price"]
     np.testing.assert_allclose(frame["price"], [1565.0, 12001.25, 980.0])
     np.testing.assert_allclose(frame["weight"], [1.07, 2.5, 3.25])
     mixed = tmp_path / "mixed.csv"
     mixed.write_text("a;b;y\n1,5;2.25;0\n2,5;3.75;1\n")
     with pytest.warns(UserWarning, match="both with decimal commas .* and decimal points"):
-        frame = cli._read_table(str(mixed))
+        frame, _ = cli._read_table(str(mixed))
     assert frame["b"].dtype == float  # read with points; the commas stay text, as said
     # "45,678" reads both ways: no evidence of a decimal comma (it was read as 45.678)
     ambiguous = tmp_path / "population.csv"
@@ -708,3 +711,94 @@ def test_a_class_too_small_for_the_folds_is_named_as_its_value(table, tmp_path, 
     frame.to_parquet(path)
     err = _user_error(capsys, ["compare", "--data", str(path), "--target", "flag"])
     assert "class False has only 2 rows" in err
+
+
+def test_thousands_points_are_read_per_column_so_dates_and_versions_stay_text(
+    tmp_path, capsys
+):
+    """read_csv(thousands=".") drops every point of the file: the date 05.01.2020 was
+    read as 5012020 and the version 1.2.3 as 123. Only columns of grouped numbers are
+    numbers now, and --code reads the file the same way."""
+    path = tmp_path / "de.csv"
+    rows = ["datum;anzahl;version;wert;y"]
+    for i in range(30):
+        day = f"{(i % 28) + 1:02d}.{(i % 12) + 1:02d}.2020"
+        rows.append(f"{day};{i + 1}.{(37 * i) % 1000:03d};1.{i % 3}.{i};{i % 9},5;{'ja' if i % 2 else 'nein'}")
+    path.write_text("\n".join(rows) + "\n")
+    frame, reading = cli._read_table(str(path))
+    assert reading.options == {"sep": ";", "decimal": ","} and reading.grouped == ["anzahl"]
+    assert frame["datum"].iloc[0] == "01.01.2020" and frame["version"].iloc[1] == "1.1.1"
+    np.testing.assert_array_equal(frame["anzahl"][:2], [1000, 2037])
+    np.testing.assert_allclose(frame["wert"][:2], [0.5, 1.5])
+    argv = ["compare", "--data", str(path), "--target", "y", "--cv", "2",
+            "--strategies", "single", "--code"]  # fmt: skip
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "with sep=';', decimal=','; numbers with thousands points in anzahl" in captured.err
+    code = captured.out[captured.out.index("# the best strategy"):]
+    namespace = {}
+    exec(code, namespace)
+    pd.testing.assert_frame_equal(namespace["X"], frame.drop(columns=["y"]))
+
+
+def test_save_best_of_an_all_numeric_file_reads_the_files_columns_by_name(tmp_path, capsys):
+    """The comparison of numbers runs on a matrix in the plan's column order (the
+    numbered family e0..e7 first, here): the saved model once read a DataFrame of the
+    file's rows by position, the wrong columns (accuracy 0.525 instead of 1)."""
+    import joblib
+
+    rng = np.random.default_rng(1)
+    n = 80
+    frame = pd.DataFrame({"z": rng.normal(size=n), **{f"e{k}": rng.normal(size=n) for k in range(8)},
+                          "w": rng.normal(size=n)})  # fmt: skip
+    frame["y"] = np.where(frame["w"] > 0, "pos", "neg")
+    path = _write(tmp_path, frame)
+    out = tmp_path / "model.joblib"
+    argv = ["compare", "--data", path, "--target", "y", "--cv", "3", "--strategies", "single",
+            "--save-best", str(out), "--code"]  # fmt: skip
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "it predicts from a DataFrame of the file's rows without the target column" in captured.err
+    model = joblib.load(out)
+    X, y = frame.drop(columns=["y"]), frame["y"]
+    assert model.score(X, y) == 1.0
+    # a DataFrame's columns in another order are read by name, too
+    assert model.score(X[X.columns[::-1]], y) == 1.0
+    code = captured.out[captured.out.index("# the best strategy"):]
+    namespace = {}
+    exec(code, namespace)
+    np.testing.assert_array_equal(namespace["model"].predict(X), model.predict(X))
+
+
+def test_save_best_of_a_file_with_nullable_integers(tmp_path, capsys):
+    """Parquet keeps Int64 columns with empty cells (pandas.NA): the saved model reads them."""
+    pytest.importorskip("pyarrow")
+    import joblib
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"count": pd.array([1, 2, None, 4] * 10, dtype="Int64"),
+                          "w": rng.normal(size=40)})  # fmt: skip
+    frame["y"] = np.where(frame["w"] > 0, "pos", "neg")
+    path = tmp_path / "data.parquet"
+    frame.to_parquet(path)
+    out = tmp_path / "model.joblib"
+    argv = ["compare", "--data", str(path), "--target", "y", "--cv", "2", "--quiet",
+            "--strategies", "single", "--save-best", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    assert joblib.load(out).score(frame.drop(columns=["y"]), frame["y"]) > 0.9
+
+
+def test_an_infinite_value_in_a_mixed_table_is_refused_naming_its_column(tmp_path, capsys):
+    """pandas reads the text "inf" as infinity; with a text column beside it the
+    comparison started, then failed on "Input X contains infinity" naming no column."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "a": rng.normal(size=40),
+        "b": rng.normal(size=40).astype(object),
+        "note": [f"word{i % 7} and more words about item {i} here" for i in range(40)],
+        "y": ["pos", "neg"] * 20,
+    })  # fmt: skip
+    frame.loc[3, "b"] = "inf"
+    path = _write(tmp_path, frame)
+    err = _user_error(capsys, ["compare", "--data", path, "--target", "y", "--quiet"])
+    assert "column 'b' holds infinite values" in err
