@@ -195,6 +195,7 @@ def _read_table(path):
     try:
         if suffix == ".csv":
             options, mixed_marks = _csv_reading(path)
+            _refuse_duplicates(_csv_header(path, options.get("sep", ",")), path)
             frame = pd.read_csv(path, **options)
             grouped = _grouped_columns(frame) if options.get("decimal") == "," else []
             for column in grouped:
@@ -209,7 +210,14 @@ def _read_table(path):
                 )
         else:
             options, grouped = {}, []
+            import pyarrow.parquet
+
+            # pyarrow fails on a repeated name with its internals ("Multiple matches for
+            # FieldRef.Name(x) in ... __fragment_index ...")
+            _refuse_duplicates(pyarrow.parquet.read_schema(path).names, path)
             frame = pd.read_parquet(path)
+    except UsageError:
+        raise
     except UnicodeDecodeError as exc:
         raise UsageError(
             f"--data: {path} is not UTF-8 text ({_one_line(exc)}); save it as UTF-8"
@@ -225,11 +233,23 @@ def _read_table(path):
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise UsageError(f"--data: {path} has no rows or no columns")
     frame.columns = [str(column) for column in frame.columns]
-    if frame.columns.duplicated().any():
-        raise UsageError(
-            f"--data: column {frame.columns[frame.columns.duplicated()][0]!r} appears twice in {path}; rename it"
-        )
+    _refuse_duplicates(frame.columns, path)
     return frame, _Reading(options, grouped)
+
+
+def _refuse_duplicates(names, path):
+    seen = set()
+    for name in map(str, names):
+        if name in seen:
+            raise UsageError(f"--data: column {name!r} appears twice in {path}; rename one")
+        seen.add(name)
+
+
+def _csv_header(path, separator):
+    """The column names of the header line as written: pandas renames a repeated
+    name (a, a becomes a, a.1), so that a duplicate is seen only here."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as file:
+        return next(csv.reader(file, delimiter=separator), [])
 
 
 #: Separators a CSV file may use besides the comma (European spreadsheets write ';').

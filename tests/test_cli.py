@@ -802,3 +802,24 @@ def test_an_infinite_value_in_a_mixed_table_is_refused_naming_its_column(tmp_pat
     path = _write(tmp_path, frame)
     err = _user_error(capsys, ["compare", "--data", path, "--target", "y", "--quiet"])
     assert "column 'b' holds infinite values" in err
+
+
+def test_a_repeated_column_name_is_refused_in_csv_and_parquet(tmp_path, capsys):
+    """pandas renames a CSV's second 'a' to 'a.1' (the comparison then ran on it),
+    and pyarrow fails on a Parquet's with its internals."""
+    path = tmp_path / "dup.csv"
+    path.write_text("a,a,b,y\n" + "".join(f"{i},{2 * i},{i % 3},{'yes' if i % 2 else 'no'}\n" for i in range(30)))
+    err = _user_error(capsys, ["compare", "--data", str(path), "--target", "y", "--quiet"])
+    assert "column 'a' appears twice" in err
+    semicolons = tmp_path / "dup_semi.csv"
+    semicolons.write_text("\ufeffx;y;x\n1,5;a;2\n2,5;b;3\n")  # a BOM, another separator
+    err = _user_error(capsys, ["compare", "--data", str(semicolons), "--target", "y"])
+    assert "column 'x' appears twice" in err
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    table = pa.table([pa.array([1.0, 2.0]), pa.array([3.0, 4.0]), pa.array(["a", "b"])],
+                     names=["x", "x", "y"])  # fmt: skip
+    pq.write_table(table, tmp_path / "dup.parquet")
+    err = _user_error(capsys, ["compare", "--data", str(tmp_path / "dup.parquet"), "--target", "y"])
+    assert "column 'x' appears twice" in err and "FieldRef" not in err
