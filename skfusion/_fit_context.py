@@ -6,11 +6,17 @@ behind, so ``check_is_fitted`` passes and ``predict`` fails later with an
 ``AttributeError`` (or, on a refit, mixes the old model with new state). Every
 skfusion estimator decorates ``fit`` with :func:`fit_context`, which restores
 the estimator's attributes to what they were before the failed call.
+
+A successful fit also records the parameters its fitted state is built for
+(an estimator's ``_params_fixed_at_fit``), so that predict time refuses them
+changed by ``set_params`` (:func:`check_params_unchanged_since_fit`) instead of
+mixing the new value with state fitted for the old one.
 """
 
 import functools
 from contextlib import contextmanager
 
+import numpy as np
 from sklearn.base import _fit_context
 
 
@@ -27,15 +33,48 @@ def fit_context(*, prefer_skip_nested_validation):
             # mutating the ones a previous fit left.
             state = estimator.__dict__.copy()
             try:
-                return validated_fit(estimator, *args, **kwargs)
+                result = validated_fit(estimator, *args, **kwargs)
             except BaseException:
                 estimator.__dict__.clear()
                 estimator.__dict__.update(state)
                 raise
+            fixed = getattr(type(estimator), "_params_fixed_at_fit", ())
+            if fixed:
+                estimator._fitted_params = {name: getattr(estimator, name) for name in fixed}
+            return result
 
         return wrapper
 
     return decorator
+
+
+def check_params_unchanged_since_fit(estimator):
+    """Refuse a parameter of ``_params_fixed_at_fit`` changed by ``set_params`` after fit.
+
+    Those are the parameters that predict time would read beside state fitted
+    for their old value (an indicator column count, a projection's width, the
+    neighbours of a fused graph): the result would be wrong or a shape error
+    from deep inside. scikit-learn leaves this undefined; we name it.
+    """
+    for name, at_fit in getattr(estimator, "_fitted_params", {}).items():
+        now = getattr(estimator, name)
+        if not _same_value(now, at_fit):
+            raise ValueError(
+                f"{type(estimator).__name__} was fitted with {name}={at_fit!r}, and "
+                f"{name} is now {now!r} (set_params after fit): its fitted state is for "
+                f"{name}={at_fit!r}. Fit it again, or set {name} back."
+            )
+
+
+def _same_value(a, b):
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 @contextmanager

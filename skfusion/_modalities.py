@@ -36,6 +36,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._fit_context import check_params_unchanged_since_fit
+
 __all__ = [
     "ALL_COLUMNS",
     "check_modality_names",
@@ -217,6 +219,7 @@ def validate_modal_data(estimator, X, y="no_validation", *, reset=True, **check_
     check_params.setdefault("ensure_all_finite", "allow-nan")
     if not reset:
         check_is_fitted(estimator, "modalities_")
+        check_params_unchanged_since_fit(estimator)
     raw = X if hasattr(X, "shape") or X is None else np.asarray(X, dtype=object)
     if reset and _is_nonempty_table(raw):
         estimator.modalities_ = resolve_modalities(estimator.modalities, raw)

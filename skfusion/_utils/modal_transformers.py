@@ -10,6 +10,7 @@ and fill a NaN cell inside a present modality with its column's training mean
 import numpy as np
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
+from .._fit_context import check_params_unchanged_since_fit
 from .._modalities import (
     fill_modality_nan_cells,
     modality_nan_cell_means,
@@ -59,6 +60,7 @@ def feature_names_out(estimator, input_features, prefix, n_columns, *, per_modal
     ``input_features`` is only checked against the fit's ``feature_names_in_``.
     """
     check_is_fitted(estimator)
+    check_params_unchanged_since_fit(estimator)
     _check_feature_names_in(estimator, input_features)
     suffixes = [f"{prefix}{i}" for i in range(n_columns)]
     if per_modality:

@@ -159,6 +159,10 @@ class MultiviewCCA(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     True
     """
 
+    # Read at predict time beside state fitted for them: refused if changed after fit
+    # (the canonical weights are fitted for that many components).
+    _params_fixed_at_fit = ("n_components",)
+
     _parameter_constraints: dict = {
         "modalities": [dict, None],
         "n_components": [Interval(Integral, 1, None, closed="left")],

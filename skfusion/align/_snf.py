@@ -191,6 +191,10 @@ class SimilarityNetworkFusion(_SimilarityNetworkBase, TransformerMixin, BaseEsti
     (5, 2)
     """
 
+    # Read at transform time beside state fitted for them: refused if changed after fit
+    # (new rows are placed by their neighbours among the training rows in the fused graph).
+    _params_fixed_at_fit = ("n_neighbors", "mu", "metric", "graph", "n_components")
+
     _parameter_constraints: dict = {
         **_SNF_PARAMETERS,
         "n_components": [Interval(Integral, 1, None, closed="left")],

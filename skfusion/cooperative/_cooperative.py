@@ -166,6 +166,10 @@ class CooperativeFusion(ModalityProtocolMixin, BaseEstimator):
     True
     """
 
+    # Read at predict time beside state fitted for them: refused if changed after fit
+    # (the coefficients are fitted for one loss (and classes_ only for 'binomial')).
+    _params_fixed_at_fit = ("family",)
+
     _parameter_constraints: dict = {
         "modalities": [dict, None],
         "rho": [Interval(Real, 0, None, closed="left")],

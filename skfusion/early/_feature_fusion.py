@@ -8,7 +8,7 @@ from sklearn.utils._indexing import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from .._fit_context import fit_context, fitting
+from .._fit_context import check_params_unchanged_since_fit, fit_context, fitting
 from .._modalities import take_columns, validate_modal_data
 from .._utils.composition import NamedEstimatorsComposition, named_items
 from .._utils.docstrings import fill_doc
@@ -203,6 +203,10 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
     >>> fusion.get_feature_names_out()[[0, 3]]
     array(['wide__x0', 'narrow__x3'], dtype=object)
     """
+
+    # Read at predict time beside state fitted for them: refused if changed after fit
+    # (the fitted output width counts the indicator columns).
+    _params_fixed_at_fit = ("add_indicator",)
 
     _parameter_constraints = {
         "modalities": [dict, None],
@@ -469,6 +473,7 @@ class FeatureFusion(ModalityProtocolMixin, TransformerMixin, NamedEstimatorsComp
             One name per output column.
         """
         check_is_fitted(self)
+        check_params_unchanged_since_fit(self)
         input_features = _check_feature_names_in(self, input_features)
         names = []
         for name in self.weights_:

@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from .._fit_context import fit_context
+from .._fit_context import check_params_unchanged_since_fit, fit_context
 from .._modalities import take_columns, validate_modal_data
 from .._utils.docstrings import fill_doc
 from .._utils.modality_protocol import ModalityProtocolMixin, ModalitySubsetError
@@ -166,6 +166,10 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
     >>> fusion.get_feature_names_out()[:4]
     array(['a*b__0_0', 'a*b__0_1', 'a*b__0_2', 'a*b__1_0'], dtype=object)
     """
+
+    # Read at predict time beside state fitted for them: refused if changed after fit
+    # (the output slices, projections and count sketches are fitted for them).
+    _params_fixed_at_fit = ("method", "projection", "sketch_size")
 
     _parameter_constraints = {
         "modalities": [dict, None],
@@ -352,6 +356,7 @@ class InteractionFusion(ModalityProtocolMixin, TransformerMixin, BaseEstimator):
             One name per output column.
         """
         check_is_fitted(self)
+        check_params_unchanged_since_fit(self)
         _check_feature_names_in(self, input_features)
         names = []
         for a, b in self.pairs_:

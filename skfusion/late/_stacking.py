@@ -15,7 +15,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from .._fit_context import fit_context
+from .._fit_context import check_params_unchanged_since_fit, fit_context
 from .._modalities import take_columns
 from .._utils.docstrings import RETURNS_SELF, X_MODALITIES_SPARSE, fill_doc
 from ._base import _BaseLateFusion, _is_classification
@@ -158,6 +158,10 @@ class StackingLateFusion(_BaseLateFusion):
     >>> sorted(stack.final_estimators_)  # the patterns of present branches met so far
     [('a',), ('a', 'b')]
     """
+
+    # Read at predict time beside state fitted for them: refused if changed after fit
+    # (the final estimator is fitted on the meta-features with or without the columns).
+    _params_fixed_at_fit = ("passthrough",)
 
     _parameter_constraints: dict = {
         **_BaseLateFusion._parameter_constraints,
@@ -580,6 +584,7 @@ class StackingLateFusion(_BaseLateFusion):
             names of the modalities' columns.
         """
         check_is_fitted(self, "n_features_in_")
+        check_params_unchanged_since_fit(self)
         input_features = _check_feature_names_in(
             self, input_features, generate_names=self.passthrough
         )
