@@ -675,9 +675,46 @@ def _plain(label):
     return label.item() if isinstance(label, np.generic) else label
 
 
-def _check_target(y, task, cv):
+def _is_numeric(y):
+    if y.dtype.kind in "iufb":
+        return True
+    try:
+        y.astype(np.float64)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_target(y, task, cv, name=None):
+    """The task (given or read from ``y``), or a UsageError saying why ``y`` is no target."""
     from .model_selection._compare import _infer_task
 
+    column = "the target" if name is None else f"column {name!r}"
+    given = f"--task {task}: " if task != "auto" else "--target: "
+    if y.dtype.kind in "mM" or (y.dtype.kind == "O" and any(hasattr(v, "tzinfo") for v in y[:5])):
+        # fitting a regressor on dates fails mid-comparison with a numpy ufunc error
+        raise UsageError(
+            f"--target: {column} holds dates or durations; predict a number or a class "
+            "derived from them (e.g. the year, the weekday) put in a column of its own"
+        )
+    distinct = np.unique(y.astype(str) if y.dtype.kind == "O" else y)
+    if distinct.size == 1:
+        raise UsageError(
+            f"--target: {column} is constant (every row holds {_plain(distinct[0])!r}); "
+            "there is nothing to predict"
+        )
+    numeric = _is_numeric(y)
+    if not numeric and distinct.size > len(y) / 2:
+        raise UsageError(
+            f"--target: {column} is not a usable target: text with {distinct.size} distinct "
+            f"values in {len(y)} rows (too many to learn as classes, and not numbers)"
+        )
+    if not numeric and task == "regression":
+        example = next(value for value in y if not _is_numeric(np.asarray([value])))
+        raise UsageError(
+            f"--task regression: {column} holds text ({_plain(example)!r}), not numbers; "
+            f"leave --task out to predict its {distinct.size} classes"
+        )
     try:
         task = _infer_task(y, task)
     except ValueError as exc:
@@ -687,9 +724,9 @@ def _check_target(y, task, cv):
         classes, counts = np.unique(y, return_counts=True)
         if classes.size > len(y) / 2:
             raise UsageError(
-                f"--task classification: the target has {classes.size} distinct values in "
+                f"{given}{column} has {classes.size} distinct values in "
                 f"{len(y)} rows, too many classes to learn; if it is a quantity, use "
-                "--task regression (or --task auto)"
+                "--task regression"
             )
         if counts.min() < cv:
             smallest = _plain(classes[counts.argmin()])
@@ -783,7 +820,7 @@ def _compare(args):
     names = list(plan.modalities if plan is not None else modalities)
     strategies = _parse_strategies(args.strategies, names)
     scoring = _parse_scoring(args.scoring)
-    task = _check_target(y, args.task, args.cv)
+    task = _check_target(y, args.task, args.cv, args.target)
     if not args.quiet:  # what was decided, now that the command line is known to be right
         if source is not None and source[1].describe():
             print(f"read {args.data} with {source[1].describe()}\n", file=sys.stderr)

@@ -202,7 +202,7 @@ def test_bad_files_and_targets_exit_2_with_a_message(table, tmp_path, capsys):
     cases.append(
         (
             ["--data", _write(tmp_path, frame.assign(label="yes"), "one.csv"), "--target", "label"],
-            "has 1 class",
+            "column 'label' is constant (every row holds 'yes')",
         )
     )
     unlabelled = frame.copy()
@@ -610,7 +610,7 @@ def test_r2_on_one_row_test_folds_is_refused(table, tmp_path, capsys):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--task", "regression"], "task='regression' needs a numeric target; y holds '"),
+        (["--task", "regression"], "--task regression: column 'label' holds text ('"),
         (["--scoring", "accuracy,r2"], "scoring ['accuracy', 'r2'] does not suit a classification"),
     ],
 )
@@ -823,3 +823,38 @@ def test_a_repeated_column_name_is_refused_in_csv_and_parquet(tmp_path, capsys):
     pq.write_table(table, tmp_path / "dup.parquet")
     err = _user_error(capsys, ["compare", "--data", str(tmp_path / "dup.parquet"), "--target", "y"])
     assert "column 'x' appears twice" in err and "FieldRef" not in err
+
+
+def test_a_target_that_cannot_be_learned_says_why_without_blaming_an_unset_task(
+    tmp_path, capsys
+):
+    """Free text was refused as "--task classification: ... use --task regression",
+    then "needs a numeric target"; dates failed mid-fit on a numpy ufunc; a constant
+    target ran with --task regression."""
+    rng = np.random.default_rng(0)
+    n = 40
+    frame = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n)})
+    cases = [
+        (frame.assign(y=[f"remark {i} about the engine" for i in range(n)]), [],
+         "--target: column 'y' is not a usable target: text with 40 distinct values in 40 rows"),
+        (frame.assign(y=[f"remark {i}" for i in range(n)]), ["--task", "regression"],
+         "--target: column 'y' is not a usable target: text with 40 distinct values"),
+        (frame.assign(y=pd.date_range("2020-01-01", periods=n)), [],
+         "--target: column 'y' holds dates or durations"),
+        (frame.assign(y=pd.date_range("2020-01-01", periods=n)), ["--task", "regression"],
+         "--target: column 'y' holds dates or durations"),
+        (frame.assign(y=2.5), ["--task", "regression"],
+         "--target: column 'y' is constant (every row holds 2.5)"),
+        (frame.assign(y=["a", "b"] * 20), ["--task", "regression"],
+         "--task regression: column 'y' holds text ('a'), not numbers; leave --task out"),
+        (frame.assign(y=np.arange(n) % 25), ["--task", "classification"],
+         "--task classification: column 'y' has 25 distinct values in 40 rows"),
+    ]  # fmt: skip
+    pytest.importorskip("pyarrow")
+    for i, (data, extra, message) in enumerate(cases):
+        path = tmp_path / f"case{i}.parquet"
+        data.to_parquet(path)
+        argv = ["compare", "--data", str(path), "--target", "y", "--quiet", "--cv", "2", *extra]
+        err = _user_error(capsys, argv)
+        assert message in err, (i, err)
+        assert "--task classification" not in err or "classification" in extra, err
