@@ -19,6 +19,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from .._modalities import branch_columns, branch_modalities, take_columns
 from .._utils.modality_protocol import ModalitySubsetError, restrict_to_modalities
+from ..model_selection._fold_warnings import distinct_warnings, recorded_warnings, warn_once
 
 __all__ = ["restricted", "subset_models", "cross_val_subsets", "score_table", "dummy_for"]
 
@@ -55,37 +56,59 @@ def subset_models(estimator, spec, subsets):
     return models, uninformed
 
 
-def _fit_and_score(model, columns, label, X, y, train, test, scorer, error_score):
+def _fit_and_score(model, columns, X, y, train, test, scorer, error_score):
     """Fit a clone of ``model`` on the ``train`` rows of ``columns``, score ``test``.
 
-    Returns None when the fit or the scoring fails and ``error_score`` is not
-    "raise", with the warning :func:`~sklearn.model_selection.cross_validate`
-    gives: a :class:`~sklearn.exceptions.FitFailedWarning` for a failed fit, a
-    UserWarning for a failed scoring (a NaN in the test rows only, say).
+    Returns a dict: ``scores`` (None when the fit or the scoring failed and
+    ``error_score`` is not "raise"), ``error`` (the failure, or None), ``phase``
+    (``"fit"`` or ``"score"``: where it failed) and ``warnings`` (each distinct
+    warning raised, recorded here, where the fit runs, to be shown once).
     """
     X = X if columns is None else take_columns(X, columns)
-    try:
-        fitted = clone(model).fit(_safe_indexing(X, train), _safe_indexing(y, train))
-    except Exception as exc:
-        if isinstance(error_score, str) and error_score == "raise":
-            raise
+    with recorded_warnings() as caught:
+        phase = "fit"
+        try:
+            fitted = clone(model).fit(_safe_indexing(X, train), _safe_indexing(y, train))
+            phase = "score"
+            scores = scorer(fitted, _safe_indexing(X, test), _safe_indexing(y, test))
+        except Exception as exc:
+            if isinstance(error_score, str) and error_score == "raise":
+                raise
+            return {"scores": None, "error": f"{type(exc).__name__}: {exc}", "phase": phase,
+                    "warnings": distinct_warnings(caught)}
+    return {"scores": scores, "error": None, "phase": None,
+            "warnings": distinct_warnings(caught)}
+
+
+def _warn_about_failures(results, labels, n_splits, error_score, stacklevel):
+    """One warning for the failed fits and one for the failed scorings, as
+    cross_validate: a FitFailedWarning, and a UserWarning for test folds that
+    could not be scored (a NaN in the test rows only, say)."""
+    for phase, category in [("fit", FitFailedWarning), ("score", UserWarning)]:
+        failed = [i for i, result in enumerate(results) if result["phase"] == phase]
+        if not failed:
+            continue
+        subsets = list(dict.fromkeys(labels[i // n_splits] for i in failed))
         warnings.warn(
-            f"Fitting on {label} failed; its score is set to error_score={error_score!r}. "
-            f"{type(exc).__name__}: {exc}",
-            FitFailedWarning,
+            f"{'Fitting' if phase == 'fit' else 'Scoring'} failed on {len(failed)} of "
+            f"{len(results)} fits (subsets: {', '.join(subsets)}); their scores are set to "
+            f"error_score={error_score!r}. {results[failed[0]]['error']}",
+            category,
+            stacklevel=stacklevel + 1,
         )
-        return None
-    try:
-        return scorer(fitted, _safe_indexing(X, test), _safe_indexing(y, test))
-    except Exception as exc:
-        if isinstance(error_score, str) and error_score == "raise":
-            raise
-        warnings.warn(
-            f"Scoring on {label} failed; its score is set to error_score={error_score!r}. "
-            f"{type(exc).__name__}: {exc}",
-            UserWarning,
+
+
+def _warn_once_per_tool(results, labels, n_splits, tool, stacklevel):
+    """Each distinct warning of the fits once, saying in how many fits and subsets."""
+
+    def where(fits):
+        subsets = {i // n_splits for i in fits}
+        return (
+            f"{tool} ({len(fits)} of {len(results)} fits, in {len(subsets)} of "
+            f"{len(labels)} subsets)"
         )
-        return None
+
+    warn_once([result["warnings"] for result in results], where, stacklevel=stacklevel + 1)
 
 
 def dummy_for(estimator):
@@ -94,26 +117,32 @@ def dummy_for(estimator):
 
 
 def cross_val_subsets(
-    estimator, X, y, spec, subsets, splits, scorer, n_jobs, *, empty=False, error_score="raise"
+    estimator, X, y, spec, subsets, splits, scorer, n_jobs, *, empty=False, error_score="raise",
+    tool="modality_ablation", stacklevel=2,
 ):
     """Per-fold scores of the estimator refitted on each subset, one flat parallel call.
 
     Returns a list (one entry per subset, then the empty set when ``empty``) of
     lists of fold scores (floats, or dicts for several metrics; None for a
-    failed fit), and ``{subset: reason}`` for the subsets scored with the
-    uninformed model (see :func:`subset_models`).
+    failed fit or scoring), and ``{subset: reason}`` for the subsets scored with
+    the uninformed model (see :func:`subset_models`). The fits' warnings are
+    shown once each, prefixed by ``tool`` and how many fits raised them;
+    ``stacklevel`` is as ``warnings.warn`` would take it in the caller.
     """
     models, uninformed = subset_models(estimator, spec, subsets)
     labels = [" + ".join(subset) for subset in subsets]
     if empty:
         models.append((dummy_for(estimator), None))
         labels.append("no modality")
-    scores = Parallel(n_jobs=n_jobs)(
-        delayed(_fit_and_score)(model, columns, label, X, y, train, test, scorer, error_score)
-        for (model, columns), label in zip(models, labels)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_and_score)(model, columns, X, y, train, test, scorer, error_score)
+        for model, columns in models
         for train, test in splits
     )
     n_splits = len(splits)
+    _warn_once_per_tool(results, labels, n_splits, tool, stacklevel + 1)
+    _warn_about_failures(results, labels, n_splits, error_score, stacklevel + 1)
+    scores = [result["scores"] for result in results]
     return [scores[i : i + n_splits] for i in range(0, len(scores), n_splits)], uninformed
 
 

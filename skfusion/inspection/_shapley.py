@@ -130,7 +130,8 @@ def _refitted_values(estimator, X, y, spec, scorer, cv, n_jobs, groups):
     # A coalition the estimator cannot be restricted to is worth the uninformed
     # model's score: the estimator predicts nothing from those modalities alone.
     scores, _ = cross_val_subsets(
-        estimator, X, y, spec, subsets, splits, scorer, n_jobs, empty=True
+        estimator, X, y, spec, subsets, splits, scorer, n_jobs, empty=True,
+        tool="modality_shapley", stacklevel=3,
     )
     value = np.empty(1 << n)
     value[masks] = [np.mean(folds) for folds in scores[:-1]]

@@ -26,6 +26,7 @@ from .._fit_context import first_line
 from .._modalities import check_finite_target, resolve_modalities
 from .._utils.splits import make_splits
 from ._evaluation import evaluate_fold
+from ._fold_warnings import warn_once
 from ._result import FusionComparison
 from ._strategies import INNER_CV, resolve_strategies
 from ._tables import raw_table
@@ -520,13 +521,15 @@ def _cross_validate(estimator, X, y, splits, scorer, error_score, n_jobs, label,
 
 def _warn_once(results, label):
     """Each distinct warning of a strategy's folds, once, naming the strategy and its folds."""
-    folds = {}
-    for result in results:
-        for warning in result["warnings"]:
-            folds[warning] = folds.get(warning, 0) + 1
-    for (category, message), count in folds.items():
-        where = "every fold" if count == len(results) else f"{count} of {len(results)} folds"
-        warnings.warn(f"Strategy {label!r} ({where}): {message}", category, stacklevel=3)
+    n = len(results)
+
+    def where(folds):
+        return f"Strategy {label!r} (" + (
+            "every fold)" if len(folds) == n else f"{len(folds)} of {n} folds)"
+        )
+
+    # shown at the user's call of compare_fusion
+    warn_once([result["warnings"] for result in results], where, stacklevel=4)
 
 
 def _first_line(exc):

@@ -13,7 +13,6 @@ scored on the test rows, with
 """
 
 import time
-import warnings
 
 import numpy as np
 from sklearn.base import clone
@@ -21,6 +20,7 @@ from sklearn.utils import _safe_indexing
 
 from .._utils.modality_protocol import estimators_in
 from ..exceptions import NoModalityPresentWarning
+from ._fold_warnings import distinct_warnings, recorded_warnings
 
 __all__ = ["LATENCY_ROWS", "evaluate_fold", "reused_fit_seconds"]
 
@@ -61,10 +61,8 @@ def evaluate_fold(estimator, X, y, train, test, scorer, error_score):
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     # Warnings are recorded, not shown: the caller shows each distinct one once per
     # strategy (five folds would say the same thing five times, from a worker process).
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        # rows without a modality get the prior: part of what is being compared
-        warnings.simplefilter("ignore", NoModalityPresentWarning)
+    # (rows without a modality get the prior: part of what is being compared)
+    with recorded_warnings(NoModalityPresentWarning) as caught:
         start = time.perf_counter()
         try:
             model.fit(X_train, y_train)
@@ -74,7 +72,7 @@ def evaluate_fold(estimator, X, y, train, test, scorer, error_score):
             # the caller warns once per strategy, saying on how many folds it failed
             return {"scores": None, "fit_seconds": np.nan, "reused_seconds": 0.0,
                     "predict_ms_per_1k": np.nan, "error": f"{type(exc).__name__}: {exc}",
-                    "phase": "fit", "warnings": _distinct(caught)}
+                    "phase": "fit", "warnings": distinct_warnings(caught)}
         fit_seconds = time.perf_counter() - start
         X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
         try:
@@ -88,7 +86,7 @@ def evaluate_fold(estimator, X, y, train, test, scorer, error_score):
             return {"scores": None, "fit_seconds": fit_seconds,
                     "reused_seconds": reused_fit_seconds(model), "predict_ms_per_1k": np.nan,
                     "error": f"{type(exc).__name__}: {exc}", "phase": "score",
-                    "warnings": _distinct(caught)}
+                    "warnings": distinct_warnings(caught)}
     return {
         "scores": scores,
         "fit_seconds": fit_seconds,
@@ -96,13 +94,8 @@ def evaluate_fold(estimator, X, y, train, test, scorer, error_score):
         "predict_ms_per_1k": latency,
         "error": None,
         "phase": None,
-        "warnings": _distinct(caught),
+        "warnings": distinct_warnings(caught),
     }
-
-
-def _distinct(caught):
-    """``(category, message)`` of each distinct recorded warning, in order."""
-    return list(dict.fromkeys((record.category, str(record.message)) for record in caught))
 
 
 def _predict_ms_per_1k(model, X, test):

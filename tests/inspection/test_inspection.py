@@ -567,10 +567,15 @@ def test_ablation_scores_error_score_where_the_test_fold_cannot_be_scored():
     from sklearn.model_selection import cross_validate
 
     X, y, modalities = _nan_in_first_fold()
-    with pytest.warns(UserWarning, match="Scoring on b failed"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         ablation = modality_ablation(
             RefusesNaNAtPredict(), X, y, modalities, cv=KFold(3), error_score=np.nan
         )
+    assert [(w.category, str(w.message).split(";")[0]) for w in caught] == [
+        (UserWarning, "Scoring failed on 2 of 9 fits (subsets: b, a + b)")
+    ]
+    assert "error_score=nan. ValueError: Input contains NaN" in str(caught[0].message)
     for i, subset in enumerate(ablation.subsets):
         columns = [c for name in subset for c in modalities[name]]
         with warnings.catch_warnings():
@@ -583,3 +588,45 @@ def test_ablation_scores_error_score_where_the_test_fold_cannot_be_scored():
     assert not np.isnan(ablation.scores["score"][:, 1:]).any()
     with pytest.raises(ValueError, match="NaN"):
         modality_ablation(RefusesNaNAtPredict(), X, y, modalities, cv=KFold(3))
+
+
+def test_ablation_fit_failures_are_one_fit_failed_warning():
+    from sklearn.exceptions import FitFailedWarning
+
+    X, y, modalities = _nan_in_first_fold()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ablation = modality_ablation(
+            LogisticRegression(), X, y, modalities, cv=KFold(3), error_score=-1.0
+        )
+    # b and a + b: the first fold cannot be scored, the two others cannot be fitted
+    assert [(w.category, str(w.message).split(";")[0]) for w in caught] == [
+        (FitFailedWarning, "Fitting failed on 4 of 9 fits (subsets: b, a + b)"),
+        (UserWarning, "Scoring failed on 2 of 9 fits (subsets: b, a + b)"),
+    ]
+    np.testing.assert_array_equal(ablation.scores["score"][1:], -1.0)
+
+
+# --------------------------------------------------------------------------- fit warnings
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_each_distinct_fit_warning_is_shown_once_naming_its_fits_and_subsets(n_jobs):
+    """As compare_fusion: warnings are recorded where each fit runs (a worker process
+    too) and each distinct one is shown once, with its category, at the user's line."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    modalities = {"m0": [0], "m1": [1], "m2": [2]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        modality_ablation(LogisticRegression(max_iter=1), X, y, modalities, cv=3, n_jobs=n_jobs)
+        modality_shapley(
+            LogisticRegression(max_iter=1), X, y, modalities, method="refit", cv=3, n_jobs=n_jobs
+        )
+    # 7 subsets x 3 folds; Shapley also fits the prior (the empty set) without warning
+    assert [(w.category, str(w.message).split(":")[0]) for w in caught] == [
+        (ConvergenceWarning, "modality_ablation (21 of 21 fits, in 7 of 7 subsets)"),
+        (ConvergenceWarning, "modality_shapley (21 of 24 fits, in 7 of 8 subsets)"),
+    ]
+    assert {w.filename for w in caught} == {__file__}
