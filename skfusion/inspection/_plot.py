@@ -176,6 +176,7 @@ class ModalityImportanceDisplay:
         shapley_method="auto",
         cv=5,
         n_jobs=None,
+        groups=None,
         ax=None,
         **plot_kwargs,
     ):
@@ -201,14 +202,22 @@ class ModalityImportanceDisplay:
             Folds of :func:`modality_shapley` when it refits (``"shapley"`` only).
         n_jobs : int, default=None
             Parallel jobs.
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter in ``cv`` (``"shapley"`` when it
+            refits only), as in :func:`modality_shapley`.
         %(from_ax_and_plot_kwargs)s
 
         Returns
         -------
         display : ModalityImportanceDisplay
         """
+        from ..model_selection._plot import check_plot_kwargs
         from ._importance import modality_importance
         from ._shapley import modality_shapley
+
+        # before the importances are computed: a keyword this method does not take
+        # would otherwise fail only after that work
+        check_plot_kwargs(plot_kwargs, cls.plot, "ModalityImportanceDisplay.from_estimator")
 
         if method == "permutation":
             results = modality_importance(
@@ -231,6 +240,7 @@ class ModalityImportanceDisplay:
                 method=shapley_method,
                 cv=cv,
                 n_jobs=n_jobs,
+                groups=groups,
             )
         else:
             raise ValueError(f"`method` must be 'permutation' or 'shapley'; got {method!r}.")

@@ -12,7 +12,7 @@ import numpy as np
 from .._utils.docstrings import DISPLAY_AXES, FROM_AX_AND_PLOT_KWARGS, fill_doc
 from .._utils.plotting import axes_or_new_figure
 
-__all__ = ["FusionComparisonDisplay"]
+__all__ = ["FusionComparisonDisplay", "check_plot_kwargs"]
 
 
 _KIND_COLORS = {
@@ -213,6 +213,10 @@ class FusionComparisonDisplay:
         scoring=None,
         n_jobs=None,
         random_state=None,
+        task="auto",
+        error_score="raise",
+        share_work=True,
+        groups=None,
         ax=None,
         **plot_kwargs,
     ):
@@ -222,9 +226,11 @@ class FusionComparisonDisplay:
         ----------
         strategies : "default", list or dict
             As in :func:`~skfusion.model_selection.compare_fusion`.
-        X, y, modalities, cv, scoring, n_jobs, random_state
-            As in :func:`~skfusion.model_selection.compare_fusion`.
+        X, y, modalities, cv, scoring, n_jobs, random_state, task, error_score, share_work, groups
+            As in :func:`~skfusion.model_selection.compare_fusion` (``groups``:
+            group labels for a group splitter in ``cv``).
         %(from_ax_and_plot_kwargs)s
+            (``metric``, the one to plot, to :meth:`from_results`.)
 
         Returns
         -------
@@ -232,6 +238,10 @@ class FusionComparisonDisplay:
         """
         from ._compare import compare_fusion
 
+        # before the comparison runs: a misspelt or misplaced keyword (a keyword of
+        # compare_fusion this method does not take) would otherwise fail after it
+        check_plot_kwargs(plot_kwargs, cls.plot, "FusionComparisonDisplay.from_estimators",
+                          also=("metric",))
         results = compare_fusion(
             X,
             y,
@@ -241,8 +251,26 @@ class FusionComparisonDisplay:
             scoring=scoring,
             n_jobs=n_jobs,
             random_state=random_state,
+            task=task,
+            error_score=error_score,
+            share_work=share_work,
+            groups=groups,
         )
         return cls.from_results(results, ax=ax, **plot_kwargs)
+
+
+def check_plot_kwargs(plot_kwargs, plot, caller, also=()):
+    """TypeError naming the keywords of ``plot_kwargs`` that ``plot`` does not take."""
+    import inspect
+
+    accepted = [name for name in inspect.signature(plot).parameters if name not in ("self", "ax")]
+    accepted += list(also)
+    unknown = sorted(set(plot_kwargs) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"{caller} got unexpected keyword argument(s) {unknown}; its other keywords "
+            f"go to plot(), which takes {sorted(accepted)}."
+        )
 
 
 def _separate_labels(texts, gap_points=1.0, max_rounds=50):

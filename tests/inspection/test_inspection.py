@@ -630,3 +630,50 @@ def test_each_distinct_fit_warning_is_shown_once_naming_its_fits_and_subsets(n_j
         (ConvergenceWarning, "modality_shapley (21 of 24 fits, in 7 of 8 subsets)"),
     ]
     assert {w.filename for w in caught} == {__file__}
+
+
+# --------------------------------------------------------------------------- displays
+def test_displays_take_groups_and_the_comparison_keywords(agg):
+    """groups (and compare_fusion's task, error_score, share_work) reach the computation:
+    they fell into **plot_kwargs, and GroupKFold said "'groups' should not be None"."""
+    from sklearn.model_selection import GroupKFold
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 4))
+    y = (X[:, 0] > 0).astype(int)
+    groups = np.repeat(np.arange(9), 10)
+    modalities = {"a": [0, 1], "b": [2, 3]}
+    splits = list(GroupKFold(3).split(X, y, groups))
+
+    display = ModalityImportanceDisplay.from_estimator(
+        LogisticRegression(), X, y, modalities, method="shapley", cv=GroupKFold(3),
+        groups=groups, sort=False,
+    )
+    expected = modality_shapley(LogisticRegression(), X, y, modalities, cv=splits)
+    widths = [bar.get_width() for bar in display.bars_]
+    np.testing.assert_allclose(widths[::-1], expected.shapley_values)
+
+    display = FusionComparisonDisplay.from_estimators(
+        {"lr": LogisticRegression()}, X, y, modalities, cv=GroupKFold(3), groups=groups,
+        task="classification", error_score=np.nan, share_work=False,
+    )
+    expected = cross_val_score(LogisticRegression(), X, y, cv=splits).mean()
+    _, score = display.errorbars_[0].lines[0].get_data()
+    assert score[0] == pytest.approx(expected)
+
+
+def test_displays_refuse_unknown_keywords_before_computing(agg):
+    class Unfittable(LogisticRegression):
+        def fit(self, X, y):
+            raise AssertionError("computed before the keywords were checked")
+
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.arange(20) % 2
+    with pytest.raises(TypeError, match=r"from_estimators got .*\['verbose'\].*plot\(\)"):
+        FusionComparisonDisplay.from_estimators(
+            {"x": Unfittable()}, X, y, {"a": [0], "b": [1]}, verbose=1
+        )
+    with pytest.raises(TypeError, match=r"from_estimator got .*\['group'\].*\['sort'\]"):
+        ModalityImportanceDisplay.from_estimator(
+            Unfittable(), X, y, {"a": [0], "b": [1]}, method="shapley", group=y
+        )
