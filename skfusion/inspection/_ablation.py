@@ -7,7 +7,7 @@ from sklearn.metrics import check_scoring
 
 from .._modalities import resolve_modalities
 from .._utils.text_table import format_table
-from ._common import ablation_subsets, as_2d, cv_splits
+from ._common import ablation_subsets, as_2d, check_scoring_suits_estimator, cv_splits
 from ._refit_subsets import cross_val_subsets, score_table
 
 __all__ = ["modality_ablation", "ModalityAblation"]
@@ -90,6 +90,7 @@ def modality_ablation(
     subsets = ablation_subsets(list(spec))
     splits = cv_splits(cv, X, y, estimator, groups)
     scorer = check_scoring(estimator, scoring=scoring)
+    check_scoring_suits_estimator(estimator, scorer, scoring, y, splits)
     scores, uninformed = cross_val_subsets(
         estimator, X, y, spec, subsets, splits, scorer, n_jobs, error_score=error_score
     )

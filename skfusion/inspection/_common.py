@@ -4,10 +4,11 @@ splits, and the subsets of modalities they score."""
 from itertools import combinations
 
 import numpy as np
-from sklearn.base import is_classifier
+from sklearn.base import is_classifier, is_regressor
 
 from .._modalities import check_finite_target, resolve_modalities
 from .._utils.splits import make_splits
+from ..model_selection._scoring_checks import check_scoring_suits_task
 
 #: Above this many modalities, refitting on every subset (2**n - 1 of them)
 #: is too costly: ablation falls back to singles, leave-one-out and all, and
@@ -37,6 +38,17 @@ def modality_spec(estimator, X, modalities):
 def cv_splits(cv, X, y, estimator, groups=None):
     check_finite_target(y)
     return make_splits(cv, X, y, classifier=is_classifier(estimator), groups=groups)
+
+
+def check_scoring_suits_estimator(estimator, scorer, scoring, y, splits=None):
+    """compare_fusion's check that the scoring suits the task (the estimator's type),
+    before any fit: not every fold failing with "continuous is not supported", or
+    r2 of one-row test folds NaN everywhere. Neither a classifier nor a regressor
+    (a clusterer, say): nothing to check."""
+    if is_classifier(estimator):
+        check_scoring_suits_task(scorer, scoring, "classification", y, splits)
+    elif is_regressor(estimator):
+        check_scoring_suits_task(scorer, scoring, "regression", y, splits)
 
 
 def ablation_subsets(names):

@@ -16,6 +16,7 @@ from ._common import (
     MAX_EXHAUSTIVE_MODALITIES,
     MAX_MASKED_MODALITIES,
     as_2d,
+    check_scoring_suits_estimator,
     cv_splits,
     modality_spec,
 )
@@ -120,13 +121,12 @@ def _masked_values(estimator, X, y, spec, scorer, n_jobs):
     return value
 
 
-def _refitted_values(estimator, X, y, spec, scorer, cv, n_jobs, groups):
+def _refitted_values(estimator, X, y, spec, scorer, splits, n_jobs):
     """v(S) for every coalition, as the mean cross-validated score of a refit on S."""
     names = list(spec)
     n = len(names)
     masks = list(range(1, 1 << n))
     subsets = [tuple(name for i, name in enumerate(names) if mask >> i & 1) for mask in masks]
-    splits = cv_splits(cv, X, y, estimator, groups)
     # A coalition the estimator cannot be restricted to is worth the uninformed
     # model's score: the estimator predicts nothing from those modalities alone.
     scores, _ = cross_val_subsets(
@@ -277,9 +277,12 @@ def modality_shapley(
         )
     scorer = check_scoring(estimator, scoring=scoring)
     if method == "mask":
+        check_scoring_suits_estimator(estimator, scorer, scoring, y)
         value = _masked_values(estimator, X, y, spec, scorer, n_jobs)
     else:
-        value = _refitted_values(estimator, X, y, spec, scorer, cv, n_jobs, groups)
+        splits = cv_splits(cv, X, y, estimator, groups)
+        check_scoring_suits_estimator(estimator, scorer, scoring, y, splits)
+        value = _refitted_values(estimator, X, y, spec, scorer, splits, n_jobs)
     names = list(spec)
     return Bunch(
         shapley_values=_shapley_from_values(value, n),

@@ -22,11 +22,11 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 
-from .._fit_context import first_line
 from .._modalities import check_finite_target, resolve_modalities
 from .._utils.splits import make_splits
 from ._evaluation import evaluate_fold
 from ._fold_warnings import warn_once
+from ._scoring_checks import check_scoring_suits_task, scoring_estimator
 from ._result import FusionComparison
 from ._strategies import INNER_CV, resolve_strategies
 from ._tables import raw_table
@@ -97,34 +97,6 @@ def _is_number(value):
     except (TypeError, ValueError):
         return False
     return True
-
-
-def _check_scoring_suits_task(scorer, scoring, task, y, splits):
-    """A metric that cannot score this target fails here, naming the metric and the
-    task, instead of in every fold with the metric's own words ("continuous is not
-    supported"); r2 of a one-row test fold is undefined, so such folds are refused."""
-    names = scoring if isinstance(scoring, (list, tuple)) else (
-        list(scoring.values()) if isinstance(scoring, dict) else [scoring]
-    )
-    uses_r2 = any(name == "r2" or (name is None and task == "regression") for name in names)
-    smallest = min(len(test) for _, test in splits)
-    if uses_r2 and smallest < 2:
-        raise ValueError(
-            f"r2 is undefined on a test fold of {smallest} row; use fewer folds (cv) or "
-            "another scoring."
-        )
-    if not all(name is None or isinstance(name, str) for name in names):
-        return  # a callable of the user's may read X: it is not called on a stand-in
-    stand_in = np.zeros((len(y), 1))  # the prior reads no column
-    dummy = _scoring_estimator(task).fit(stand_in, y)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the prior's warnings (ill-defined metrics)
-            scorer(dummy, stand_in, y)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(
-            f"scoring {scoring!r} does not suit a {task} target ({first_line(exc)})."
-        ) from None
 
 
 def _fit_inner_folds(entries, skipped, y, task, splits):
@@ -378,8 +350,8 @@ def compare_fusion(
     splits = _make_splits(cv, X, y, task, random_state, groups)
     entries, skipped = _fit_inner_folds(entries, skipped, y, task, splits)
     scoring = _metric_names(scoring, task)
-    scorer = check_scoring(_scoring_estimator(task), scoring=scoring)
-    _check_scoring_suits_task(scorer, scoring, task, y, splits)
+    scorer = check_scoring(scoring_estimator(task), scoring=scoring)
+    check_scoring_suits_task(scorer, scoring, task, y, splits)
     if progress is None and verbose:
         progress = _stderr_progress
     total = len(entries) * len(splits)
@@ -415,13 +387,6 @@ def compare_fusion(
         spent_seconds=time.perf_counter() - start,
         estimators={label: estimator for label, _, estimator in entries},
     )
-
-
-def _scoring_estimator(task):
-    """A stand-in of the task's estimator type, for check_scoring's default scorer."""
-    from sklearn.dummy import DummyClassifier, DummyRegressor
-
-    return DummyClassifier() if task == "classification" else DummyRegressor()
 
 
 @contextmanager

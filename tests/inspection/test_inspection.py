@@ -677,3 +677,48 @@ def test_displays_refuse_unknown_keywords_before_computing(agg):
         ModalityImportanceDisplay.from_estimator(
             Unfittable(), X, y, {"a": [0], "b": [1]}, method="shapley", group=y
         )
+
+
+# --------------------------------------------------------------------------- scoring
+def _regression_30():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    return X, X[:, 0] + 0.1 * rng.normal(size=30), {"a": [0, 1], "b": [2, 3]}
+
+
+class CountsFits(LinearRegression):
+    fits = 0
+
+    def fit(self, X, y):
+        type(self).fits += 1
+        return super().fit(X, y)
+
+
+@pytest.mark.parametrize("tool", [modality_ablation, modality_shapley])
+def test_a_scoring_that_does_not_suit_the_task_is_refused_before_any_fit(tool):
+    """As compare_fusion: not NaN everywhere (r2 of one-row test folds, 90 warnings
+    said so) or every fold failing with "continuous is not supported"."""
+    from sklearn.model_selection import LeaveOneOut
+
+    X, y, modalities = _regression_30()
+    CountsFits.fits = 0
+    with pytest.raises(ValueError, match="r2 is undefined on a test fold of 1 row"):
+        tool(CountsFits(), X, y, modalities, cv=LeaveOneOut())
+    with pytest.raises(ValueError, match="scoring 'accuracy' does not suit a regression target"):
+        tool(CountsFits(), X, y, modalities, cv=3, scoring="accuracy")
+    assert CountsFits.fits == 0
+    # a classifier's metric on a classifier passes, whatever the tool
+    labels = (y > 0).astype(int)
+    assert np.isfinite(
+        modality_ablation(LogisticRegression(), X, labels, modalities, cv=3,
+                          scoring="neg_log_loss").scores["neg_log_loss"]
+    ).all()
+
+
+def test_shapley_by_masking_checks_the_scoring_on_the_whole_target():
+    from skfusion import WeightedVoteFusion
+
+    X, y, modalities = _regression_30()
+    vote = WeightedVoteFusion(LinearRegression(), modalities).fit(X, y)
+    with pytest.raises(ValueError, match="'accuracy' does not suit a regression target"):
+        modality_shapley(vote, X, y, method="mask", scoring="accuracy")
