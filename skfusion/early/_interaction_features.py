@@ -89,9 +89,11 @@ def fit_projection(block, name, *, projection, k, rng, standardize):
         return mean, scale, None
     if projection == "random":
         return mean, scale, rng.standard_normal((width, k)) / norm
-    if n_rows < k:
+    # One row has no variance to whiten by (PCA's is 0 / 0, which came out as NaN)
+    needed = max(k, 2)
+    if n_rows < needed:
         raise ValueError(
-            f"projection='pca' with n_components={k} needs at least {k} rows where "
+            f"projection='pca' with n_components={k} needs at least {needed} rows where "
             f"modality {name!r} is present; got {n_rows} sample(s)."
         )
     # Sparse input: covariance_eigh takes narrow blocks whatever k; arpack wide ones.
@@ -106,7 +108,7 @@ def fit_projection(block, name, *, projection, k, rng, standardize):
     with np.errstate(divide="ignore", invalid="ignore"):
         pca = PCA(n_components=k, whiten=True, svd_solver=solver, random_state=rng).fit(block)
     deviation = np.sqrt(pca.explained_variance_)
-    deviation[deviation < np.finfo(np.float64).eps] = 1.0
+    deviation[~(deviation >= np.finfo(np.float64).eps)] = 1.0  # NaN included
     return mean, scale, pca.components_.T / deviation
 
 

@@ -19,6 +19,7 @@ import skfusion.early._block_scaling as block_scaling
 from _nan_reference import mean_imputed
 
 from skfusion import FeatureFusion, InteractionFusion
+from skfusion._utils.modality_protocol import restrict_to_modalities
 from skfusion.datasets import make_multimodal_classification
 
 MODALITIES = {"tab": [0, 1], "img": [2, 3, 4, 5, 6, 7], "txt": [8, 9, 10]}
@@ -880,3 +881,32 @@ def test_a_modalitys_transformer_sees_its_columns_by_name_when_x_is_a_dataframe(
         Xt.to_numpy(), FeatureFusion(modalities, transformers={"a": chained}).fit(X, y)
         .transform(X), rtol=1e-12,
     )
+
+
+def test_pca_projection_refuses_a_modality_present_in_one_training_row(rng):
+    # one row has no variance: PCA's explained variance is 0 / 0, and the whitened
+    # projection was NaN for every row (a rare modality in one CV fold)
+    X = rng.standard_normal((50, 4))
+    X[1:, 3] = np.nan
+    fusion = InteractionFusion({"a": [0, 1], "b": [2], "c": [3]}, missing="zero")
+    with pytest.raises(ValueError, match="needs at least 2 rows where modality 'c' is present; got 1"):
+        fusion.fit(X)
+    X[2, 3] = 0.5  # two rows: a finite projection
+    assert np.isfinite(fusion.fit(X).transform(rng.standard_normal((5, 4)))).all()
+
+
+def test_weights_as_a_series_are_read_by_modality_name(rng):
+    # read as an array, a Series keyed by name was applied by position: 'c' got 'a''s weight
+    X = rng.standard_normal((30, 3))
+    modalities = {"a": [0], "b": [1], "c": [2]}
+    series = pd.Series({"c": 3.0, "a": 1.0, "b": 2.0})
+    fusion = FeatureFusion(modalities, weights=series).fit(X)
+    assert fusion.weights_ == {"a": 1.0, "b": 2.0, "c": 3.0}
+    np.testing.assert_array_equal(
+        fusion.transform(X), FeatureFusion(modalities, weights=series.to_dict()).fit(X).transform(X)
+    )
+    # positional values stay positional
+    assert FeatureFusion(modalities, weights=pd.Series([3.0, 1.0, 2.0])).fit(X).weights_["a"] == 3.0
+    # restricted to some modalities (ablation, Shapley), each keeps its own weight
+    restricted = restrict_to_modalities(fusion, {"c": [0], "b": [1]})
+    assert restricted.fit(X[:, [2, 1]]).weights_ == {"c": 3.0, "b": 2.0}
