@@ -14,7 +14,21 @@ writes replacements back in the user's form.
 
 from sklearn.utils.metaestimators import _BaseComposition
 
-__all__ = ["NamedEstimatorsComposition", "named_items"]
+__all__ = ["NamedEstimatorsComposition", "by_name_if_labelled", "named_items"]
+
+
+def by_name_if_labelled(value):
+    """A pandas Series indexed by names (``{"text": 2.0, ...}`` as a Series) as a dict.
+
+    A per-modality or per-branch setting given so means its labels, not its order:
+    read as an array it was applied by position, silently to the wrong modality.
+    Anything else (a Series with a numeric index included) comes back as it is.
+    """
+    index = getattr(value, "index", None)
+    if hasattr(value, "to_dict") and index is not None and getattr(value, "ndim", 0) == 1:
+        if len(index) and all(isinstance(label, str) for label in index):
+            return value.to_dict()
+    return value
 
 
 def named_items(value):

@@ -9,7 +9,7 @@ from numbers import Real
 
 import numpy as np
 
-from .._utils.composition import named_items
+from .._utils.composition import by_name_if_labelled, named_items
 
 __all__ = ["inner_transformers", "resolve_transformers", "resolve_weights", "restrict_setting"]
 
@@ -83,7 +83,9 @@ def resolve_transformers(transformers, names, param_names):
 
 
 def resolve_weights(weights, names):
-    """``{modality: float >= 0}`` from None, a dict by name, or one value per modality."""
+    """``{modality: float >= 0}`` from None, a dict (or Series) by name, or one value per
+    modality."""
+    weights = by_name_if_labelled(weights)
     if weights is None:
         resolved = dict.fromkeys(names, 1.0)
     elif isinstance(weights, dict):
@@ -118,6 +120,7 @@ def restrict_setting(setting, kept, positions):
     ``positions`` (those of ``kept`` among the estimator's modalities); one
     value for every modality (None, a string, an estimator) stays as it is.
     """
+    setting = by_name_if_labelled(setting)
     if isinstance(setting, dict):
         return {name: value for name, value in setting.items() if name in kept}
     if isinstance(setting, list) and named_items(setting):

@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._fit_context import fit_context
 from .._utils.docstrings import RETURNS_SELF, X_MODALITIES_SPARSE, fill_doc
+from .._utils.composition import by_name_if_labelled
 from .._utils.modality_protocol import ModalitySubsetError
 from ._base import _BaseLateFusion, _is_classification
 from ._docs import (
@@ -239,13 +240,14 @@ class WeightedVoteFusion(_BaseLateFusion):
 
     def _kept_weights(self, kept_branches, positions):
         """Fixed weights restricted to the kept branches (by name or by entry)."""
-        if self.weights is None or isinstance(self.weights, str):
+        given = by_name_if_labelled(self.weights)
+        if given is None or isinstance(given, str):
             return {}
-        if isinstance(self.weights, dict):
-            weights = {name: w for name, w in self.weights.items() if name in kept_branches}
+        if isinstance(given, dict):
+            weights = {name: w for name, w in given.items() if name in kept_branches}
             values = list(weights.values())
         else:
-            given = np.asarray(self.weights, dtype=np.float64).ravel()
+            given = np.asarray(given, dtype=np.float64).ravel()
             if given.size <= max(positions):
                 return {}  # malformed: fit says so
             weights = values = [float(given[i]) for i in positions]
@@ -260,20 +262,21 @@ class WeightedVoteFusion(_BaseLateFusion):
         """The given weights of the active branches, checked and normalised."""
         names = [b.name for b in self._all_branches]
         active = [b.name for b in self._branches]
-        if self.weights is None:
+        weights = by_name_if_labelled(self.weights)
+        if weights is None:
             return np.full(len(active), 1.0 / len(active))
-        if isinstance(self.weights, dict):
-            unknown = [name for name in self.weights if name not in names]
+        if isinstance(weights, dict):
+            unknown = [name for name in weights if name not in names]
             if unknown:
                 raise ValueError(
                     f"`weights` names unknown branch {unknown[0]!r}; branches are {names}."
                 )
-            absent = [name for name in active if name not in self.weights]
+            absent = [name for name in active if name not in weights]
             if absent:
                 raise ValueError(f"`weights` gives no weight to branch {absent[0]!r}.")
-            given = dict(self.weights)
+            given = dict(weights)
         else:
-            values = np.asarray(self.weights, dtype=np.float64).ravel()
+            values = np.asarray(weights, dtype=np.float64).ravel()
             if values.size != len(names):
                 raise ValueError(
                     f"`weights` has {values.size} values for {len(names)} branches "

@@ -308,3 +308,18 @@ def test_string_labels(data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert model.score(X, labels) == pytest.approx(reference.score(X, y))
+
+
+def test_weights_as_a_series_are_read_by_branch_name(data):
+    # read as an array, a Series keyed by name was applied by position
+    pd = pytest.importorskip("pandas")
+    from skfusion._utils.modality_protocol import restrict_to_modalities
+
+    X, y, modalities = data
+    series = pd.Series({"c": 3.0, "a": 1.0, "b": 2.0})
+    vote = WeightedVoteFusion(LogisticRegression(), modalities, weights=series).fit(X, y)
+    by_dict = WeightedVoteFusion(LogisticRegression(), modalities, weights=series.to_dict())
+    np.testing.assert_allclose(vote.weights_["c"], 0.5)
+    np.testing.assert_array_equal(vote.predict_proba(X), by_dict.fit(X, y).predict_proba(X))
+    restricted = restrict_to_modalities(vote, {"c": [0, 1], "b": [2, 3, 4, 5]})
+    np.testing.assert_allclose(restricted.fit(X[:, modalities["c"] + modalities["b"]], y).weights_["c"], 0.6)
