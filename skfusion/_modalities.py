@@ -507,26 +507,27 @@ def _fill_sparse_nan_cells(block, means, rows):
     return out
 
 
-def _float_columns(X, columns):
-    """Positions (within ``columns``) of a DataFrame's float columns: the only ones
-    whose NaN cells are filled (a text or category column is its branch's to read)."""
-    from pandas.api.types import is_float_dtype
+def _numeric_columns(X, columns):
+    """Positions (within ``columns``) of a DataFrame's numeric columns (float, and the
+    nullable Int64 or boolean that hold pd.NA): the only ones whose NaN cells are
+    filled (a text or category column is its branch's to read)."""
+    from pandas.api.types import is_numeric_dtype
 
     dtypes = X.dtypes
-    return np.flatnonzero([is_float_dtype(dtypes.iloc[int(c)]) for c in columns])
+    return np.flatnonzero([is_numeric_dtype(dtypes.iloc[int(c)]) for c in columns])
 
 
 def modality_nan_cell_means(X, modalities_, mask):
     """:func:`nan_cell_means` of every modality of ``X``, by name.
 
     ``X`` is an array, a sparse matrix or a DataFrame; a DataFrame's columns
-    that are not float get NaN (their cells are never filled).
+    that are not numeric get NaN (their cells are never filled).
     """
     means = {}
     for j, (name, columns) in enumerate(modalities_.items()):
         if hasattr(X, "iloc"):
             means[name] = np.full(len(columns), np.nan)
-            floats = _float_columns(X, columns)
+            floats = _numeric_columns(X, columns)
             if floats.size:
                 block = X.iloc[:, columns[floats]].to_numpy(dtype=np.float64, na_value=np.nan)
                 means[name][floats] = nan_cell_means(block, mask[:, j])
@@ -592,13 +593,16 @@ def check_finite_allowing_nan(X, *, estimator=None):
 
 
 def _fill_frame_modality(X, out, columns, present, means):
-    floats = _float_columns(X, columns)
+    floats = _numeric_columns(X, columns)
     for k in floats[~np.isnan(means[floats])]:
         column = out.iloc[:, int(columns[k])]
         cells = column.isna().to_numpy() & present
         if cells.any():
             out = X.copy() if out is X else out
-            out.isetitem(int(columns[k]), column.mask(cells, means[k]).astype(column.dtype))
+            # an integer or boolean column takes a mean as a float column
+            filled_dtype = column.dtype if column.dtype.kind == "f" else np.float64
+            filled = column.astype(filled_dtype).mask(cells, means[k])
+            out.isetitem(int(columns[k]), filled.astype(filled_dtype))  # float32 stays
     return out
 
 

@@ -54,7 +54,7 @@ FITTED_DATA = """
         The value a NaN cell of each column of a modality takes before any
         branch sees it: its mean over the training rows where the modality is
         present, NaN cells left out (NaN for a DataFrame column that is not
-        float, whose cells are left to the branch).
+        numeric, whose cells are left to the branch).
     n_features_in_ : int
         Number of columns seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -66,8 +66,9 @@ NAN_CELLS = """
     (``fill_values_``) before any branch sees it, at fit and at prediction, so
     a fit on data with NaN cells is the fit on the same data mean-imputed
     (the means come from all training rows, not fold by fold: they use no
-    target). A DataFrame's columns that are not float are left to the
-    branches. A branch that handles NaN itself (e.g.
+    target). A DataFrame's nullable integer or boolean column holding pd.NA
+    becomes a float column so filled; its text and category columns are left
+    to the branches. A branch that handles NaN itself (e.g.
     :class:`~sklearn.ensemble.HistGradientBoostingClassifier`) also gets the
     filled cells; where its rows hold no NaN cell, a branch gets exactly the
     data it was given."""

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sklearn
 from joblib import parallel_config
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import BayesianRidge, LinearRegression, LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, KFold
@@ -229,3 +229,28 @@ def test_grid_search_routes_sample_weight_to_the_fusion_and_the_branches_request
             fitted.fit(X[train], y[train], sample_weight=weights[train])
             scores.append(fitted.score(X[test], y[test], sample_weight=weights[test]))
         assert score == pytest.approx(np.mean(scores), rel=1e-10)
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "boolean"])
+def test_na_in_a_nullable_integer_or_boolean_column_is_filled_like_a_float_nan(dtype):
+    # the branch got the pd.NA and failed ("Input X contains NaN") where FeatureFusion
+    # and the networks filled it
+    pd = pytest.importorskip("pandas")
+    from sklearn.linear_model import LogisticRegression
+
+    from skfusion import StackingLateFusion, WeightedVoteFusion
+
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 9, 80) if dtype == "Int64" else rng.integers(0, 2, 80).astype(bool)
+    X = pd.DataFrame({"n": pd.array(values, dtype=dtype), "age": rng.normal(50, 9, 80),
+                      "lab": rng.normal(size=80)})
+    y = (X["lab"] + rng.normal(size=80) > 0).astype(int)
+    X.loc[[3, 7], "n"] = pd.NA
+    as_float = X.astype({"n": "float64"})
+    modalities = {"clin": ["n", "age"], "lab": ["lab"]}
+    for model in (StackingLateFusion(LogisticRegression(), modalities, cv=3),
+                  WeightedVoteFusion(LogisticRegression(), modalities)):
+        nullable = clone(model).fit(X, y)
+        reference = clone(model).fit(as_float, y)
+        np.testing.assert_allclose(nullable.fill_values_["clin"], reference.fill_values_["clin"])
+        np.testing.assert_allclose(nullable.predict_proba(X), reference.predict_proba(as_float))
