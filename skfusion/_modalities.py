@@ -125,7 +125,16 @@ def _resolve_columns(name, columns, X, n_features, column_names):
 
     if isinstance(columns, (str, Integral, np.integer)) or np.isscalar(columns):
         columns = [columns]
-    keys = np.asarray(list(columns) if not isinstance(columns, np.ndarray) else columns)
+    if not isinstance(columns, np.ndarray):
+        columns = list(columns)
+        # numpy would turn [0, "a1"] into the names ["0", "a1"]
+        kinds = {isinstance(key, str) for key in columns}
+        if len(kinds) == 2:
+            raise TypeError(
+                f"Modality {name!r} mixes column positions and column names "
+                f"({columns[:5]!r}); give all positions or all names."
+            )
+    keys = np.asarray(columns)
     if keys.ndim != 1:
         raise ValueError(f"Modality {name!r}: columns must be 1-D; got shape {keys.shape}.")
     if keys.size == 0:

@@ -128,6 +128,12 @@ def test_unknown_column_name_is_reported(frame):
         resolve_modalities({"tab": ["age", "weight"]}, frame)
 
 
+def test_positions_mixed_with_names_are_refused(frame):
+    # numpy made [0, "age"] the names ["0", "age"]: "unknown column name(s) ['0']"
+    with pytest.raises(TypeError, match=r"Modality 'tab' mixes column positions and column names"):
+        resolve_modalities({"tab": [0, "age"]}, frame)
+
+
 def test_selector_matching_nothing_is_reported(frame):
     with pytest.raises(ValueError, match="Modality 'img' selects no columns"):
         resolve_modalities({"img": make_column_selector(pattern="^img_")}, frame)

@@ -12,6 +12,9 @@ ESTIMATORS_AND_MODALITIES = """
         estimator sees only its columns), ``(name, estimator, [modality, ...])``
         for a branch over several modalities (e.g. an early-fused pipeline), or
         one estimator, cloned for every modality (branches named by modality).
+        A branch sees its modalities' columns in the order it lists them (for
+        an array, the positions a fusion estimator inside gives count in that
+        sub-matrix; a DataFrame keeps its column names, the safer choice).
         A branch may be ``"drop"``. Branch parameters are ``<name>__<param>``;
         with one estimator, ``estimators__<param>`` (shared by every branch).
     modalities : dict or None, default=None
