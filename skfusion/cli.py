@@ -826,7 +826,7 @@ def _compare(args):
             print(f"read {args.data} with {source[1].describe()}\n", file=sys.stderr)
         if plan is not None:
             how = "given with --modality" if args.modality else "inferred from the table"
-            print(f"modalities ({how}):\n{plan}\n", file=sys.stderr)
+            print(f"modalities ({how}):\n{_plan_text(plan, X)}\n", file=sys.stderr)
         _print_task(y, task, args.task)
         if len(names) == 1:
             print(
@@ -868,6 +868,17 @@ def _compare(args):
     if args.code:
         print("\n" + _best_code(result, args, X, plan, source))
     return 0
+
+
+def _plan_text(plan, X):
+    """The plan with the encoding the comparison uses: the default TableFusion's on a
+    raw table (TF-IDF only: no sentence embedding), the strategies' own on numbers
+    (each branch standardises its columns; no TableVectorizer runs)."""
+    if hasattr(X, "columns"):
+        text = "TF-IDF of word unigrams and bigrams (terms of two texts or more)"
+        return plan.to_string({"text": text})
+    numbers = "numbers standardised, empty cells the column's training mean"
+    return plan.to_string({"tabular": numbers, "embedding": numbers})
 
 
 def _spec(modalities):

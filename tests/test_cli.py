@@ -858,3 +858,18 @@ def test_a_target_that_cannot_be_learned_says_why_without_blaming_an_unset_task(
         err = _user_error(capsys, argv)
         assert message in err, (i, err)
         assert "--task classification" not in err or "classification" in extra, err
+
+
+def test_the_printed_plan_says_which_encoding_the_comparison_uses(table, reviews, capsys):
+    """It said "TF-IDF ... and/or sentence embedding" (only TF-IDF runs) and "skrub
+    TableVectorizer" for numbers, which the strategies standardise themselves."""
+    path, _ = table
+    assert main(["compare", "--data", str(path), "--target", "label", "--cv", "2",
+                 "--strategies", "single"]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "numbers standardised" in err and "TableVectorizer" not in err
+    path, _ = reviews
+    assert main(["compare", "--data", path, "--target", "recommended", "--cv", "2",
+                 "--strategies", "single:review"]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+    assert "TF-IDF of word unigrams and bigrams" in err and "sentence embedding" not in err

@@ -447,7 +447,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             data = self._input_of(output, frame, rows)
             y_rows = None if y is None else _safe_indexing(y, rows)
             with fitting(output.describe()):
-                block = output.encoder.fit_transform(data, y_rows)
+                block = self._fit_transform_output(output, data, y_rows)
             block = block if sp.issparse(block) else _dense(block)
             output.width = block.shape[1]
             blocks[output.name] = (rows, block)
@@ -460,6 +460,26 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             self.modalities_out_[output.name] = list(range(start, start + output.width))
             start += output.width
         return frame.shape[0], blocks
+
+    def _fit_transform_output(self, output, data, y):
+        try:
+            return output.encoder.fit_transform(data, y)
+        except ValueError as exc:
+            default = output.representation == "tfidf" and self.text_vectorizer is None
+            if not default or "no terms remain" not in str(exc):
+                raise
+        # No term of the default vocabulary is in two texts (min_df=2 keeps none): a
+        # column of unique codes or words. Failing the whole fit asked for a lower
+        # min_df, which a user of defaults (the command line) cannot set.
+        warnings.warn(
+            f"Modality {output.source!r}: no word is in two of its texts, so the default "
+            "TF-IDF (min_df=2) keeps no term; it keeps every term instead (min_df=1), "
+            "from which a model can hardly learn. Exclude the column if it is an identifier.",
+            UserWarning,
+            stacklevel=5,
+        )
+        output.encoder.set_params(min_df=1)
+        return output.encoder.fit_transform(data, y)
 
     @fit_context(prefer_skip_nested_validation=False)
     @fill_doc(x_raw_table=X_RAW_TABLE)

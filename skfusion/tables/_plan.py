@@ -186,8 +186,26 @@ class ModalityPlan:
         }
 
     def __str__(self):
+        return self.to_string()
+
+    def to_string(self, encodings=None):
+        """The plan as a readable table (``str(plan)``).
+
+        Parameters
+        ----------
+        encodings : dict of str to str, default=None
+            How each kind of modality is encoded, where it is not the default
+            of :class:`TableEncoder` (e.g. when its text representation is set).
+
+        Returns
+        -------
+        str
+            One row per modality (name, kind, columns, encoding), then the
+            columns read as numbers and those excluded.
+        """
+        encodings = {**MODALITY_KINDS, **(encodings or {})}
         rows = [
-            [name, kind, _abbreviate(columns), MODALITY_KINDS[kind]]
+            [name, kind, _abbreviate(columns), encodings[kind]]
             for (name, columns), (_, kind) in zip(self._modalities, self._kinds)
         ]
         table = format_table(["modality", "kind", "columns", "encoding"], rows, left=4)

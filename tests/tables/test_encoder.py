@@ -301,3 +301,16 @@ def test_date_strings_skrub_would_not_parse_are_encoded_as_dates():
     assert {"tabular__day_year", "tabular__ts_year", "tabular__iso_year"} <= set(names)
     Xt = np.asarray(encoder.transform(table.iloc[:5]))
     assert_allclose(Xt, np.asarray(encoder.transform(table))[:5])
+
+
+def test_a_text_column_with_no_word_in_two_texts_keeps_every_term_with_a_warning():
+    """The default TF-IDF (min_df=2) kept no term and the fit failed asking for a lower
+    min_df, which a user of the defaults (the command line) cannot set."""
+    table = pd.DataFrame({"note": [" ".join(f"w{i}_{k}" for k in range(9)) for i in range(12)],
+                          "x": np.arange(12.0)})  # fmt: skip
+    with pytest.warns(UserWarning, match="no word is in two of its texts"):
+        encoder = TableEncoder(text=["note"]).fit(table)
+    assert len(encoder.modalities_out_["note"]) == len(encoder.encoders_["note"].vocabulary_) > 0
+    # a vectorizer given by the user fails as it would alone
+    with pytest.raises(ValueError, match="no terms remain"):
+        TableEncoder(text=["note"], text_vectorizer=TfidfVectorizer(min_df=2)).fit(table)
