@@ -373,6 +373,22 @@ def fit_estimator(estimator, X, y, params, where):
     return estimator
 
 
+def _class_positions(classes, labels, where):
+    """Where ``labels`` would sit in the sorted ``classes`` (clipped to valid indices).
+
+    Labels of another type than y's (a prefit branch trained on strings, y of
+    ints) cannot be compared with them: say so rather than numpy's '<' error.
+    """
+    try:
+        index = np.searchsorted(classes, labels)
+    except TypeError:
+        raise ValueError(
+            f"The {where} has classes {np.unique(labels)[:5].tolist()} of another type than "
+            f"y's classes {classes[:5].tolist()}; fit it on labels like y's."
+        ) from None
+    return np.clip(index, 0, len(classes) - 1)
+
+
 def aligned_output(estimator, X, method, classes, where):
     """``estimator.<method>(X)`` with class columns in the ensemble's order.
 
@@ -386,8 +402,7 @@ def aligned_output(estimator, X, method, classes, where):
         return output.ravel() if output.ndim == 2 and output.shape[1] == 1 else output
     if method == "predict":
         output = np.asarray(output)
-        index = np.searchsorted(classes, output)
-        index = np.clip(index, 0, len(classes) - 1)
+        index = _class_positions(classes, output, where)
         if not np.array_equal(classes[index], output):
             raise ValueError(f"The {where} predicted labels not seen in training.")
         return index.astype(np.float64)
@@ -395,7 +410,7 @@ def aligned_output(estimator, X, method, classes, where):
     seen = np.asarray(estimator.classes_)
     if seen.shape == classes.shape and np.array_equal(seen, classes):
         return output
-    index = np.clip(np.searchsorted(classes, seen), 0, len(classes) - 1)
+    index = _class_positions(classes, seen, where)
     unknown = seen[classes[index] != seen]
     if unknown.size:
         raise ValueError(

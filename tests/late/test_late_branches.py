@@ -413,6 +413,19 @@ def test_prefit_branches_are_used_as_given(data):
     )
 
 
+@pytest.mark.parametrize("stack_method", ["predict_proba", "predict"])
+def test_prefit_branch_with_labels_of_another_type_is_named(data, stack_method):
+    # y of ints, a branch fitted on strings: numpy's "'<' not supported" came out
+    X, y, modalities = data
+    labels = np.array(["no", "yes"], dtype=object)[y]  # as from a pandas Series
+    fitted = {name: LogisticRegression().fit(X[:, cols], labels) for name, cols in modalities.items()}
+    model = StackingLateFusion(
+        list(fitted.items()), modalities=modalities, cv="prefit", stack_method=stack_method
+    )
+    with pytest.raises(ValueError, match=r"branch 'a'.*classes \['no', 'yes'\] of another type"):
+        model.fit(X, y)
+
+
 def test_prefit_rejects_one_estimator_for_several_modalities(data):
     X, y, modalities = data
     model = StackingLateFusion(
