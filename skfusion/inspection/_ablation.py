@@ -7,6 +7,7 @@ from sklearn.metrics import check_scoring
 
 from .._modalities import resolve_modalities
 from .._utils.text_table import format_table
+from ..model_selection._result import json_number, mean_std
 from ._common import ablation_subsets, as_2d, check_scoring_suits_estimator, cv_splits
 from ._refit_subsets import cross_val_subsets, score_table
 
@@ -173,6 +174,8 @@ class ModalityAblation:
         )
 
     def _index(self, subset):
+        if isinstance(subset, str):
+            subset = (subset,)  # one modality by its name, not its characters
         order = {name: i for i, name in enumerate(self.modalities)}
         unknown = [name for name in subset if name not in order]
         if unknown:
@@ -185,8 +188,10 @@ class ModalityAblation:
         return self.subsets.index(key)
 
     def score(self, subset, metric=None):
-        """Mean cross-validated score of ``subset`` (any order)."""
+        """Mean cross-validated score of ``subset`` (names in any order, or one name)."""
         metric = self.metrics[0] if metric is None else metric
+        if metric not in self.scores:
+            raise ValueError(f"Unknown metric {metric!r}; the ablation has {self.metrics}.")
         return float(self.scores[metric][self._index(subset)].mean())
 
     def to_frame(self):
@@ -202,7 +207,7 @@ class ModalityAblation:
         return pd.DataFrame(data, index=index)
 
     def to_dict(self):
-        """A JSON-serialisable dict."""
+        """A JSON-serialisable dict (NaN, a failed fold's score, becomes None)."""
         return {
             "modalities": self.modalities,
             "metrics": self.metrics,
@@ -210,10 +215,10 @@ class ModalityAblation:
                 {
                     "modalities": list(subset),
                     "scores": {
-                        metric: [float(v) for v in values[i]]
+                        metric: [json_number(v) for v in values[i]]
                         for metric, values in self.scores.items()
                     },
-                    "synergy": float(self.synergy[i]),
+                    "synergy": json_number(self.synergy[i]),
                 }
                 for i, subset in enumerate(self.subsets)
             ],
@@ -226,8 +231,9 @@ class ModalityAblation:
         for i, subset in enumerate(self.subsets):
             row = [" + ".join(subset) + (" †" if subset in self.uninformed else "")]
             for values in self.scores.values():
-                row.append(f"{values[i].mean():.{digits}f} ± {values[i].std():.{digits}f}")
-            row.append("-" if len(subset) == 1 else f"{self.synergy[i]:+.{digits}f}")
+                row.append(mean_std(values[i].mean(), values[i].std(), digits, "failed"))
+            undefined = len(subset) == 1 or np.isnan(self.synergy[i])
+            row.append("-" if undefined else f"{self.synergy[i]:+.{digits}f}")
             rows.append(row)
         table = format_table(header, rows)
         notes = [f"† {' + '.join(subset)}: {why}" for subset, why in self.uninformed.items()]

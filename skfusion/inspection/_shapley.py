@@ -1,6 +1,7 @@
 """Exact Shapley values of the modalities for a model's score."""
 
 import math
+import numbers
 import warnings
 
 import numpy as np
@@ -23,6 +24,24 @@ from ._common import (
 from ._refit_subsets import cross_val_subsets, dummy_for
 
 __all__ = ["modality_shapley"]
+
+
+class _OneNumber:
+    """The scorer, refusing what is not one number (a callable returning a dict of
+    metrics failed with "float() argument must be ... not 'dict'")."""
+
+    def __init__(self, scorer):
+        self.scorer = scorer
+
+    def __call__(self, estimator, X, y):
+        value = self.scorer(estimator, X, y)
+        if not isinstance(value, numbers.Real):
+            # (no metric names in the message: _score_blanked reads "nan" in it as NaN input)
+            raise TypeError(
+                "`scoring` must give one number: modality_shapley takes one metric; got a "
+                f"{type(value).__name__}."
+            )
+        return value
 
 
 def _shapley_from_values(value, n):
@@ -250,6 +269,10 @@ def modality_shapley(
     if isinstance(scoring, (list, tuple, set, dict)):
         raise ValueError("modality_shapley takes one metric in `scoring`; got several.")
     X = as_2d(X)
+    if method == "mask":
+        check_is_fitted(estimator)
+    # before the warning below: a Pipeline has no `modalities_` to read them from
+    spec = modality_spec(estimator, X, modalities)
     if method == "auto":
         fitted = hasattr(estimator, "modalities_")
         method = "mask" if fitted and predicts_with_masked_modalities(estimator) else "refit"
@@ -264,9 +287,6 @@ def modality_shapley(
                 stacklevel=2,
             )
     if method == "mask":
-        check_is_fitted(estimator)
-    spec = modality_spec(estimator, X, modalities)
-    if method == "mask":
         _check_mask_spec(estimator, spec)
     n = len(spec)
     limit = MAX_MASKED_MODALITIES if method == "mask" else MAX_EXHAUSTIVE_MODALITIES
@@ -275,7 +295,7 @@ def modality_shapley(
             f"Exact Shapley values with method={method!r} handle at most {limit} "
             f"modalities; got {n}. Use modality_importance, or group modalities."
         )
-    scorer = check_scoring(estimator, scoring=scoring)
+    scorer = _OneNumber(check_scoring(estimator, scoring=scoring))
     if method == "mask":
         check_scoring_suits_estimator(estimator, scorer, scoring, y)
         value = _masked_values(estimator, X, y, spec, scorer, n_jobs)

@@ -6,17 +6,17 @@ import numpy as np
 
 from .._utils.text_table import format_table
 
-__all__ = ["FusionComparison"]
+__all__ = ["FusionComparison", "mean_std", "json_number"]
 
 
-def _mean_std(mean, std, digits, undefined):
+def mean_std(mean, std, digits, undefined):
     """``"mean ± std"``, or ``undefined`` when every fold failed."""
     if math.isnan(mean):
         return undefined
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def _json_number(value):
+def json_number(value):
     value = float(value)
     return None if math.isnan(value) else value
 
@@ -173,17 +173,17 @@ class FusionComparison:
             for metric in self.metrics:
                 folds = record["scores"][metric]
                 entry["scores"][metric] = {
-                    "mean": _json_number(np.mean(folds)),
-                    "std": _json_number(np.std(folds)),
-                    "folds": [_json_number(v) for v in folds],
+                    "mean": json_number(np.mean(folds)),
+                    "std": json_number(np.std(folds)),
+                    "folds": [json_number(v) for v in folds],
                 }
             for key in ("fit_time", "predict_ms_per_1k"):
                 entry[key] = {
-                    "mean": _json_number(np.mean(record[key])),
-                    "std": _json_number(np.std(record[key])),
-                    "folds": [_json_number(v) for v in record[key]],
+                    "mean": json_number(np.mean(record[key])),
+                    "std": json_number(np.std(record[key])),
+                    "folds": [json_number(v) for v in record[key]],
                 }
-            entry["gain"] = _json_number(self.gain_[record["name"]])
+            entry["gain"] = json_number(self.gain_[record["name"]])
             strategies.append(entry)
         return {
             "task": self.task,
@@ -218,8 +218,8 @@ class FusionComparison:
             marks = self._marks(record["name"])
             row = [record["name"] + (f" {marks}" if marks else ""), record["kind"]]
             for metric in self.metrics:
-                row.append(_mean_std(*self._summary(record, metric), digits, "failed"))
-            row.append(_mean_std(*self._summary(record, "fit_time"), 3, "-"))
+                row.append(mean_std(*self._summary(record, metric), digits, "failed"))
+            row.append(mean_std(*self._summary(record, "fit_time"), 3, "-"))
             latency = self._summary(record, "predict_ms_per_1k")[0]
             row.append("-" if math.isnan(latency) else f"{latency:.1f}")
             gain = self.gain_[record["name"]]

@@ -12,9 +12,10 @@ from sklearn.dummy import DummyRegressor
 from joblib import parallel_config
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.dummy import DummyClassifier
+from sklearn.exceptions import FitFailedWarning
 from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.model_selection import KFold, cross_val_score, train_test_split
+from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -722,3 +723,63 @@ def test_shapley_by_masking_checks_the_scoring_on_the_whole_target():
     vote = WeightedVoteFusion(LinearRegression(), modalities).fit(X, y)
     with pytest.raises(ValueError, match="'accuracy' does not suit a regression target"):
         modality_shapley(vote, X, y, method="mask", scoring="accuracy")
+
+
+# --------------------------------------------------------------------------- small API
+def test_ablation_result_reads_one_name_and_names_its_metrics(additive):
+    X, y, modalities = additive
+    ablation = modality_ablation(LinearRegression(), X, y, modalities, cv=3)
+    assert ablation.score("a") == ablation.score(("a",))
+    expected = cross_val_score(LinearRegression(), X[:, [0, 1]], y, cv=KFold(3)).mean()
+    assert ablation.score("a") == pytest.approx(expected)
+    with pytest.raises(ValueError, match=r"Unknown metric 'f1'; the ablation has \['score'\]"):
+        ablation.score("a", metric="f1")
+
+
+def test_a_failed_subset_is_none_in_to_dict_and_failed_in_the_table():
+    import json
+
+    X, y, modalities = _nan_in_first_fold()
+    X[:, 2] = np.nan  # b cannot be fitted at all
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitFailedWarning)
+        ablation = modality_ablation(
+            LogisticRegression(), X, y, modalities, cv=3, error_score=np.nan
+        )
+    as_json = json.loads(json.dumps(ablation.to_dict(), allow_nan=False))
+    b, both = as_json["subsets"][1], as_json["subsets"][2]
+    assert b["scores"]["score"] == [None, None, None] and both["synergy"] is None
+    a = as_json["subsets"][0]["scores"]["score"]
+    expected = cross_val_score(LogisticRegression(), X[:, [0, 1]], y, cv=StratifiedKFold(3))
+    np.testing.assert_allclose(a, expected)
+    lines = str(ablation).splitlines()
+    assert lines[3].split() == ["b", "failed", "-"]
+    assert lines[4].split() == ["a", "+", "b", "failed", "-"]
+
+
+def test_shapley_refuses_a_scorer_giving_several_metrics(additive):
+    from skfusion import WeightedVoteFusion
+
+    X, y, modalities = additive
+
+    def several(estimator, X, y):
+        return {"r2": estimator.score(X, y), "other": 0.0}
+
+    vote = WeightedVoteFusion(LinearRegression(), modalities).fit(X, y)
+    for estimator, method in [(vote, "mask"), (LinearRegression(), "refit")]:
+        with pytest.raises(TypeError, match="`scoring` must give one number.*got a dict"):
+            modality_shapley(estimator, X, y, modalities, scoring=several, method=method, cv=2)
+
+
+def test_shapley_asks_for_modalities_before_warning_about_a_refit():
+    from skfusion import StackingLateFusion
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] + X[:, 2] > 0).astype(int)
+    stacking = StackingLateFusion(LogisticRegression(), {"img": [0, 1], "txt": [2, 3]}, cv=3)
+    pipe = make_pipeline(StandardScaler(), stacking).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the refit warning would come first
+        with pytest.raises(ValueError, match="Pass `modalities`"):
+            modality_shapley(pipe, X, y)
