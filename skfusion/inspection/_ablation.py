@@ -111,10 +111,22 @@ def modality_ablation(
     )
 
 
-def _best_member(single, subset):
-    """Best score of the subset's members alone, ignoring failed ones (NaN)."""
-    scores = [single[name] for name in subset if not np.isnan(single[name])]
-    return max(scores) if scores else np.nan
+def _synergy(mean, single, uninformed, subset):
+    """``mean`` minus the best score of the subset's members alone, ignoring failed
+    ones (NaN); NaN when that best member was scored with the uninformed model: the
+    subset's gain over the prior is no synergy (an alignment, uninformed on each
+    modality alone, would show the whole signal of one modality as synergy)."""
+    if len(subset) == 1:
+        return mean - single[subset[0]]
+    members = [
+        (single[name], (name,) not in uninformed)
+        for name in subset
+        if not np.isnan(single[name])
+    ]
+    if not members:
+        return np.nan
+    best, informed = max(members)  # a tie goes to the member that was informed
+    return mean - best if informed else np.nan
 
 
 class ModalityAblation:
@@ -141,7 +153,9 @@ class ModalityAblation:
     synergy : ndarray of shape (n_subsets,)
         Mean score of each subset minus that of its best member alone: above
         zero the modalities complement each other, near zero one of them
-        makes the others redundant (zero for single modalities).
+        makes the others redundant (zero for single modalities). NaN when
+        that best member was scored with the uninformed model (marked † in
+        the table, see ``uninformed``), shown as "-".
 
     See Also
     --------
@@ -170,7 +184,10 @@ class ModalityAblation:
         means = scores[self.metrics[0]].mean(axis=1)
         single = {subset[0]: mean for subset, mean in zip(self.subsets, means) if len(subset) == 1}
         self.synergy = np.array(
-            [mean - _best_member(single, subset) for subset, mean in zip(self.subsets, means)]
+            [
+                _synergy(mean, single, self.uninformed, subset)
+                for subset, mean in zip(self.subsets, means)
+            ]
         )
 
     def _index(self, subset):

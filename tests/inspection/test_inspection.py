@@ -783,3 +783,20 @@ def test_shapley_asks_for_modalities_before_warning_about_a_refit():
         warnings.simplefilter("error")  # the refit warning would come first
         with pytest.raises(ValueError, match="Pass `modalities`"):
             modality_shapley(pipe, X, y)
+
+
+def test_synergy_is_undefined_when_the_best_member_was_uninformed():
+    """A subset's gain over a member scored with the prior (an alignment given one
+    modality) is no synergy: MultiviewCCA showed a's whole signal as +0.28."""
+    subsets = [("a",), ("b",), ("c",), ("d",), ("a", "b"), ("a", "c"), ("a", "d")]
+    means = [0.5, 0.7, 0.5, 0.3, 0.9, 0.6, 0.8]
+    ablation = ModalityAblation(
+        subsets,
+        {"accuracy": np.array(means)[:, None].repeat(2, axis=1)},
+        modalities=["a", "b", "c", "d"],
+        uninformed={("a",): "needs two modalities"},
+    )
+    # a + b: b (informed) is best; a + c: a tie, the informed c counts; a + d: a† is best
+    np.testing.assert_allclose(ablation.synergy, [0, 0, 0, 0, 0.2, 0.1, np.nan])
+    assert ablation.to_dict()["subsets"][6]["synergy"] is None
+    assert str(ablation).splitlines()[8].split()[-2:] == ["0.000", "-"]
