@@ -591,7 +591,8 @@ def _load_bundled(args):
     if not args.modality:
         spec = {name: [int(c) for c in positions] for name, positions in bunch.modalities.items()}
         return X, np.asarray(bunch.target), spec, None, None
-    used, spec = _used_columns(_parse_modalities(args.modality, columns))
+    selected = _parse_modalities(args.modality, columns)
+    used, _ = _used_columns(selected)
     position = {column: i for i, column in enumerate(columns)}
     unused = [column for column in columns if column not in set(used)]
     if unused and not args.quiet:
@@ -600,7 +601,10 @@ def _load_bundled(args):
             f"{_column_list(unused, 5)}",
             file=sys.stderr,
         )
-    return X[:, [position[column] for column in used]], np.asarray(bunch.target), spec, None, None
+    # Positions in the whole matrix (its other columns are never read), so that the
+    # saved model and the --code take load_mfeat's matrix as it is.
+    spec = {name: [position[column] for column in names] for name, names in selected.items()}
+    return X, np.asarray(bunch.target), spec, None, None
 
 
 # --------------------------------------------------------------------------- #
@@ -938,7 +942,7 @@ def _save_best(result, X, y, plan, source, path, *, quiet):
             else ")"
         )
     expects = (
-        f"a matrix of the {X.shape[1]} columns compared, in their order"
+        f"load_mfeat's matrix of {X.shape[1]} columns"
         if source is None
         else "a DataFrame of the file's rows without the target column, read by column name"
     )

@@ -873,3 +873,27 @@ def test_the_printed_plan_says_which_encoding_the_comparison_uses(table, reviews
                  "--strategies", "single:review"]) == 0  # fmt: skip
     err = capsys.readouterr().err
     assert "TF-IDF of word unigrams and bigrams" in err and "sentence embedding" not in err
+
+
+def test_bundled_digits_with_modalities_save_a_model_of_load_mfeats_matrix(tmp_path, capsys):
+    # --modality on the bundled digits compared a matrix of the selected columns, while
+    # --code loaded the whole one: 'kar' (columns 292-355) was read at 76-139 ('fac')
+    import joblib
+
+    from skfusion.cli import main
+    from skfusion.datasets import load_mfeat
+
+    out = tmp_path / "best.joblib"
+    argv = ["compare", "--modality", "a=fou_*", "--modality", "b=kar_*", "--strategies",
+            "early", "--cv", "2", "--save-best", str(out), "--code"]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr()
+    assert "it predicts from load_mfeat's matrix of 649 columns" in printed.err
+    bunch = load_mfeat()
+    model = joblib.load(out)
+    kar = [int(i) for i in bunch.modalities["kar"]]
+    assert model[0].modalities["b"] == kar and kar[0] == 292
+    code = printed.out[printed.out.index("# the best strategy"):]
+    namespace = {}
+    exec(code, namespace)
+    np.testing.assert_array_equal(namespace["model"].predict(bunch.data), model.predict(bunch.data))
