@@ -81,6 +81,16 @@ def _infer_task(y, task):
             raise ValueError(
                 f"task='regression' needs a numeric target; y holds {example!r}."
             ) from None
+    if task == "regression" and np.unique(values).size < 2:
+        # r2_score on a constant truth is 1.0 for a model predicting the constant
+        # (every linear model here) and 0.0 otherwise: every strategy looked perfect
+        first = values.ravel()[0]
+        first = first.item() if isinstance(first, np.generic) else first
+        raise ValueError(
+            f"The target is constant (every value is {first!r}): a regression "
+            "comparison cannot tell strategies apart (r2 is 1.0 for any model that "
+            "predicts the constant)."
+        )
     if task == "classification":
         n_classes = np.unique(values).size
         if n_classes < 2:

@@ -542,3 +542,16 @@ def test_a_fold_that_cannot_be_scored_scores_error_score_as_in_cross_validate():
     assert np.isnan(result.records[0]["predict_ms_per_1k"][0])
     with pytest.raises(ValueError, match="NaN"):
         compare_fusion(X, y, modalities, strategies, cv=KFold(3))
+
+
+@pytest.mark.parametrize("task", ["auto", "regression"])
+def test_a_constant_regression_target_is_refused(task):
+    from sklearn.metrics import r2_score
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 4))
+    y = np.full(30, 2.5)
+    # scikit-learn's r2 on a constant truth: 1 for the constant, 0 for anything else
+    assert (r2_score(y, y), r2_score(y, rng.normal(size=30))) == (1.0, 0.0)
+    with pytest.raises(ValueError, match=r"The target is constant \(every value is 2.5\)"):
+        compare_fusion(X, y, {"a": [0, 1], "b": [2, 3]}, ["early"], cv=3, task=task)
