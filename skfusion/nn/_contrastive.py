@@ -125,6 +125,9 @@ class ContrastiveAlignment(BaseNetworkEstimator):
     True
     """
 
+    # Read at transform time beside the network fitted for it: refused if changed after fit.
+    _params_fixed_at_fit = ("latent_dim",)
+
     _parameter_constraints: dict = {
         **BaseNetworkEstimator._parameter_constraints,
         "temperature": [Interval(Real, 0, None, closed="neither")],

@@ -265,3 +265,14 @@ def test_mmd_loss_has_gradients_and_needs_two_rows():
     assert za.grad is not None and torch.isfinite(za.grad).all()
     with pytest.raises(ValueError, match="at least 2 rows"):
         mmd_loss(torch.zeros(1, 2), torch.zeros(3, 2))
+
+
+def test_latent_dim_changed_after_fit_is_refused():
+    # transform shaped its output by the new latent_dim: a numpy shape error
+    X = np.random.default_rng(0).normal(size=(60, 4))
+    align = ContrastiveAlignment(HALVES, latent_dim=2, max_epochs=2, device="cpu").fit(X)
+    embedded = align.transform(X)
+    align.set_params(latent_dim=3)
+    with pytest.raises(ValueError, match="fitted with latent_dim=2, and latent_dim is now 3"):
+        align.transform(X)
+    np.testing.assert_array_equal(align.set_params(latent_dim=2).transform(X), embedded)
