@@ -60,8 +60,9 @@ class FusionComparison:
         scorers are all greater-is-better).
     cheapest_ : str
         The strategy with the lowest mean fit time among those whose mean
-        ``primary_metric`` is within one standard error (over folds) of the
-        best's: as good as the best, as far as the folds can tell.
+        ``primary_metric`` is within one standard error (over folds:
+        sample standard deviation over the square root of their number) of
+        the best's: as good as the best, as far as the folds can tell.
     best_single_ : str or None
         Best strategy of kind ``"single"``, None when none was compared.
     gain_ : dict of str to float
@@ -137,7 +138,10 @@ class FusionComparison:
         if self.best_ is None:
             return None
         best = self.records[self.names.index(self.best_)]["scores"][self.primary_metric]
-        threshold = np.nanmax(means) - np.std(best) / np.sqrt(len(best))
+        # the standard error of the best's mean score: sample deviation (ddof=1) over
+        # sqrt(folds); ddof=0 understated it with few folds
+        spread = np.std(best, ddof=1) if len(best) > 1 else 0.0
+        threshold = np.nanmax(means) - spread / np.sqrt(len(best))
         candidates = [i for i, mean in enumerate(means) if mean >= threshold]
         times = [np.mean(self.records[i]["fit_time"]) for i in candidates]
         times = [np.inf if np.isnan(t) else t for t in times]

@@ -215,7 +215,8 @@ def test_the_cheapest_strategy_within_one_standard_error_of_the_best_is_marked()
          "fit_time": np.array([0.01] * 3), "predict_ms_per_1k": np.ones(3)},
     ]
     result = FusionComparison(records, task="classification", n_samples=90, n_splits=3)
-    # best mean 0.92, standard error 0.0163/sqrt(3) = 0.0094: 'small' (0.9133) is within it
+    # best mean 0.92, standard error 0.02/sqrt(3) = 0.0115 (sample deviation, ddof=1):
+    # 'small' (0.9133) is within it
     assert result.best_ == "big" and result.cheapest_ == "small"
     text = str(result)
     assert "big *" in text and "small †" in text
@@ -555,3 +556,19 @@ def test_a_constant_regression_target_is_refused(task):
     assert (r2_score(y, y), r2_score(y, rng.normal(size=30))) == (1.0, 0.0)
     with pytest.raises(ValueError, match=r"The target is constant \(every value is 2.5\)"):
         compare_fusion(X, y, {"a": [0, 1], "b": [2, 3]}, ["early"], cv=3, task=task)
+
+
+def test_the_standard_error_uses_the_sample_deviation_of_the_folds():
+    # ddof=0 gave 0.9198 as the bar for the probe's folds [0.925, 0.970, 0.909], and left
+    # out a strategy of 0.9197 within the textbook (ddof=1) standard error, bar 0.9164
+    best = np.array([0.925, 0.970, 0.909])
+    records = [
+        {"name": "best", "kind": "late", "scores": {"accuracy": best},
+         "fit_time": np.full(3, 5.0), "predict_ms_per_1k": np.ones(3)},
+        {"name": "close", "kind": "early", "scores": {"accuracy": np.full(3, 0.9197)},
+         "fit_time": np.full(3, 0.1), "predict_ms_per_1k": np.ones(3)},
+    ]
+    result = FusionComparison(records, task="classification", n_samples=90, n_splits=3)
+    bar = best.mean() - best.std(ddof=1) / np.sqrt(3)
+    assert 0.9164 < bar < 0.9165
+    assert result.cheapest_ == "close"
