@@ -8,7 +8,7 @@ from sklearn.base import is_classifier, is_regressor
 
 from .._modalities import check_finite_target, resolve_modalities
 from .._utils.splits import make_splits
-from ..model_selection._scoring_checks import check_scoring_suits_task
+from .._utils.scoring_checks import check_scoring_suits_task
 
 #: Above this many modalities, refitting on every subset (2**n - 1 of them)
 #: is too costly: ablation falls back to singles, leave-one-out and all, and

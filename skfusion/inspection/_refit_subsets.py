@@ -19,7 +19,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from .._modalities import branch_columns, branch_modalities, take_columns
 from .._utils.modality_protocol import ModalitySubsetError, restrict_to_modalities
-from ..model_selection._fold_warnings import distinct_warnings, recorded_warnings, warn_once
+from .._utils.fold_warnings import distinct_warnings, recorded_warnings, warn_once
 
 __all__ = ["restricted", "subset_models", "cross_val_subsets", "score_table", "dummy_for"]
 

@@ -25,8 +25,8 @@ from sklearn.utils.parallel import Parallel, delayed
 from .._modalities import check_finite_target, resolve_modalities
 from .._utils.splits import make_splits
 from ._evaluation import evaluate_fold
-from ._fold_warnings import warn_once
-from ._scoring_checks import check_scoring_suits_task, scoring_estimator
+from .._utils.fold_warnings import warn_once
+from .._utils.scoring_checks import check_scoring_suits_task, scoring_estimator
 from ._result import FusionComparison
 from ._strategies import INNER_CV, resolve_strategies
 from ._tables import raw_table

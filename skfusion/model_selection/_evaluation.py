@@ -20,7 +20,7 @@ from sklearn.utils import _safe_indexing
 
 from .._utils.modality_protocol import estimators_in
 from ..exceptions import NoModalityPresentWarning
-from ._fold_warnings import distinct_warnings, recorded_warnings
+from .._utils.fold_warnings import distinct_warnings, recorded_warnings
 
 __all__ = ["LATENCY_ROWS", "evaluate_fold", "reused_fit_seconds"]
 
