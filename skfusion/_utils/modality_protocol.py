@@ -124,12 +124,41 @@ def restrict_to_modalities(estimator, modalities):
         # estimator): only its specification can be restricted.
         return clone(estimator).set_params(modalities=dict(modalities))
     restricted = clone(estimator)
+    params = restricted.get_params(deep=False)
     updates = {}
-    for key, value in restricted.get_params(deep=False).items():
+    for key, value in params.items():
         new = _restrict_nested(value, modalities)
         if new is not value:
             updates[key] = new
+    if updates and "estimator" in params:
+        # a search: its candidates may set per-modality settings of the estimator too
+        for key in ("param_grid", "param_distributions"):
+            if key in params:
+                updates[key] = _restricted_candidates(params["estimator"], params[key], modalities)
     return restricted.set_params(**updates) if updates else restricted
+
+
+def _restricted_candidates(estimator, grid, modalities):
+    """A search's grid with each candidate value restricted as the estimator restricts it.
+
+    A candidate ``featurefusion__weights={"a": 2, "b": 1}`` is set on the whole
+    estimator, which is restricted through its own protocol; the value read back
+    at the same key is the candidate for the subset (``{"a": 2}``). A
+    distribution to sample from stays as it is.
+    """
+    if isinstance(grid, (list, tuple)):
+        return [_restricted_candidates(estimator, item, modalities) for item in grid]
+    restricted = {}
+    for key, candidates in grid.items():
+        if not isinstance(candidates, (list, tuple)):
+            restricted[key] = candidates
+            continue
+        restricted[key] = [
+            restrict_to_modalities(clone(estimator).set_params(**{key: value}), modalities)
+            .get_params()[key]
+            for value in candidates
+        ]
+    return restricted
 
 
 def _restrict_nested(value, modalities):

@@ -86,6 +86,36 @@ def test_feature_fusion_with_list_weights_restricts_them_by_position():
     np.testing.assert_allclose(_subset_score(ablation, ("b",)), expected)
 
 
+def test_a_search_over_per_modality_settings_restricts_its_candidates_too():
+    # the search's estimator was restricted but not its grid: every subset without 'b'
+    # failed the weighted candidate ("weights names an unknown modality 'b'") and
+    # silently searched a smaller grid
+    from sklearn.model_selection import GridSearchCV
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    y = (X[:, 0] + X[:, 2] > 0).astype(int)
+    modalities = {"a": [0, 1], "b": [2, 3]}
+    grid = [{"featurefusion__weights": [None, {"a": 2.0, "b": 1.0}],
+             "logisticregression__C": [0.1, 1.0]}]  # fmt: skip
+    search = GridSearchCV(
+        make_pipeline(FeatureFusion(modalities), LogisticRegression()), grid, cv=2,
+        error_score="raise",
+    )
+    restricted = restrict_to_modalities(search, {"a": [0, 1]})
+    assert restricted.param_grid == [
+        {"featurefusion__weights": [None, {"a": 2.0}], "logisticregression__C": [0.1, 1.0]}
+    ]
+    assert restricted.estimator[0].modalities == {"a": [0, 1]}
+    assert search.param_grid[0]["featurefusion__weights"][1] == {"a": 2.0, "b": 1.0}
+    vote = GridSearchCV(WeightedVoteFusion(LogisticRegression(), modalities), {"weights": [[1, 3]]})
+    assert restrict_to_modalities(vote, {"b": [0, 1]}).param_grid == {"weights": [[3.0]]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ablation = modality_ablation(search, X, y, modalities, cv=3)
+    assert np.isfinite(ablation.score("a"))
+
+
 def test_feature_fusion_with_named_transformer_pairs_keeps_the_subset_pairs():
     X, y, modalities = _two_modalities()
     fusion = FeatureFusion(modalities, transformers=[("a", PCA(2)), ("b", PCA(3))])
