@@ -392,6 +392,33 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             block[column] = numbers
         return block
 
+    def _numbers_as_at_fit(self, frame):
+        """``frame`` with the columns that held numbers at fit read as numbers again.
+
+        A column of numbers at fit that comes back as text (a CSV read without
+        its ``decimal=","`` gives "0,346") went to the encoders as unknown
+        strings, each an empty cell: the predictions changed without a word.
+        Text that writes plain numbers is read; any other is refused, naming
+        the column.
+        """
+        # getattr: an encoder pickled before this attribute existed checks none
+        changed = None
+        for column in getattr(self, "_number_columns_", []):
+            values = frame[column]
+            if values.dtype.kind in "iufb":
+                continue
+            numbers = pd.to_numeric(values, errors="coerce")
+            misfits = values[numbers.isna().to_numpy() & ~empty_cells(values)]
+            if len(misfits):
+                raise ValueError(
+                    f"Column {column!r} held numbers in fit; here {len(misfits)} cell(s) are "
+                    f"not numbers (e.g. {misfits.iloc[0]!r:.40}). Read the table as in fit "
+                    "(a decimal comma, say, needs pd.read_csv(..., decimal=','))."
+                )
+            changed = frame.copy() if changed is None else changed
+            changed[column] = numbers
+        return frame if changed is None else changed
+
     def _date_readings(self, frame):
         """``{column: (format, utc)}`` of the tabular columns of date strings that skrub
         would not read as dates itself (e.g. "01 May 2020" beside "01 Mar 2020", whose
@@ -431,6 +458,13 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         frame, from_array = self._table(X, reset=True)
         self.plan_ = self._plan(frame, from_array)
         self._date_readings_ = self._date_readings(frame)
+        self._number_columns_ = [
+            column
+            for name, columns in self.plan_.modalities.items()
+            if self.plan_.kinds[name] != "text"
+            for column in columns
+            if frame[column].dtype.kind in "iuf"
+        ]
         outputs = self._outputs(self.plan_)
         presence = self._presence(frame, self.plan_)
         if y is not None and not hasattr(y, "iloc"):
@@ -536,6 +570,7 @@ class TableEncoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         frame, _ = self._table(X, reset=False)
+        frame = self._numbers_as_at_fit(frame)
         presence = self._presence(frame, self.plan_)
         blocks = {}
         for output in self._outputs_:
