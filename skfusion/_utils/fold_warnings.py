@@ -12,8 +12,13 @@ Both tool packages (floor 4) import it from here, floor 1: neither imports
 the other.
 """
 
+import re
 import warnings
 from contextlib import contextmanager
+
+# Numbers in a message ("10 of 50 rows have no branch present") differ from fit to
+# fit; the warning is the same one.
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 __all__ = ["recorded_warnings", "distinct_warnings", "warn_once"]
 
@@ -39,10 +44,16 @@ def warn_once(warnings_per_fit, where, stacklevel=2):
     ``where(fits)`` names the indices of the fits that raised it (say "'early'
     (2 of 5 folds)"); it prefixes the message, whose category is kept.
     ``stacklevel`` is as ``warnings.warn`` would take it in the caller.
+    Messages that differ only in their numbers are one warning, shown with
+    the first fit's numbers and a note that they vary.
     """
-    fits = {}
+    groups = {}  # (category, message with its numbers masked) -> [first message, fits, varies]
     for i, found in enumerate(warnings_per_fit):
-        for warning in found:
-            fits.setdefault(warning, []).append(i)
-    for (category, message), indices in fits.items():
-        warnings.warn(f"{where(indices)}: {message}", category, stacklevel=stacklevel + 1)
+        for category, message in found:
+            group = groups.setdefault((category, _NUMBER.sub("#", message)), [message, [], False])
+            if i not in group[1]:
+                group[1].append(i)
+            group[2] = group[2] or message != group[0]
+    for (category, _), (message, indices, varies) in groups.items():
+        note = " (its numbers vary between these fits; here, the first one's)" if varies else ""
+        warnings.warn(f"{where(indices)}: {message}{note}", category, stacklevel=stacklevel + 1)

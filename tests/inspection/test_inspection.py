@@ -633,6 +633,23 @@ def test_each_distinct_fit_warning_is_shown_once_naming_its_fits_and_subsets(n_j
     assert {w.filename for w in caught} == {__file__}
 
 
+def test_a_warning_whose_numbers_vary_between_fits_is_shown_once():
+    # "10 of 50 rows have no branch present", "12 of 50 rows ...": one warning per
+    # distinct text made ten of the same NoModalityPresentWarning
+    from skfusion import NoModalityPresentWarning, WeightedVoteFusion
+    from skfusion.datasets import make_multimodal_classification
+
+    X, y, modalities = make_multimodal_classification(
+        n_samples=150, widths={"a": 3, "b": 3, "c": 2}, missing_rate=0.25, random_state=0
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        modality_ablation(WeightedVoteFusion(LogisticRegression(), modalities), X, y, modalities, cv=3)
+    absent = [str(w.message) for w in caught if w.category is NoModalityPresentWarning]
+    assert len(absent) == 1, absent
+    assert "its numbers vary between these fits" in absent[0]
+
+
 # --------------------------------------------------------------------------- displays
 def test_displays_take_groups_and_the_comparison_keywords(agg):
     """groups (and compare_fusion's task, error_score, share_work) reach the computation:
