@@ -84,21 +84,25 @@ def test_skops_round_trip_with_documented_trusted_types(entry, tmp_path):
 
 
 @pytest.mark.parametrize("entry", NETWORK_ENTRIES, ids=lambda e: e.id)
-def test_skops_never_loads_torch_models_silently(entry, tmp_path):
-    """Torch modules are not plain data to skops: refused, never unpickled behind our back."""
-    pytest.importorskip("skops")
-    from skops.io.exceptions import UntrustedTypesFoundException
+def test_skops_never_writes_or_reads_torch_models(entry, tmp_path):
+    """A skorch net's saved state is an embedded pickle that loading runs once its type
+    is trusted (and untrusted_types listed only harmless-looking class names): dump and
+    load refuse it, whatever `trusted` says."""
+    skops_io = pytest.importorskip("skops.io")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
 
-    from skfusion.persistence import dump, load
+    from skfusion.persistence import dump, load, untrusted_types
 
     estimator, _ = _fitted(entry)
-    path = tmp_path / "net.skops"
-    try:
-        dump(estimator, path)
-    except Exception:  # noqa: BLE001 - skops may refuse to write torch objects at all
-        return
-    with pytest.raises(UntrustedTypesFoundException):
-        load(path)
+    for model in (estimator, make_pipeline(StandardScaler(), estimator)):
+        with pytest.raises(ValueError, match="holds a torch network .*embedded pickle"):
+            dump(model, tmp_path / "net.skops")
+    assert not (tmp_path / "net.skops").exists()
+    path = tmp_path / "written_by_skops.skops"
+    path.write_bytes(skops_io.dumps(estimator))
+    with pytest.raises(ValueError, match="The file holds a torch network"):
+        load(path, trusted=untrusted_types(path))
 
 
 def test_trusted_types_lists_every_public_estimator():

@@ -30,10 +30,12 @@ Pickle and joblib remain fine for files you wrote yourself (caches, checkpoints
 on your own disk): fitted skfusion estimators round-trip through both with
 bit-identical predictions.
 
-Models from :mod:`skfusion.nn` hold torch modules and tensors, which skops does
-not store as plain data: :func:`load` refuses such files (torch's rebuild
-functions are not trusted, and should not be, since a torch storage is itself
-a pickle). Keep fitted networks in pickle/joblib files inside a boundary you
+Models from :mod:`skfusion.nn` hold torch networks trained through skorch,
+whose saved state is itself a pickle (skorch's ``NeuralNet`` pickles its
+module, optimiser and criterion into one bytes entry, which loading unpickles
+without restriction once the net's type is trusted): :func:`dump` refuses to
+write them and :func:`load` refuses to read them, whatever ``trusted`` says.
+Keep fitted networks in pickle/joblib files inside a boundary you
 control, or share only their weights (the ``state_dict()`` of ``net_.module_``
 or ``module_``, read back with ``torch.load(..., weights_only=True)``) together
 with the code that rebuilds the estimator.

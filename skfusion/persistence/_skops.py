@@ -17,6 +17,31 @@ _HELPER_TYPES = (
 )
 
 
+# Types whose saved state carries a pickle: skorch's NeuralNet (skfusion.nn's nets
+# are skorch nets) keeps its module, optimiser and criterion as pickled bytes in
+# __getstate__, which skops stores as a bytes entry and which __setstate__
+# unpickles with no restriction. Trusting such a type runs whatever that pickle
+# says: no file holding one is written or read.
+_PICKLE_CARRYING_PREFIXES = ("skorch.", "torch.", "skfusion.nn.")
+
+
+def _pickle_carrying(type_names):
+    return sorted(name for name in type_names if name.startswith(_PICKLE_CARRYING_PREFIXES))
+
+
+def _refuse_pickle_carrying(type_names, what):
+    carrying = _pickle_carrying(type_names)
+    if carrying:
+        raise ValueError(
+            f"{what} holds a torch network ({', '.join(carrying[:3])}), whose state skops "
+            "can only keep as an embedded pickle that loading would run, whatever types "
+            "are trusted. Keep fitted networks in joblib files inside a boundary you "
+            "control, or share the weights (the state_dict of net_.module_, read back "
+            "with torch.load(..., weights_only=True)) with the code that rebuilds the "
+            "estimator."
+        )
+
+
 def _type_name(cls):
     """The dotted name skops uses for a type: ``<module>.<name>``."""
     return f"{cls.__module__}.{cls.__name__}"
@@ -106,6 +131,13 @@ def dump(estimator, file):
         Where to write (conventionally with the ``.skops`` suffix). A file
         object must be opened in binary write mode.
 
+    Raises
+    ------
+    ValueError
+        When ``estimator`` holds a torch network (a :mod:`skfusion.nn`
+        estimator, alone or inside a pipeline or a late-fusion branch): skops
+        could keep its state only as an embedded pickle.
+
     See Also
     --------
     load : Load it back.
@@ -129,9 +161,12 @@ def dump(estimator, file):
     True
     """
     sio = _skops_io()
+    data = sio.dumps(estimator)
+    _refuse_pickle_carrying(sio.get_untrusted_types(data=data), f"{type(estimator).__name__}")
     if isinstance(file, (str, Path)):
-        file = Path(file)
-    sio.dump(estimator, file)
+        Path(file).write_bytes(data)
+    else:
+        file.write(data)
 
 
 def untrusted_types(file):
@@ -194,6 +229,9 @@ def load(file, trusted=None):
     skops.io.exceptions.UntrustedTypesFoundException
         When the file needs a type that is not trusted; nothing from the file
         has been built then.
+    ValueError
+        When the file holds a torch network (a skorch net, whose state is an
+        embedded pickle), whatever ``trusted`` says.
 
     See Also
     --------
@@ -218,6 +256,6 @@ def load(file, trusted=None):
     """
     sio = _skops_io()
     extra = _check_trusted(trusted)
-    if isinstance(file, str):
-        file = Path(file)
-    return sio.load(file, trusted=trusted_types() + extra)
+    data = Path(file).read_bytes() if isinstance(file, (str, Path)) else file.read()
+    _refuse_pickle_carrying(sio.get_untrusted_types(data=data), "The file")
+    return sio.loads(data, trusted=trusted_types() + extra)
