@@ -226,6 +226,8 @@ def validate_modal_data(estimator, X, y="no_validation", *, reset=True, **check_
     their meaning. NaN is allowed (it encodes missing modalities); inf is refused.
     """
     check_params.setdefault("ensure_all_finite", "allow-nan")
+    if check_params.get("y_numeric") and not (isinstance(y, str) and y == "no_validation"):
+        y = _numbers_from_strings(y)
     if not reset:
         check_is_fitted(estimator, "modalities_")
         check_params_unchanged_since_fit(estimator)
@@ -238,20 +240,66 @@ def validate_modal_data(estimator, X, y="no_validation", *, reset=True, **check_
             _check_feature_names(estimator, raw, reset=reset)
             _check_n_features(estimator, raw, reset=reset)
         with _naming_unreadable_columns(estimator, raw):
-            out = validate_data(estimator, X, y, reset=reset, **check_params)
+            out = validate_data(estimator, _missing_as_nan(X), y, reset=reset, **check_params)
         if reset and not hasattr(estimator, "modalities_"):
             validated = out[0] if isinstance(out, tuple) else out
             estimator.modalities_ = resolve_modalities(estimator.modalities, validated)
         return out
     _check_feature_names(estimator, raw, reset=reset)
     _check_n_features(estimator, raw, reset=reset)
-    subset = raw.iloc[:, used] if hasattr(raw, "iloc") else raw[:, used]
+    subset = _missing_as_nan(raw.iloc[:, used]) if hasattr(raw, "iloc") else raw[:, used]
     with _naming_unreadable_columns(estimator, raw):
         if isinstance(y, str) and y == "no_validation":
             block = check_array(subset, estimator=estimator, **check_params)
             return _with_unread_columns(block, used, raw)
         block, y = check_X_y(subset, y, estimator=estimator, **check_params)
     return _with_unread_columns(block, used, raw), y
+
+
+def _numbers_from_strings(y):
+    """A numeric target written as strings ("1.5") as float64, as scikit-learn's
+    regressors read it; a string that is no number is named. (``y_numeric``
+    converts an object array only: a '<U' array reached the target's mean.)"""
+    values = np.asarray(y) if y is not None else y
+    if values is None or values.dtype.kind not in "US":
+        return y
+    try:
+        return values.astype(np.float64)
+    except ValueError:
+        bad = next(v for v in values.ravel() if not _is_number(v))
+        raise ValueError(
+            f"y must hold numbers for a regression target; got {str(bad)!r}."
+        ) from None
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _missing_as_nan(X):
+    """A DataFrame's object columns with their missing markers (pd.NA, None, NaT) as NaN.
+
+    numpy turns None into NaN but refuses pd.NA ("float() argument must be ...
+    not 'NAType'"): a modality missing in a row of an object column was
+    refused as "not numbers". Anything else comes back as it is.
+    """
+    if not hasattr(X, "iloc") or not hasattr(X, "dtypes"):
+        return X
+    objects = [i for i, dtype in enumerate(X.dtypes) if dtype == object]
+    if not objects:
+        return X
+    block = X.iloc[:, objects]
+    missing = block.isna()
+    if not missing.to_numpy().any():
+        return X
+    X = X.copy()
+    for i in objects:
+        X.isetitem(i, X.iloc[:, i].mask(missing.iloc[:, objects.index(i)].to_numpy(), np.nan))
+    return X
 
 
 @contextmanager
@@ -298,7 +346,7 @@ def non_numeric_column(X, modalities_=None):
         try:
             np.asarray(column, dtype=np.float64)
         except (ValueError, TypeError):
-            for value in column:
+            for value in column[column.notna().to_numpy()]:  # a missing marker reads as NaN
                 try:
                     float(value)
                 except (ValueError, TypeError):

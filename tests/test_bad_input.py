@@ -313,6 +313,19 @@ def test_y_with_nan_is_refused(entry):
     expect_error(lambda: fit(entry.build(modalities), X, y, entry.task), "NaN")
 
 
+@each_estimator(where=lambda entry: entry.task == "regression")
+def test_a_regression_target_written_as_strings_is_read_as_numbers_or_named(entry):
+    # scikit-learn's regressors read y=["1.5", ...]; a '<U' array reached the network's
+    # target mean as numpy's "not compatible with add.reduce"
+    X, y, modalities = data(entry)
+    expected = output(fitted(entry, X, y, modalities), X, entry.task)
+    as_text = np.array([repr(float(v)) for v in y])
+    got = output(fitted(entry, X, as_text, modalities), X, entry.task)
+    assert_allclose(got, expected, **tolerance(entry, 1e-12))
+    as_text[3] = "high"
+    expect_error(lambda: fit(entry.build(modalities), X, as_text, entry.task), "'high'")
+
+
 @each_estimator(where=_classification)
 def test_single_class_is_refused(entry):
     X, y, modalities = data(entry)

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.compose import make_column_selector
 
 from skfusion import concat_modalities
@@ -458,3 +458,25 @@ def test_check_finite_allowing_nan_answers_both_questions_in_one_pass(container,
         check_finite_allowing_nan(container(X))
     big = np.finfo(dtype).max / 2  # finite values whose sum overflows: no error
     assert check_finite_allowing_nan(container(np.full((3, 2), big, dtype=dtype))) is False
+
+
+def test_pd_na_in_an_object_column_is_a_missing_cell():
+    # numpy refuses pd.NA (it takes None): a modality missing in a row of an object
+    # column was refused as "holds values that are not numbers (e.g. <NA>)"
+    from skfusion import FeatureFusion, MultiviewCCA
+
+    rng = np.random.default_rng(0)
+    numbers = pd.DataFrame(rng.normal(size=(40, 4)), columns=["a0", "a1", "b0", "b1"])
+    numbers.iloc[0, 2:] = np.nan
+    numbers.iloc[5, 0] = np.nan
+    as_objects = numbers.astype(object)
+    as_objects.iloc[0, 2:] = pd.NA
+    as_objects.iloc[5, 0] = None
+    modalities = {"a": ["a0", "a1"], "b": ["b0", "b1"]}
+    for estimator in (FeatureFusion(modalities, missing="zero"), MultiviewCCA(modalities)):
+        np.testing.assert_array_equal(
+            clone(estimator).fit_transform(as_objects), clone(estimator).fit_transform(numbers)
+        )
+    as_objects.iloc[7, 1] = "x"  # a value that is no number is still named, not the NA
+    with pytest.raises(ValueError, match=r"column 'a1' holds values that are not numbers \(e.g. 'x'\)"):
+        FeatureFusion(modalities, missing="zero").fit(as_objects)
