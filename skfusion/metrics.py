@@ -89,11 +89,25 @@ def _median_heuristic_gamma(pooled, kernel):
 
 
 def _pooled_kernel(A, B, kernel, gamma):
+    if kernel == "linear" and gamma is not None:
+        raise ValueError(
+            f"gamma={gamma!r} is a bandwidth of the 'rbf' and 'laplacian' kernels; "
+            "kernel='linear' has none (leave gamma=None)."
+        )
     pooled = np.concatenate([A, B], axis=0)
-    if gamma is None and kernel != "linear":
-        gamma = _median_heuristic_gamma(pooled, kernel)
-    params = {} if kernel == "linear" else {"gamma": gamma}
-    return pairwise_kernels(pooled, metric=kernel, **params), gamma
+    # Squared distances or products of values near 1e200 overflow to inf, and the
+    # kernel to NaN: said once here instead of a NaN statistic after RuntimeWarnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if gamma is None and kernel != "linear":
+            gamma = _median_heuristic_gamma(pooled, kernel)
+        params = {} if kernel == "linear" else {"gamma": gamma}
+        K = pairwise_kernels(pooled, metric=kernel, **params)
+    if not (np.isfinite(K).all() and (gamma is None or np.isfinite(gamma))):
+        raise ValueError(
+            f"The {kernel} kernel of A and B overflows float{8 * pooled.itemsize} (values "
+            f"up to {np.abs(pooled).max():.3g}); rescale both samples alike first."
+        )
+    return K, gamma
 
 
 def _unbiased_mmd2(K, in_a):
@@ -143,7 +157,8 @@ def mmd(A, B, kernel="rbf", gamma=None):
     gamma : float > 0 or None, default=None
         Kernel bandwidth. ``None`` uses the median heuristic on the pooled
         sample: ``1 / (2 median ||a - b||²)`` for ``"rbf"``,
-        ``1 / median ||a - b||_1`` for ``"laplacian"``.
+        ``1 / median ||a - b||_1`` for ``"laplacian"``. The ``"linear"``
+        kernel has none: a gamma given with it is refused.
 
     Returns
     -------

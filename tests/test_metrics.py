@@ -128,3 +128,17 @@ def test_recall_is_near_chance_for_random_embeddings_and_chunking_is_exact(rng):
 def test_recall_needs_paired_rows(rng):
     with pytest.raises(ValueError, match="paired row by row"):
         recall_at_k(rng.normal(size=(4, 2)), rng.normal(size=(5, 2)))
+
+
+def test_an_overflowing_kernel_and_a_gamma_for_the_linear_kernel_are_refused(rng):
+    # values near 1e200 gave NaN after RuntimeWarnings; gamma with 'linear' was ignored
+    A, B = rng.normal(size=(20, 3)), rng.normal(size=(20, 3))
+    for kernel in ("rbf", "linear"):  # the laplacian's L1 distances stay finite there
+        with pytest.raises(ValueError, match=f"The {kernel} kernel of A and B overflows float64"):
+            mmd(A * 1e200, B * 1e200, kernel=kernel)
+    with pytest.raises(ValueError, match="rescale both samples"):
+        mmd_permutation_test(A * 1e200, B * 1e200, n_permutations=10)
+    with pytest.raises(ValueError, match="kernel='linear' has none"):
+        mmd(A, B, kernel="linear", gamma=5.0)
+    # large but finite kernels are fine
+    assert np.isfinite(mmd(A * 1e100, B * 1e100, gamma=1e-200))
