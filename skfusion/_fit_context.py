@@ -15,6 +15,7 @@ mixing the new value with state fitted for the old one.
 
 import functools
 from contextlib import contextmanager
+from numbers import Number
 
 import numpy as np
 from sklearn.base import _fit_context
@@ -69,8 +70,9 @@ def check_params_unchanged_since_fit(estimator):
 def _same_value(a, b):
     if a is b:
         return True
-    if type(a) is not type(b):
-        return False
+    numbers = (Number, np.number)
+    if type(a) is not type(b) and not (isinstance(a, numbers) and isinstance(b, numbers)):
+        return False  # 2 and np.int64(2) are the same value; 1 and "1" are not
     try:
         return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else bool(a == b)
     except (TypeError, ValueError):

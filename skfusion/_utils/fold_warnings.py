@@ -7,9 +7,8 @@ comparison over 5 folds said the same thing 5 times, and an ablation of 6
 modalities over 3 folds 189 times.
 
 :func:`~skfusion.model_selection.compare_fusion` and the inspection tools that
-refit on subsets of modalities both use it.
-Both tool packages (floor 4) import it from here, floor 1: neither imports
-the other.
+refit on subsets of modalities both use it; both tool packages (floor 4)
+import it from here, floor 1, so that neither imports the other.
 """
 
 import re

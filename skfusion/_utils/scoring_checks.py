@@ -4,9 +4,8 @@
 cross-validate (modality ablation, Shapley values) refuse a metric that cannot
 score the target here, naming the metric and the task, instead of failing in
 every fold with the metric's own words ("continuous is not supported") or
-returning NaN everywhere (r2 of one-row test folds).
-Both tool packages (floor 4) import it from here, floor 1: neither imports
-the other.
+returning NaN everywhere (r2 of one-row test folds). Both tool packages
+(floor 4) import it from here, floor 1, so that neither imports the other.
 """
 
 import warnings
