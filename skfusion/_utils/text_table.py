@@ -1,7 +1,10 @@
 """The plain text that result objects and messages print: aligned tables (ablations,
-comparisons) and lists of columns cut short."""
+comparisons), "mean ± std" cells and lists of columns cut short; and the numbers of
+their JSON (NaN as None)."""
 
-__all__ = ["format_table", "shorten"]
+import math
+
+__all__ = ["format_table", "json_number", "mean_std", "shorten"]
 
 #: Items listed on a report line or in a message before "... (n in all)".
 SHOWN_ITEMS = 10
@@ -30,3 +33,16 @@ def format_table(header, rows, *, left=1):
         ).rstrip()
         for line in lines
     )
+
+
+def mean_std(mean, std, digits, undefined):
+    """``"mean ± std"``, or ``undefined`` when every fold failed."""
+    if math.isnan(mean):
+        return undefined
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def json_number(value):
+    """``value`` as a float for JSON, None for NaN (a failed fold's score)."""
+    value = float(value)
+    return None if math.isnan(value) else value

@@ -6,8 +6,7 @@ import numpy as np
 from sklearn.metrics import check_scoring
 
 from .._modalities import resolve_modalities
-from .._utils.text_table import format_table
-from ..model_selection._result import json_number, mean_std
+from .._utils.text_table import format_table, json_number, mean_std
 from ._common import ablation_subsets, as_2d, check_scoring_suits_estimator, cv_splits
 from ._refit_subsets import cross_val_subsets, score_table
 

@@ -9,7 +9,7 @@ matplotlib is imported inside :meth:`plot` only.
 import numpy as np
 
 from .._utils.docstrings import DISPLAY_AXES, FROM_AX_AND_PLOT_KWARGS, fill_doc
-from .._utils.plotting import axes_or_new_figure
+from .._utils.plotting import axes_or_new_figure, check_plot_kwargs
 
 __all__ = ["ModalityImportanceDisplay"]
 
@@ -211,7 +211,6 @@ class ModalityImportanceDisplay:
         -------
         display : ModalityImportanceDisplay
         """
-        from ..model_selection._plot import check_plot_kwargs
         from ._importance import modality_importance
         from ._shapley import modality_shapley
 

@@ -10,9 +10,9 @@ matplotlib is imported inside :meth:`plot` only (as scikit-learn keeps
 import numpy as np
 
 from .._utils.docstrings import DISPLAY_AXES, FROM_AX_AND_PLOT_KWARGS, fill_doc
-from .._utils.plotting import axes_or_new_figure
+from .._utils.plotting import axes_or_new_figure, check_plot_kwargs
 
-__all__ = ["FusionComparisonDisplay", "check_plot_kwargs"]
+__all__ = ["FusionComparisonDisplay"]
 
 
 _KIND_COLORS = {
@@ -257,20 +257,6 @@ class FusionComparisonDisplay:
             groups=groups,
         )
         return cls.from_results(results, ax=ax, **plot_kwargs)
-
-
-def check_plot_kwargs(plot_kwargs, plot, caller, also=()):
-    """TypeError naming the keywords of ``plot_kwargs`` that ``plot`` does not take."""
-    import inspect
-
-    accepted = [name for name in inspect.signature(plot).parameters if name not in ("self", "ax")]
-    accepted += list(also)
-    unknown = sorted(set(plot_kwargs) - set(accepted))
-    if unknown:
-        raise TypeError(
-            f"{caller} got unexpected keyword argument(s) {unknown}; its other keywords "
-            f"go to plot(), which takes {sorted(accepted)}."
-        )
 
 
 def _separate_labels(texts, gap_points=1.0, max_rounds=50):

@@ -4,21 +4,9 @@ import math
 
 import numpy as np
 
-from .._utils.text_table import format_table
+from .._utils.text_table import format_table, json_number, mean_std
 
-__all__ = ["FusionComparison", "mean_std", "json_number"]
-
-
-def mean_std(mean, std, digits, undefined):
-    """``"mean ± std"``, or ``undefined`` when every fold failed."""
-    if math.isnan(mean):
-        return undefined
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
-
-
-def json_number(value):
-    value = float(value)
-    return None if math.isnan(value) else value
+__all__ = ["FusionComparison"]
 
 
 class FusionComparison:
