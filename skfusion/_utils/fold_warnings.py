@@ -15,11 +15,18 @@ import re
 import warnings
 from contextlib import contextmanager
 
+from sklearn.exceptions import FitFailedWarning
+
 # Numbers in a message ("10 of 50 rows have no branch present") differ from fit to
 # fit; the warning is the same one.
 _NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
-__all__ = ["recorded_warnings", "distinct_warnings", "warn_once"]
+__all__ = ["recorded_warnings", "distinct_warnings", "failures", "warn_once"]
+
+#: Where a fit-and-score can fail (a result's ``"phase"``) and the warning that says
+#: so, as scikit-learn's cross_validate: a FitFailedWarning for a failed fit, a
+#: UserWarning for a test fold that could not be scored (a NaN in its rows only, say).
+_FAILURE_WARNINGS = {"fit": FitFailedWarning, "score": UserWarning}
 
 
 @contextmanager
@@ -56,3 +63,12 @@ def warn_once(warnings_per_fit, where, stacklevel=2):
     for (category, _), (message, indices, varies) in groups.items():
         note = " (its numbers vary between these fits; here, the first one's)" if varies else ""
         warnings.warn(f"{where(indices)}: {message}{note}", category, stacklevel=stacklevel + 1)
+
+
+def failures(results):
+    """``(phase, category, indices)`` for each phase in which some of ``results`` (dicts
+    with a ``"phase"``: ``"fit"``, ``"score"`` or None) failed, fits first."""
+    for phase, category in _FAILURE_WARNINGS.items():
+        failed = [i for i, result in enumerate(results) if result["phase"] == phase]
+        if failed:
+            yield phase, category, failed

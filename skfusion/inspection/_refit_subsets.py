@@ -13,13 +13,12 @@ import warnings
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.dummy import DummyClassifier, DummyRegressor
-from sklearn.exceptions import FitFailedWarning
 from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 
 from .._modalities import branch_columns, branch_modalities, take_columns
 from .._utils.modality_protocol import ModalitySubsetError, restrict_to_modalities
-from .._utils.fold_warnings import distinct_warnings, recorded_warnings, warn_once
+from .._utils.fold_warnings import distinct_warnings, failures, recorded_warnings, warn_once
 
 __all__ = ["restricted", "subset_models", "cross_val_subsets", "score_table", "dummy_for"]
 
@@ -81,13 +80,9 @@ def _fit_and_score(model, columns, X, y, train, test, scorer, error_score):
 
 
 def _warn_about_failures(results, labels, n_splits, error_score, stacklevel):
-    """One warning for the failed fits and one for the failed scorings, as
-    cross_validate: a FitFailedWarning, and a UserWarning for test folds that
-    could not be scored (a NaN in the test rows only, say)."""
-    for phase, category in [("fit", FitFailedWarning), ("score", UserWarning)]:
-        failed = [i for i, result in enumerate(results) if result["phase"] == phase]
-        if not failed:
-            continue
+    """One warning for the failed fits and one for the failed scorings (see
+    :func:`~skfusion._utils.fold_warnings.failures`)."""
+    for phase, category, failed in failures(results):
         subsets = list(dict.fromkeys(labels[i // n_splits] for i in failed))
         warnings.warn(
             f"{'Fitting' if phase == 'fit' else 'Scoring'} failed on {len(failed)} of "

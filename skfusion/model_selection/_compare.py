@@ -16,7 +16,6 @@ from numbers import Integral
 import numpy as np
 from joblib import Memory
 from sklearn.base import clone
-from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring
 from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import type_of_target
@@ -25,7 +24,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from .._modalities import check_finite_target, resolve_modalities
 from .._utils.splits import make_splits
 from ._evaluation import evaluate_fold
-from .._utils.fold_warnings import warn_once
+from .._utils.fold_warnings import failures, warn_once
 from .._utils.scoring_checks import check_scoring_suits_task, scoring_estimator
 from ._result import FusionComparison
 from ._strategies import INNER_CV, resolve_strategies
@@ -477,20 +476,16 @@ def _cross_validate(estimator, X, y, splits, scorer, error_score, n_jobs, label,
         results.append(result)
         report(len(results))
     _warn_once(results, label)
-    # as cross_validate: a FitFailedWarning for failed fits, a UserWarning for
-    # test folds that could not be scored
-    for phase, doing, category in [("fit", "", FitFailedWarning),
-                                   ("score", " scoring", UserWarning)]:
-        errors = [result["error"] for result in results if result["phase"] == phase]
-        if errors:
-            where = "every fold" if len(errors) == len(results) else (
-                f"{len(errors)} of {len(results)} folds"
-            )
-            warnings.warn(
-                f"Strategy {label!r} failed{doing} on {where}; its scores there are set to "
-                f"error_score={error_score!r}. {errors[0]}",
-                category,
-            )
+    for phase, category, failed in failures(results):
+        where = "every fold" if len(failed) == len(results) else (
+            f"{len(failed)} of {len(results)} folds"
+        )
+        doing = "" if phase == "fit" else " scoring"
+        warnings.warn(
+            f"Strategy {label!r} failed{doing} on {where}; its scores there are set to "
+            f"error_score={error_score!r}. {results[failed[0]]['error']}",
+            category,
+        )
     return results
 
 
