@@ -59,6 +59,7 @@ __all__ = [
     "check_present_somewhere",
     "validate_alignment_data",
     "check_finite_target",
+    "first_non_number",
     "concat_modalities",
 ]
 
@@ -266,18 +267,20 @@ def _numbers_from_strings(y):
     try:
         return values.astype(np.float64)
     except ValueError:
-        bad = next(v for v in values.ravel() if not _is_number(v))
         raise ValueError(
-            f"y must hold numbers for a regression target; got {str(bad)!r}."
+            f"y must hold numbers for a regression target; got {first_non_number(values)!r}."
         ) from None
 
 
-def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def first_non_number(values):
+    """The first of ``values`` that ``float()`` refuses (a numpy scalar as a Python
+    value, for a message), or None when every one is a number."""
+    for value in np.asarray(values, dtype=object).ravel():
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            return value.item() if isinstance(value, np.generic) else value
+    return None
 
 
 def _missing_as_nan(X):

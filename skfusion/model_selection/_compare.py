@@ -21,7 +21,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import Parallel, delayed
 
-from .._modalities import check_finite_target, resolve_modalities
+from .._modalities import check_finite_target, first_non_number, resolve_modalities
 from .._utils.splits import make_splits
 from ._evaluation import evaluate_fold
 from .._utils.fold_warnings import failures, warn_once
@@ -75,10 +75,8 @@ def _infer_task(y, task):
         try:
             values.astype(np.float64)
         except (TypeError, ValueError):
-            example = next(v for v in values.ravel() if not _is_number(v))
-            example = example.item() if isinstance(example, np.generic) else example
             raise ValueError(
-                f"task='regression' needs a numeric target; y holds {example!r}."
+                f"task='regression' needs a numeric target; y holds {first_non_number(values)!r}."
             ) from None
     if task == "regression" and np.unique(values).size < 2:
         # r2_score on a constant truth is 1.0 for a model predicting the constant
@@ -98,14 +96,6 @@ def _infer_task(y, task):
                 "(if it is a quantity, use task='regression')."
             )
     return task
-
-
-def _is_number(value):
-    try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def _fit_inner_folds(entries, skipped, y, task, splits):
